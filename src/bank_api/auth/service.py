@@ -1,0 +1,131 @@
+"""Registration, login with database-kept throttling, and admin creation."""
+
+from __future__ import annotations
+
+import math
+import uuid
+from dataclasses import dataclass
+from datetime import timedelta
+
+from sqlalchemy.exc import IntegrityError
+
+from bank_api.common.types import utcnow
+from bank_api.config import Settings
+from bank_api.errors import (
+    AccountDisabled,
+    AgentNotApproved,
+    AgentRejected,
+    EmailTaken,
+    InvalidCredentials,
+    TooManyAttempts,
+    UsernameTaken,
+)
+from bank_api.models import Role, ThrottleScope, User, UserStatus
+from bank_api.security import IssuedToken, PasswordHasher, TokenService
+from bank_api.uow import UnitOfWork
+from bank_api.users.schemas import UserCreate
+
+_STATUS_REFUSALS = {
+    UserStatus.pending: AgentNotApproved,
+    UserStatus.rejected: AgentRejected,
+    UserStatus.disabled: AccountDisabled,
+}
+
+
+async def ensure_available(uow: UnitOfWork, *, username: str | None, email: str | None,
+                           exclude: uuid.UUID | None = None) -> None:
+    username_taken, email_taken = await uow.users.taken(
+        username=username, email=email, exclude=exclude
+    )
+    if username_taken:
+        raise UsernameTaken
+    if email_taken:
+        raise EmailTaken
+
+
+async def commit_unique(uow: UnitOfWork, *, username: str | None, email: str | None,
+                        exclude: uuid.UUID | None = None) -> None:
+    """Commit; a unique violation from a concurrent registration becomes the matching 409."""
+    try:
+        await uow.commit()
+    except IntegrityError:
+        await uow.rollback()
+        await ensure_available(uow, username=username, email=email, exclude=exclude)
+        raise
+
+
+async def register(uow: UnitOfWork, hasher: PasswordHasher, data: UserCreate) -> User:
+    # Hash before touching the database so no transaction stays open while argon2 runs.
+    password_hash = await hasher.hash(data.password)
+    await ensure_available(uow, username=data.username, email=data.email)
+    status = UserStatus.pending if data.role == Role.agent else UserStatus.active
+    user = _new_user(data.username, data.email, data.full_name, Role(data.role), status,
+                     password_hash, phone=data.phone, address=data.address)
+    uow.users.add(user)
+    await commit_unique(uow, username=data.username, email=data.email)
+    return user
+
+
+def _new_user(username: str, email: str, full_name: str, role: Role, status: UserStatus,
+              password_hash: str, *, phone: str | None = None, address: str | None = None) -> User:
+    user = User(full_name=full_name, phone=phone, address=address, role=role, status=status,
+                password_hash=password_hash)
+    user.set_username(username)
+    user.set_email(email)
+    return user
+
+
+@dataclass(frozen=True)
+class _LoginSubject:
+    id: uuid.UUID
+    role: Role
+    status: UserStatus
+    password_hash: str
+
+
+async def login(uow: UnitOfWork, hasher: PasswordHasher, tokens: TokenService,
+                settings: Settings, *, username: str, password: str, client: str) -> IssuedToken:
+    """Check throttles, verify the password (a dummy hash for unknown users), then the status.
+
+    The status is only revealed to someone who knows the password. The read transaction is
+    closed before argon2 runs, so no connection or SQLite write lock is held while hashing.
+    """
+    now = utcnow()
+    keys = ((ThrottleScope.username, username.lower()[:255], settings.login_max_failures),
+            (ThrottleScope.client, client[:255], settings.login_max_failures_per_client))
+    window = timedelta(seconds=settings.login_window_seconds)
+    for scope, key, limit in keys:
+        count, oldest = await uow.login_failures.window(scope, key, now - window)
+        if count >= limit and oldest is not None:
+            retry_after = math.ceil((oldest + window - now).total_seconds())
+            raise TooManyAttempts(retry_after=max(1, retry_after))
+    user = await uow.users.by_username(username)
+    subject = user and _LoginSubject(user.id, user.role, user.status, user.password_hash)
+    await uow.rollback()
+
+    matches, new_hash = await hasher.verify(password, subject.password_hash if subject else None)
+    if not matches or subject is None:
+        for scope, key, _ in keys:
+            uow.login_failures.record(scope, key, utcnow())
+            await uow.login_failures.prune(scope, key, now - window)
+        await uow.commit()
+        raise InvalidCredentials
+    if subject.status in _STATUS_REFUSALS:
+        raise _STATUS_REFUSALS[subject.status]
+    await uow.login_failures.clear(ThrottleScope.username, keys[0][1])
+    if new_hash is not None:
+        fresh = await uow.users.get(subject.id)
+        if fresh is not None:
+            fresh.password_hash = new_hash
+    await uow.commit()
+    return tokens.issue(subject.id, subject.role)
+
+
+async def create_admin(uow: UnitOfWork, hasher: PasswordHasher, *, username: str, email: str,
+                       password: str, full_name: str = "Administrator") -> User:
+    password_hash = await hasher.hash(password)
+    await ensure_available(uow, username=username, email=email)
+    user = _new_user(username, email, full_name, Role.admin, UserStatus.active, password_hash)
+    uow.users.add(user)
+    await commit_unique(uow, username=username, email=email)
+    return user

@@ -1,0 +1,111 @@
+"""`bank-api serve | migrate | create-admin`."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import getpass
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from pydantic import TypeAdapter, ValidationError
+
+from bank_api.config import Settings, get_settings
+
+
+def migrations_dir() -> Path:
+    """`alembic/` of a source checkout, or the copy packaged inside the wheel."""
+    package = Path(__file__).resolve().parent
+    for candidate in (package / "migrations", package.parents[1] / "alembic"):
+        if (candidate / "env.py").is_file():
+            return candidate
+    raise SystemExit("migrations not found: run from a source checkout or an installed wheel")
+
+
+def upgrade(database_url: str, revision: str = "head") -> None:
+    from alembic import command
+    from alembic.config import Config
+
+    config = Config()
+    config.set_main_option("script_location", str(migrations_dir()))
+    config.set_main_option("sqlalchemy.url", database_url.replace("%", "%%"))
+    command.upgrade(config, revision)
+
+
+def _serve(args: argparse.Namespace, settings: Settings) -> int:
+    import uvicorn
+
+    uvicorn.run("bank_api.main:app", host=args.host, port=args.port, workers=args.workers,
+                proxy_headers=True, log_level=args.log_level)
+    return 0
+
+
+def _migrate(args: argparse.Namespace, settings: Settings) -> int:
+    upgrade(settings.database_url)
+    print("migrations applied")
+    return 0
+
+
+def _create_admin(args: argparse.Namespace, settings: Settings) -> int:
+    from bank_api.users.schemas import Email, Password, Username
+
+    password = args.password or getpass.getpass("Password for the new admin: ")
+    try:
+        username = TypeAdapter(Username).validate_python(args.username)
+        email = TypeAdapter(Email).validate_python(args.email)
+        password = TypeAdapter(Password).validate_python(password)
+    except ValidationError as exc:
+        print(f"invalid input: {exc.errors(include_input=False)}", file=sys.stderr)
+        return 2
+    return asyncio.run(_insert_admin(settings, username, email, password, args.full_name))
+
+
+async def _insert_admin(settings: Settings, username: str, email: str, password: str,
+                        full_name: str) -> int:
+    from bank_api.auth.service import create_admin
+    from bank_api.database import create_engine, create_sessionmaker
+    from bank_api.errors import AppError
+    from bank_api.security import PasswordHasher
+    from bank_api.uow import UnitOfWork
+
+    engine = create_engine(settings)
+    try:
+        async with create_sessionmaker(engine)() as session, UnitOfWork(session) as uow:
+            user = await create_admin(uow, PasswordHasher(settings), username=username,
+                                      email=email, password=password, full_name=full_name)
+    except AppError as exc:
+        print(f"not created: {type(exc).__name__}", file=sys.stderr)
+        return 1
+    finally:
+        await engine.dispose()
+    print(f"admin {user.username} created with id {user.id}")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="bank-api", description=__doc__)
+    commands = parser.add_subparsers(dest="command", required=True)
+    serve = commands.add_parser("serve", help="run the HTTP server")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=8000)
+    serve.add_argument("--workers", type=int, default=1)
+    serve.add_argument("--log-level", default="info")
+    serve.set_defaults(handler=_serve)
+    commands.add_parser("migrate", help="apply database migrations").set_defaults(handler=_migrate)
+    admin = commands.add_parser("create-admin", help="create an administrator account")
+    admin.add_argument("--username", required=True)
+    admin.add_argument("--email", required=True)
+    admin.add_argument("--password", help="prompted for when omitted")
+    admin.add_argument("--full-name", default="Administrator")
+    admin.set_defaults(handler=_create_admin)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    return int(args.handler(args, get_settings()))
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

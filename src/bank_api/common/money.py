@@ -1,0 +1,97 @@
+"""The `Money` type at the API edge: integer cents inside, two-decimal strings outside.
+
+Requests accept a JSON string ("1250.00", "12.5") or a JSON number with at most two decimal
+places; anything else (floats with more places, NaN, booleans, zero, negatives, more than
+1,000,000,000,000.00) is a validation error. Responses always carry a string with exactly two
+decimals. A float never takes part in arithmetic: a JSON number is converted through its
+shortest decimal representation, which is exact for every value with two decimals.
+"""
+
+from __future__ import annotations
+
+import re
+from decimal import Decimal, InvalidOperation
+from typing import Annotated, Any
+
+from pydantic import BeforeValidator, PlainSerializer, WithJsonSchema
+
+MAX_AMOUNT_CENTS = 1_000_000_000_000_00
+_MONEY_PATTERN = r"^\d{1,13}(\.\d{1,2})?$"
+
+
+def format_cents(cents: int) -> str:
+    """12345 -> "123.45"; -5 -> "-0.05"."""
+    sign = "-" if cents < 0 else ""
+    whole, part = divmod(abs(cents), 100)
+    return f"{sign}{whole}.{part:02d}"
+
+
+_DECIMAL_TEXT = re.compile(r"^-?\d+(\.\d+)?$")
+
+
+def to_decimal(value: Any) -> Decimal:
+    """A request value as an exact Decimal, or ValueError.
+
+    Strings must be plain decimals (no exponent, no spaces inside); a JSON number is taken
+    through its shortest round-trip representation.
+    """
+    if isinstance(value, bool) or not isinstance(value, str | int | float | Decimal):
+        raise ValueError("must be a decimal string or a number")
+    if isinstance(value, str) and not _DECIMAL_TEXT.match(value.strip()):
+        raise ValueError("must be a decimal number such as 1250.00")
+    text = repr(value) if isinstance(value, float) else str(value).strip()
+    try:
+        amount = Decimal(text)
+    except InvalidOperation:
+        raise ValueError("must be a decimal number such as 1250.00") from None
+    if not amount.is_finite():
+        raise ValueError("must be a finite decimal number")
+    return amount
+
+
+def parse_cents(value: Any) -> int:
+    """A positive amount with at most two decimals, at most MAX_AMOUNT_CENTS, as int cents."""
+    amount = to_decimal(value)
+    exponent = amount.as_tuple().exponent
+    if not isinstance(exponent, int) or exponent < -2:
+        raise ValueError("must have at most two decimal places")
+    if amount <= 0:
+        raise ValueError("must be greater than 0")
+    if amount > Decimal(MAX_AMOUNT_CENTS) / 100:
+        raise ValueError("must be at most 1000000000000.00")
+    return int(amount * 100)
+
+
+_MONEY_EXAMPLE = "1250.00"
+
+MoneyIn = Annotated[
+    int,
+    BeforeValidator(parse_cents),
+    WithJsonSchema(
+        {
+            "anyOf": [
+                {"type": "string", "pattern": _MONEY_PATTERN},
+                {"type": "number", "exclusiveMinimum": 0, "maximum": 1_000_000_000_000},
+            ],
+            "description": "Amount with at most two decimals, > 0, at most 1000000000000.00",
+            "examples": [_MONEY_EXAMPLE],
+        },
+        mode="validation",
+    ),
+]
+"""A money amount in a request body: validated and converted to integer cents."""
+
+MoneyOut = Annotated[
+    int,
+    PlainSerializer(format_cents, return_type=str),
+    WithJsonSchema(
+        {
+            "type": "string",
+            "pattern": r"^-?\d+\.\d{2}$",
+            "format": "decimal",
+            "examples": [_MONEY_EXAMPLE],
+        },
+        mode="serialization",
+    ),
+]
+"""A money amount in a response: integer cents rendered as a two-decimal string."""

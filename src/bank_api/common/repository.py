@@ -1,0 +1,44 @@
+"""Repository base: builds statements, returns models, may flush, never commits."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any, Generic, TypeVar
+from uuid import UUID
+
+from sqlalchemy import Select, func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bank_api.models.base import Base
+
+M = TypeVar("M", bound=Base)
+
+
+class Repository(Generic[M]):
+    model: type[M]
+
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def get(self, id_: UUID) -> M | None:
+        return await self.session.get(self.model, id_)
+
+    async def get_for_update(self, id_: UUID) -> M | None:
+        """Load the row and lock it until the transaction ends (no-op lock on SQLite, whose
+        write transactions are already exclusive)."""
+        stmt = select(self.model).where(self.model.id == id_).with_for_update()  # type: ignore[attr-defined]
+        return (await self.session.execute(stmt)).scalar_one_or_none()
+
+    def add(self, obj: M) -> M:
+        self.session.add(obj)
+        return obj
+
+    async def flush(self) -> None:
+        await self.session.flush()
+
+    async def page(self, stmt: Select[Any], *, limit: int, offset: int) -> tuple[Sequence[M], int]:
+        """One page of `stmt` (already ordered) and the total count of its rows."""
+        count_stmt = select(func.count()).select_from(stmt.order_by(None).subquery())
+        total = (await self.session.execute(count_stmt)).scalar_one()
+        rows = (await self.session.execute(stmt.limit(limit).offset(offset))).scalars().all()
+        return rows, total

@@ -1,0 +1,132 @@
+"""Settings from `BANK_API_*` environment variables and an optional `.env` file.
+
+The names of SPEC §8 are fixed; the rest are ours and listed in `.env.example`.
+"""
+
+from __future__ import annotations
+
+import logging
+from decimal import Decimal
+from functools import lru_cache
+from typing import Annotated, Literal
+
+from pydantic import Field, SecretStr, field_validator, model_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+log = logging.getLogger(__name__)
+
+Environment = Literal["local", "test", "production"]
+
+# Used only when BANK_API_ENVIRONMENT=local and no secret is configured. It is a constant so
+# every worker of a local multi-worker run signs and verifies with the same key.
+DEVELOPMENT_JWT_SECRET = "bank-api-local-development-secret-do-not-use-in-production"  # noqa: S105
+_PLACEHOLDER_MARKERS = ("change-me", "changeme", "change_me", "placeholder", "example", "secret-here")
+MIN_SECRET_BYTES = 32
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix="BANK_API_", env_file=".env", extra="ignore", frozen=True
+    )
+
+    # --- runtime ---------------------------------------------------------------------------
+    environment: Environment = "local"
+    database_url: str = "sqlite+aiosqlite:///./bank_api.db"
+    db_pool_size: int = Field(10, ge=1, le=200)
+    db_max_overflow: int = Field(10, ge=0, le=200)
+    db_pool_timeout_seconds: float = Field(10, gt=0, le=300)
+    db_connect_timeout_seconds: float = Field(5, gt=0, le=300)
+    db_statement_timeout_ms: int = Field(15_000, ge=0)
+    max_body_bytes: int = Field(1_048_576, ge=1024)
+    docs_enabled: bool = True
+    cors_origins: Annotated[list[str], NoDecode] = []
+    currency: str = Field("USD", pattern=r"^[A-Z]{3}$")
+
+    # --- tokens and passwords --------------------------------------------------------------
+    jwt_secret: SecretStr | None = None
+    access_token_minutes: int = Field(60, ge=1, le=24 * 60)
+    argon2_time_cost: int = Field(3, ge=1, le=20)
+    argon2_memory_kib: int = Field(65_536, ge=1024, le=4_194_304)
+    argon2_parallelism: int = Field(4, ge=1, le=32)
+    hash_concurrency: int = Field(2, ge=1, le=64)
+
+    # --- login throttling ------------------------------------------------------------------
+    login_max_failures: int = Field(5, ge=1)
+    login_max_failures_per_client: int = Field(20, ge=1)
+    login_window_seconds: int = Field(900, ge=1)
+
+    # --- bootstrap admin (created at startup when all three are set and it does not exist) --
+    admin_username: str | None = None
+    admin_email: str | None = None
+    admin_password: SecretStr | None = None
+
+    # --- lending ---------------------------------------------------------------------------
+    allow_business_date_override: bool = False
+    min_ticket: Decimal = Decimal("25.00")
+    max_share: Decimal | None = None
+
+    @field_validator("cors_origins", mode="before")
+    @classmethod
+    def _split_origins(cls, value: object) -> object:
+        if isinstance(value, str):
+            return [item.strip() for item in value.split(",") if item.strip()]
+        return value
+
+    @field_validator("max_share", "jwt_secret", "admin_username", "admin_email", mode="before")
+    @classmethod
+    def _empty_is_none(cls, value: object) -> object:
+        return None if isinstance(value, str) and not value.strip() else value
+
+    @field_validator("min_ticket")
+    @classmethod
+    def _check_min_ticket(cls, value: Decimal) -> Decimal:
+        if value <= 0 or value.as_tuple().exponent < -2:  # type: ignore[operator]
+            raise ValueError("min_ticket must be a positive amount with at most two decimals")
+        return value
+
+    @field_validator("max_share")
+    @classmethod
+    def _check_max_share(cls, value: Decimal | None) -> Decimal | None:
+        if value is not None and not Decimal(0) < value <= Decimal(1):
+            raise ValueError("max_share must be a fraction in (0, 1]")
+        return value
+
+    @model_validator(mode="after")
+    def _check_secret(self) -> Settings:
+        secret = self.jwt_secret.get_secret_value() if self.jwt_secret else None
+        if secret is None:
+            if self.environment != "local":
+                raise ValueError("BANK_API_JWT_SECRET is required outside local development")
+            return self
+        if self.environment == "production":
+            lowered = secret.lower()
+            if len(secret.encode()) < MIN_SECRET_BYTES:
+                raise ValueError(f"BANK_API_JWT_SECRET must be at least {MIN_SECRET_BYTES} bytes")
+            if secret == DEVELOPMENT_JWT_SECRET or any(m in lowered for m in _PLACEHOLDER_MARKERS):
+                raise ValueError("BANK_API_JWT_SECRET is a placeholder; generate a real secret")
+        return self
+
+    @property
+    def signing_key(self) -> str:
+        if self.jwt_secret is None:
+            return DEVELOPMENT_JWT_SECRET
+        return self.jwt_secret.get_secret_value()
+
+    @property
+    def min_ticket_cents(self) -> int:
+        return int(self.min_ticket * 100)
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite")
+
+
+def warn_if_development_secret(settings: Settings) -> None:
+    if settings.jwt_secret is None:
+        log.warning("BANK_API_JWT_SECRET is not set: using the local development secret")
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()
+

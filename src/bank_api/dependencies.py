@@ -1,0 +1,96 @@
+"""Request dependencies: the session, the unit of work, who is calling and what role they need."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable, Coroutine
+from typing import Annotated, Any
+
+from fastapi import Depends, Request
+from fastapi.security import OAuth2PasswordBearer
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bank_api.common.principal import Principal
+from bank_api.config import Settings
+from bank_api.errors import Forbidden, NotAuthenticated
+from bank_api.models import Role, UserStatus
+from bank_api.security import PasswordHasher, TokenService, issued_before
+from bank_api.uow import UnitOfWork
+
+TOKEN_URL = "/api/v1/auth/token"
+oauth2_scheme = OAuth2PasswordBearer(tokenUrl=TOKEN_URL, auto_error=False)
+
+
+def get_settings_dep(request: Request) -> Settings:
+    settings: Settings = request.app.state.settings
+    return settings
+
+
+def get_token_service(request: Request) -> TokenService:
+    service: TokenService = request.app.state.tokens
+    return service
+
+
+def get_hasher(request: Request) -> PasswordHasher:
+    hasher: PasswordHasher = request.app.state.hasher
+    return hasher
+
+
+async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
+    async with request.app.state.sessionmaker() as session:
+        yield session
+
+
+SettingsDep = Annotated[Settings, Depends(get_settings_dep)]
+TokensDep = Annotated[TokenService, Depends(get_token_service)]
+HasherDep = Annotated[PasswordHasher, Depends(get_hasher)]
+SessionDep = Annotated[AsyncSession, Depends(get_session)]
+
+
+async def get_uow(session: SessionDep) -> AsyncIterator[UnitOfWork]:
+    async with UnitOfWork(session) as uow:
+        yield uow
+
+
+UoWDep = Annotated[UnitOfWork, Depends(get_uow)]
+
+
+async def current_principal(
+    uow: UoWDep,
+    tokens: TokensDep,
+    token: Annotated[str | None, Depends(oauth2_scheme)],
+) -> Principal:
+    """The caller, re-read from the database on every request.
+
+    Every failure (no token, bad signature, expired, unknown or inactive user, token older than
+    the last password change or disable) is the same 401, so a token's holder learns nothing.
+    """
+    if not token:
+        raise NotAuthenticated
+    claims = tokens.decode(token)
+    user = await uow.users.get(claims.user_id)
+    if (
+        user is None
+        or user.status != UserStatus.active
+        or issued_before(claims, user.tokens_valid_after)
+    ):
+        raise NotAuthenticated
+    return Principal(id=user.id, username=user.username, role=user.role)
+
+
+CurrentUser = Annotated[Principal, Depends(current_principal)]
+
+
+def require_roles(*roles: Role) -> Callable[[Principal], Coroutine[Any, Any, Principal]]:
+    allowed = frozenset(roles)
+
+    async def guard(principal: CurrentUser) -> Principal:
+        if principal.role not in allowed:
+            raise Forbidden
+        return principal
+
+    guard.__name__ = "require_" + "_or_".join(role.value for role in roles)
+    return guard
+
+
+AdminUser = Annotated[Principal, Depends(require_roles(Role.admin))]
+StaffUser = Annotated[Principal, Depends(require_roles(Role.agent, Role.admin))]

@@ -1,0 +1,215 @@
+"""Application errors and their one rendering as RFC 9457 problem details.
+
+Services raise errors that carry data, never HTTP types. `PROBLEMS` is the one table mapping
+each error class to its status and stable `code`; `problem_response` is the one renderer.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, Field
+
+PROBLEM_MEDIA_TYPE = "application/problem+json"
+
+
+class AppError(Exception):
+    """Base of every error a client may cause. `detail` is safe to show to the caller."""
+
+    def __init__(self, detail: str | None = None, **data: Any) -> None:
+        super().__init__(detail or "")
+        self.detail = detail
+        self.data = data
+
+    @property
+    def headers(self) -> dict[str, str]:
+        return {}
+
+
+# --- authentication and accounts -------------------------------------------------------------
+class NotAuthenticated(AppError):
+    @property
+    def headers(self) -> dict[str, str]:
+        return {"WWW-Authenticate": "Bearer"}
+
+
+class InvalidCredentials(AppError):
+    pass
+
+
+class TooManyAttempts(AppError):
+    def __init__(self, retry_after: int) -> None:
+        super().__init__("Too many failed logins; try again later.", retry_after=retry_after)
+        self.retry_after = retry_after
+
+    @property
+    def headers(self) -> dict[str, str]:
+        return {"Retry-After": str(self.retry_after)}
+
+
+class AgentNotApproved(AppError):
+    pass
+
+
+class AgentRejected(AppError):
+    pass
+
+
+class AccountDisabled(AppError):
+    pass
+
+
+class Forbidden(AppError):
+    pass
+
+
+class UsernameTaken(AppError):
+    pass
+
+
+class EmailTaken(AppError):
+    pass
+
+
+class InvalidCurrentPassword(AppError):
+    pass
+
+
+# --- admin ----------------------------------------------------------------------------------
+class UserNotFound(AppError):
+    pass
+
+
+class AgentNotFound(AppError):
+    pass
+
+
+class AgentNotPending(AppError):
+    pass
+
+
+class CannotDisableSelf(AppError):
+    pass
+
+
+class UserNotActive(AppError):
+    pass
+
+
+class UserNotDisabled(AppError):
+    pass
+
+
+# --- infrastructure -------------------------------------------------------------------------
+class NotFound(AppError):
+    pass
+
+
+class DatabaseUnavailable(AppError):
+    pass
+
+
+class Problem(BaseModel):
+    """RFC 9457 problem details, with a stable machine `code`."""
+
+    type: str = Field(examples=["urn:bank-api:problem:invalid_credentials"])
+    title: str = Field(examples=["Invalid credentials"])
+    status: int = Field(examples=[401])
+    detail: str = Field(examples=["Incorrect username or password."])
+    code: str = Field(examples=["invalid_credentials"])
+    request_id: str | None = None
+
+
+class ValidationIssue(BaseModel):
+    loc: list[str | int]
+    msg: str
+    type: str
+
+
+class ValidationProblem(Problem):
+    errors: list[ValidationIssue]
+
+
+# error class -> (status, code, title, default detail)
+PROBLEMS: dict[type[Exception], tuple[int, str, str, str]] = {
+    NotAuthenticated: (401, "not_authenticated", "Not authenticated",
+                       "Missing, invalid or expired bearer token."),
+    InvalidCredentials: (401, "invalid_credentials", "Invalid credentials",
+                         "Incorrect username or password."),
+    TooManyAttempts: (429, "too_many_attempts", "Too many attempts",
+                      "Too many failed logins; try again later."),
+    AgentNotApproved: (403, "agent_not_approved", "Agent not approved",
+                       "This agent account is waiting for an administrator's approval."),
+    AgentRejected: (403, "agent_rejected", "Agent rejected",
+                    "This agent application was rejected."),
+    AccountDisabled: (403, "account_disabled", "Account disabled",
+                      "This account has been disabled."),
+    Forbidden: (403, "forbidden", "Forbidden", "Your role may not perform this action."),
+    UsernameTaken: (409, "username_taken", "Username taken", "This username is already taken."),
+    EmailTaken: (409, "email_taken", "Email taken", "This email is already registered."),
+    InvalidCurrentPassword: (422, "invalid_current_password", "Invalid current password",
+                             "The current password is not correct."),
+    UserNotFound: (404, "user_not_found", "User not found", "No such user."),
+    AgentNotFound: (404, "agent_not_found", "Agent not found", "No such agent."),
+    AgentNotPending: (409, "agent_not_pending", "Agent not pending",
+                      "Only a pending agent can be approved or rejected."),
+    CannotDisableSelf: (409, "cannot_disable_self", "Cannot disable self",
+                        "An administrator cannot disable its own account."),
+    UserNotActive: (409, "user_not_active", "User not active",
+                    "Only an active user can be disabled."),
+    UserNotDisabled: (409, "user_not_disabled", "User not disabled",
+                      "Only a disabled user can be enabled."),
+    NotFound: (404, "not_found", "Not found", "The requested resource does not exist."),
+    DatabaseUnavailable: (503, "database_unavailable", "Database unavailable",
+                          "The database is not reachable; try again shortly."),
+}
+
+
+def describe(error: Exception) -> tuple[int, str, str, str]:
+    for cls in type(error).__mro__:
+        if cls in PROBLEMS:
+            return PROBLEMS[cls]
+    raise LookupError(type(error).__name__)
+
+
+def problem_response(
+    status: int,
+    code: str,
+    title: str,
+    detail: str,
+    *,
+    request_id: str | None = None,
+    headers: Mapping[str, str] | None = None,
+    extra: Mapping[str, Any] | None = None,
+) -> JSONResponse:
+    body: dict[str, Any] = {
+        "type": f"urn:bank-api:problem:{code}",
+        "title": title,
+        "status": status,
+        "detail": detail,
+        "code": code,
+        "request_id": request_id,
+    }
+    body.update(extra or {})
+    return JSONResponse(body, status_code=status, headers=dict(headers or {}),
+                        media_type=PROBLEM_MEDIA_TYPE)
+
+
+def error_response(error: Exception, request_id: str | None) -> JSONResponse:
+    status, code, title, default_detail = describe(error)
+    detail = getattr(error, "detail", None) or default_detail
+    headers = error.headers if isinstance(error, AppError) else {}
+    return problem_response(status, code, title, detail, request_id=request_id, headers=headers)
+
+
+def problem_responses(*errors: type[Exception]) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI `responses=` for a route: each status with the Problem schema."""
+    out: dict[int | str, dict[str, Any]] = {}
+    for error in errors:
+        status, code, title, _ = PROBLEMS[error]
+        entry = out.setdefault(status, {"model": Problem, "description": "", "content": {
+            PROBLEM_MEDIA_TYPE: {"schema": {"$ref": "#/components/schemas/Problem"}}}})
+        entry["description"] = "; ".join(filter(None, [entry["description"], f"`{code}`: {title}"]))
+    return out

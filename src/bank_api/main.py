@@ -1,0 +1,129 @@
+"""The ASGI application: `bank_api.main:app`, built by `create_app()`."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.middleware.cors import CORSMiddleware
+from fastapi.responses import JSONResponse
+from fastapi.routing import APIRoute
+from sqlalchemy.exc import InterfaceError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from bank_api import __version__
+from bank_api.admin.router import router as admin_router
+from bank_api.auth.router import router as auth_router
+from bank_api.bootstrap import bootstrap_admin
+from bank_api.config import Settings, get_settings, warn_if_development_secret
+from bank_api.database import create_engine, create_sessionmaker
+from bank_api.errors import AppError, DatabaseUnavailable, error_response, problem_response
+from bank_api.middleware import RequestContextMiddleware, request_id_var
+from bank_api.security import PasswordHasher, TokenService
+from bank_api.service.router import router as service_router
+from bank_api.users.router import router as users_router
+
+log = logging.getLogger("bank_api")
+API_PREFIX = "/api/v1"
+_HTTP_CODES = {404: "not_found", 405: "method_not_allowed", 413: "request_too_large",
+               400: "bad_request"}
+
+
+def operation_id(route: APIRoute) -> str:
+    return f"{route.tags[0]}-{route.name}"
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or get_settings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        warn_if_development_secret(settings)
+        engine = create_engine(settings)
+        app.state.engine = engine
+        app.state.sessionmaker = create_sessionmaker(engine)
+        try:
+            await bootstrap_admin(app.state.sessionmaker, app.state.hasher, settings)
+            yield
+        finally:
+            await engine.dispose()
+
+    app = FastAPI(
+        title="bank-api",
+        version=__version__,
+        description="Loans funded by a pool of depositors, with exact money and a double-entry ledger.",
+        lifespan=lifespan,
+        generate_unique_id_function=operation_id,
+        docs_url=None,
+        redoc_url=None,
+        openapi_url="/openapi.json" if settings.docs_enabled else None,
+    )
+    app.state.settings = settings
+    app.state.tokens = TokenService(settings)
+    app.state.hasher = PasswordHasher(settings)
+    app.include_router(service_router)
+    for router in (auth_router, users_router, admin_router):
+        app.include_router(router, prefix=API_PREFIX)
+    _install_error_handlers(app)
+    if settings.cors_origins:
+        app.add_middleware(CORSMiddleware, allow_origins=settings.cors_origins,
+                           allow_methods=["*"], allow_headers=["*"],
+                           expose_headers=["X-Request-ID", "Idempotent-Replayed", "Retry-After"])
+    app.add_middleware(RequestContextMiddleware, max_body_bytes=settings.max_body_bytes)
+    return app
+
+
+def _install_error_handlers(app: FastAPI) -> None:
+    async def on_app_error(request: Request, exc: Exception) -> JSONResponse:
+        return error_response(exc, request_id_var.get())
+
+    async def on_validation_error(request: Request, exc: Exception) -> JSONResponse:
+        assert isinstance(exc, RequestValidationError)
+        errors = [_issue(error) for error in exc.errors()]
+        return problem_response(422, "validation_error", "Invalid request",
+                                "The request is not valid; see `errors`.",
+                                request_id=request_id_var.get(), extra={"errors": errors})
+
+    async def on_http_error(request: Request, exc: Exception) -> JSONResponse:
+        assert isinstance(exc, StarletteHTTPException)
+        code = _HTTP_CODES.get(exc.status_code, "http_error")
+        title = code.replace("_", " ").capitalize()
+        detail = exc.detail if isinstance(exc.detail, str) else title
+        return problem_response(exc.status_code, code, title, detail,
+                                request_id=request_id_var.get(), headers=exc.headers)
+
+    async def on_database_down(request: Request, exc: Exception) -> JSONResponse:
+        log.warning("database unavailable: %s", type(exc).__name__)
+        return error_response(DatabaseUnavailable(), request_id_var.get())
+
+    async def on_unexpected(request: Request, exc: Exception) -> JSONResponse:
+        log.exception("unexpected error", extra={"request_id": request_id_var.get()})
+        return problem_response(500, "internal_error", "Internal server error",
+                                "Something went wrong on our side; quote the request id.",
+                                request_id=request_id_var.get())
+
+    app.add_exception_handler(AppError, on_app_error)
+    app.add_exception_handler(RequestValidationError, on_validation_error)
+    app.add_exception_handler(StarletteHTTPException, on_http_error)
+    for error in (OperationalError, InterfaceError, PoolTimeout, ConnectionError):
+        app.add_exception_handler(error, on_database_down)
+    app.add_exception_handler(Exception, on_unexpected)
+
+
+def _issue(error: Any) -> dict[str, Any]:
+    """A validation error without the offending input echoed back (it may be a password)."""
+    return {"loc": list(error.get("loc", ())), "msg": str(error.get("msg", "")),
+            "type": str(error.get("type", ""))}
+
+
+def __getattr__(name: str) -> Any:
+    """`bank_api.main:app`, built on first access so importing this module has no side effects
+    (settings are read, and refused if unsafe, when a server asks for the app)."""
+    if name == "app":
+        return create_app()
+    raise AttributeError(name)

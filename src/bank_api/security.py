@@ -1,0 +1,118 @@
+"""Every piece of token and password code lives here.
+
+Tokens: JWT signed with HS256 only. The algorithm is fixed here and never read from the token,
+so `alg: none` or an RS256/HS256 confusion cannot be accepted. `iat` carries sub-second
+precision so a token issued right after a password change is told apart from one before it.
+
+Passwords: argon2id through passlib's `CryptContext` (libpass). Hashing and verification run in
+worker threads with a bounded limiter, so a burst of logins never stalls the event loop and
+never takes every thread.
+"""
+
+from __future__ import annotations
+
+import time
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import anyio
+from jose import JWTError, jwt
+from passlib.context import CryptContext
+
+from bank_api.config import Settings
+from bank_api.errors import NotAuthenticated
+
+ALGORITHM = "HS256"
+_REQUIRED_CLAIMS = ("sub", "role", "iat", "exp", "jti")
+
+
+@dataclass(frozen=True)
+class IssuedToken:
+    access_token: str
+    expires_in: int
+
+
+@dataclass(frozen=True)
+class TokenClaims:
+    user_id: uuid.UUID
+    role: str
+    issued_at: float
+
+
+class TokenService:
+    def __init__(self, settings: Settings) -> None:
+        self._key = settings.signing_key
+        self._lifetime = settings.access_token_minutes * 60
+
+    def issue(self, user_id: uuid.UUID, role: str) -> IssuedToken:
+        now = time.time()
+        claims = {
+            "sub": str(user_id),
+            "role": role,
+            "iat": now,
+            "exp": int(now) + self._lifetime,
+            "jti": uuid.uuid4().hex,
+        }
+        return IssuedToken(jwt.encode(claims, self._key, algorithm=ALGORITHM), self._lifetime)
+
+    def decode(self, token: str) -> TokenClaims:
+        """Verified claims, or NotAuthenticated for anything wrong with the token."""
+        try:
+            claims: dict[str, Any] = jwt.decode(
+                token,
+                self._key,
+                algorithms=[ALGORITHM],
+                options={"require_" + name: True for name in ("sub", "iat", "exp", "jti")},
+            )
+            if any(name not in claims for name in _REQUIRED_CLAIMS):
+                raise NotAuthenticated
+            issued_at = claims["iat"]
+            if isinstance(issued_at, bool) or not isinstance(issued_at, int | float):
+                raise NotAuthenticated
+            return TokenClaims(uuid.UUID(str(claims["sub"])), str(claims["role"]), float(issued_at))
+        except (JWTError, ValueError, TypeError, AttributeError):
+            raise NotAuthenticated from None
+
+
+def issued_before(claims: TokenClaims, instant: datetime) -> bool:
+    return claims.issued_at < instant.timestamp()
+
+
+class PasswordHasher:
+    """argon2id hashing off the event loop, at most `hash_concurrency` at once."""
+
+    def __init__(self, settings: Settings) -> None:
+        self._context = CryptContext(
+            schemes=["argon2"],
+            argon2__type="ID",
+            argon2__rounds=settings.argon2_time_cost,
+            argon2__memory_cost=settings.argon2_memory_kib,
+            argon2__parallelism=settings.argon2_parallelism,
+        )
+        self._limiter = anyio.CapacityLimiter(settings.hash_concurrency)
+        self._dummy_hash: str | None = None
+
+    async def hash(self, password: str) -> str:
+        return await anyio.to_thread.run_sync(self._context.hash, password, limiter=self._limiter)
+
+    async def verify(self, password: str, password_hash: str | None) -> tuple[bool, str | None]:
+        """(matches, new hash if the stored one uses outdated parameters).
+
+        With no stored hash (unknown user) a dummy hash is verified instead, so the answer
+        takes as long as for a real user with a wrong password.
+        """
+        if password_hash is None:
+            await anyio.to_thread.run_sync(
+                self._context.verify, password, await self._dummy(), limiter=self._limiter
+            )
+            return False, None
+        return await anyio.to_thread.run_sync(
+            self._context.verify_and_update, password, password_hash, limiter=self._limiter
+        )
+
+    async def _dummy(self) -> str:
+        if self._dummy_hash is None:
+            self._dummy_hash = await self.hash(uuid.uuid4().hex)
+        return self._dummy_hash

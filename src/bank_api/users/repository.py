@@ -1,0 +1,52 @@
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy import Select, or_, select
+
+from bank_api.common.repository import Repository
+from bank_api.models import Role, User, UserStatus
+
+
+class UserRepository(Repository[User]):
+    model = User
+
+    async def by_username(self, username: str) -> User | None:
+        stmt = select(User).where(User.username_key == username.lower())
+        return (await self.session.execute(stmt)).scalar_one_or_none()
+
+    async def taken(self, *, username: str | None, email: str | None,
+                    exclude: Any = None) -> tuple[bool, bool]:
+        """(username taken, email taken), case-insensitively, ignoring user `exclude`."""
+        conditions = []
+        if username is not None:
+            conditions.append(User.username_key == username.lower())
+        if email is not None:
+            conditions.append(User.email_key == email.lower())
+        if not conditions:
+            return False, False
+        stmt = select(User.username_key, User.email_key).where(or_(*conditions))
+        if exclude is not None:
+            stmt = stmt.where(User.id != exclude)
+        rows = (await self.session.execute(stmt)).all()
+        return (
+            username is not None and any(r.username_key == username.lower() for r in rows),
+            email is not None and any(r.email_key == email.lower() for r in rows),
+        )
+
+    async def admin_exists(self) -> bool:
+        stmt = select(User.id).where(User.role == Role.admin).limit(1)
+        return (await self.session.execute(stmt)).first() is not None
+
+    def listing(self, *, role: Role | None = None, status: UserStatus | None = None) -> Select[Any]:
+        stmt = select(User).order_by(User.created_at.desc(), User.id.desc())
+        if role is not None:
+            stmt = stmt.where(User.role == role)
+        if status is not None:
+            stmt = stmt.where(User.status == status)
+        return stmt
+
+    async def list_page(self, *, limit: int, offset: int, role: Role | None = None,
+                        status: UserStatus | None = None) -> tuple[Sequence[User], int]:
+        return await self.page(self.listing(role=role, status=status), limit=limit, offset=offset)
