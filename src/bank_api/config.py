@@ -41,13 +41,14 @@ class Settings(BaseSettings):
     docs_enabled: bool = True
     cors_origins: Annotated[list[str], NoDecode] = []
     currency: str = Field("USD", pattern=r"^[A-Z]{3}$")
+    gc_freeze: bool = True
 
     # --- tokens and passwords --------------------------------------------------------------
     jwt_secret: SecretStr | None = None
     access_token_minutes: int = Field(60, ge=1, le=24 * 60)
     argon2_time_cost: int = Field(3, ge=1, le=20)
     argon2_memory_kib: int = Field(65_536, ge=1024, le=4_194_304)
-    argon2_parallelism: int = Field(4, ge=1, le=32)
+    argon2_parallelism: int = Field(1, ge=1, le=32)
     hash_concurrency: int = Field(2, ge=1, le=64)
 
     # --- login throttling ------------------------------------------------------------------

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -34,6 +35,9 @@ _HTTP_CODES = {404: "not_found", 405: "method_not_allowed", 413: "request_too_la
                400: "bad_request"}
 
 
+API_ROUTERS = (auth_router, users_router, admin_router)
+
+
 def operation_id(route: APIRoute) -> str:
     return f"{route.tags[0]}-{route.name}"
 
@@ -47,10 +51,17 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         engine = create_engine(settings)
         app.state.engine = engine
         app.state.sessionmaker = create_sessionmaker(engine)
+        app.state.hasher = hasher = PasswordHasher(settings)
         try:
-            await bootstrap_admin(app.state.sessionmaker, app.state.hasher, settings)
+            await bootstrap_admin(app.state.sessionmaker, hasher, settings)
+            if settings.gc_freeze:
+                # Move everything alive after startup (modules, schemas, compiled queries) out
+                # of the collector's reach: a full collection otherwise walks it all and
+                # stalls the event loop for tens of milliseconds.
+                gc.freeze()
             yield
         finally:
+            hasher.close()
             await engine.dispose()
 
     app = FastAPI(
@@ -65,9 +76,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.state.settings = settings
     app.state.tokens = TokenService(settings)
-    app.state.hasher = PasswordHasher(settings)
     app.include_router(service_router)
-    for router in (auth_router, users_router, admin_router):
+    for router in API_ROUTERS:
         app.include_router(router, prefix=API_PREFIX)
     _install_error_handlers(app)
     if settings.cors_origins:
@@ -102,10 +112,14 @@ def _install_error_handlers(app: FastAPI) -> None:
         return error_response(DatabaseUnavailable(), request_id_var.get())
 
     async def on_unexpected(request: Request, exc: Exception) -> JSONResponse:
-        log.exception("unexpected error", extra={"request_id": request_id_var.get()})
+        # Runs outside the request-id middleware (Starlette's outermost layer): read the id
+        # that middleware left in the scope and put the header on ourselves.
+        request_id = request_id_var.get() or request.scope.get("state", {}).get("request_id")
+        log.exception("unexpected error", extra={"request_id": request_id})
         return problem_response(500, "internal_error", "Internal server error",
                                 "Something went wrong on our side; quote the request id.",
-                                request_id=request_id_var.get())
+                                request_id=request_id,
+                                headers={"X-Request-ID": request_id} if request_id else None)
 
     app.add_exception_handler(AppError, on_app_error)
     app.add_exception_handler(RequestValidationError, on_validation_error)

@@ -5,19 +5,22 @@ so `alg: none` or an RS256/HS256 confusion cannot be accepted. `iat` carries sub
 precision so a token issued right after a password change is told apart from one before it.
 
 Passwords: argon2id through passlib's `CryptContext` (libpass). Hashing and verification run in
-worker threads with a bounded limiter, so a burst of logins never stalls the event loop and
-never takes every thread.
+a dedicated pool of `hash_concurrency` threads at lowered CPU priority, so a burst of logins
+never stalls the event loop: argon2 waits for spare CPU, requests do not wait for argon2.
 """
 
 from __future__ import annotations
 
+import asyncio
+import os
+import threading
 import time
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-import anyio
 from jose import JWTError, jwt
 from passlib.context import CryptContext
 
@@ -80,6 +83,17 @@ def issued_before(claims: TokenClaims, instant: datetime) -> bool:
     return claims.issued_at < instant.timestamp()
 
 
+HASH_THREAD_NICENESS = 10
+
+
+def _lower_thread_priority() -> None:
+    """Linux applies `nice` per thread; elsewhere this is a no-op."""
+    try:
+        os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), HASH_THREAD_NICENESS)
+    except (AttributeError, OSError):  # pragma: no cover - platform without per-thread nice
+        pass
+
+
 class PasswordHasher:
     """argon2id hashing off the event loop, at most `hash_concurrency` at once."""
 
@@ -91,11 +105,22 @@ class PasswordHasher:
             argon2__memory_cost=settings.argon2_memory_kib,
             argon2__parallelism=settings.argon2_parallelism,
         )
-        self._limiter = anyio.CapacityLimiter(settings.hash_concurrency)
+        self._executor = ThreadPoolExecutor(
+            max_workers=settings.hash_concurrency,
+            thread_name_prefix="argon2",
+            initializer=_lower_thread_priority,
+        )
         self._dummy_hash: str | None = None
 
+    def close(self) -> None:
+        self._executor.shutdown(wait=False, cancel_futures=True)
+
+    async def _run(self, fn: Any, *args: str) -> Any:
+        return await asyncio.get_running_loop().run_in_executor(self._executor, fn, *args)
+
     async def hash(self, password: str) -> str:
-        return await anyio.to_thread.run_sync(self._context.hash, password, limiter=self._limiter)
+        result: str = await self._run(self._context.hash, password)
+        return result
 
     async def verify(self, password: str, password_hash: str | None) -> tuple[bool, str | None]:
         """(matches, new hash if the stored one uses outdated parameters).
@@ -104,13 +129,11 @@ class PasswordHasher:
         takes as long as for a real user with a wrong password.
         """
         if password_hash is None:
-            await anyio.to_thread.run_sync(
-                self._context.verify, password, await self._dummy(), limiter=self._limiter
-            )
+            await self._run(self._context.verify, password, await self._dummy())
             return False, None
-        return await anyio.to_thread.run_sync(
-            self._context.verify_and_update, password, password_hash, limiter=self._limiter
-        )
+        matches, new_hash = await self._run(self._context.verify_and_update, password,
+                                            password_hash)
+        return bool(matches), new_hash
 
     async def _dummy(self) -> str:
         if self._dummy_hash is None:

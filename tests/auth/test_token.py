@@ -1,0 +1,112 @@
+from __future__ import annotations
+
+import pytest
+from jose import jwt
+
+from tests.conftest import TEST_SECRET
+from tests.helpers import PASSWORD, Api, assert_problem, user_payload
+
+pytestmark = pytest.mark.usefixtures("backend")
+
+
+async def test_login_returns_a_bearer_token(api: Api) -> None:
+    account = await api.user("customer")
+    response = await api.token(account.username)
+    assert response.status_code == 200
+    body = response.json()
+    assert body["token_type"] == "bearer"
+    assert body["expires_in"] == 3600
+    assert response.headers["cache-control"] == "no-store"
+    claims = jwt.decode(body["access_token"], TEST_SECRET, algorithms=["HS256"])
+    assert claims["sub"] == account.id
+    assert claims["role"] == "customer"
+    assert claims["exp"] - int(claims["iat"]) == 3600
+    assert len(claims["jti"]) == 32
+    me = await api.client.get("/api/v1/users/me",
+                              headers={"Authorization": f"Bearer {body['access_token']}"})
+    assert me.json()["id"] == account.id
+
+
+async def test_login_is_case_insensitive_on_username(api: Api) -> None:
+    account = await api.user("investor")
+    response = await api.token(account.username.upper())
+    assert response.status_code == 200
+
+
+async def test_wrong_password_and_unknown_user_look_the_same(api: Api) -> None:
+    account = await api.user("customer")
+    wrong = await api.token(account.username, "wrong password!")
+    unknown = await api.token("nobody_here", PASSWORD)
+    for response in (wrong, unknown):
+        assert_problem(response, 401, "invalid_credentials")
+    strip = lambda r: {k: v for k, v in r.json().items() if k != "request_id"}  # noqa: E731
+    assert strip(wrong) == strip(unknown)
+    assert wrong.headers["content-type"] == unknown.headers["content-type"]
+
+
+async def test_pending_agent_cannot_log_in(api: Api) -> None:
+    payload = user_payload("agent")
+    assert (await api.client.post("/api/v1/auth/register", json=payload)).status_code == 201
+    assert_problem(await api.token(payload["username"]), 403, "agent_not_approved")
+
+
+async def test_rejected_agent_cannot_log_in(api: Api) -> None:
+    admin = await api.user("admin")
+    payload = user_payload("agent")
+    agent_id = (await api.client.post("/api/v1/auth/register", json=payload)).json()["id"]
+    rejected = await api.client.post(f"/api/v1/admin/agents/{agent_id}/reject",
+                                     headers=admin.headers)
+    assert rejected.json()["status"] == "rejected"
+    assert_problem(await api.token(payload["username"]), 403, "agent_rejected")
+
+
+async def test_status_is_not_revealed_without_the_password(api: Api) -> None:
+    payload = user_payload("agent")
+    await api.client.post("/api/v1/auth/register", json=payload)
+    assert_problem(await api.token(payload["username"], "wrong password!"), 401,
+                   "invalid_credentials")
+
+
+async def test_disabled_user_cannot_log_in(api: Api) -> None:
+    admin = await api.user("admin")
+    account = await api.user("investor")
+    disabled = await api.client.post(f"/api/v1/admin/users/{account.id}/disable",
+                                     headers=admin.headers)
+    assert disabled.status_code == 200
+    assert_problem(await api.token(account.username), 403, "account_disabled")
+
+
+async def test_repeated_failures_for_a_username_are_throttled(api: Api) -> None:
+    account = await api.user("customer")
+    for _ in range(5):
+        assert_problem(await api.token(account.username, "wrong password!"), 401,
+                       "invalid_credentials")
+    throttled = await api.token(account.username)  # even the right password now waits
+    assert_problem(throttled, 429, "too_many_attempts")
+    assert 1 <= int(throttled.headers["retry-after"]) <= 900
+    other = await api.user("customer")
+    assert (await api.token(other.username)).status_code == 200
+
+
+async def test_a_success_clears_the_username_counter(api: Api) -> None:
+    account = await api.user("customer")
+    for _ in range(4):
+        await api.token(account.username, "wrong password!")
+    assert (await api.token(account.username)).status_code == 200
+    for _ in range(4):
+        await api.token(account.username, "wrong password!")
+    assert (await api.token(account.username)).status_code == 200
+
+
+@pytest.mark.parametrize("settings_overrides", [{"login_max_failures_per_client": 3}])
+async def test_repeated_failures_from_one_client_are_throttled(api: Api) -> None:
+    for name in ("ghost_a", "ghost_b", "ghost_c"):
+        assert_problem(await api.token(name, "wrong password!"), 401, "invalid_credentials")
+    throttled = await api.token("ghost_d", "wrong password!")
+    assert_problem(throttled, 429, "too_many_attempts")
+    assert int(throttled.headers["retry-after"]) >= 1
+
+
+async def test_token_form_requires_username_and_password(api: Api) -> None:
+    response = await api.client.post("/api/v1/auth/token", data={"username": "x"})
+    assert_problem(response, 422, "validation_error")
