@@ -1,0 +1,93 @@
+#!/usr/bin/env python3
+"""The project's task runner, standard library only, so a fresh machine needs just Python 3.11+.
+
+    python3 tasks.py run      install, migrate the embedded SQLite database, start the server
+    python3 tasks.py test     install, run the whole test suite (SQLite, and PostgreSQL if reachable)
+    python3 tasks.py lint     ruff and mypy
+    python3 tasks.py lock     re-pin requirements/*.txt from pyproject.toml (needs the network)
+
+Dependencies are installed from the pinned files in requirements/ into ./.venv, once per
+change of those files.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import subprocess
+import sys
+import venv
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent
+VENV = ROOT / ".venv"
+BIN = VENV / ("Scripts" if os.name == "nt" else "bin")
+PYTHON = BIN / ("python.exe" if os.name == "nt" else "python")
+LOCKS = {"runtime": ROOT / "requirements" / "runtime.txt", "dev": ROOT / "requirements" / "dev.txt"}
+
+
+def sh(*args: str | Path, env: dict[str, str] | None = None) -> None:
+    print("+", " ".join(str(a) for a in args), flush=True)
+    completed = subprocess.run([str(a) for a in args], cwd=ROOT, env=env, check=False)
+    if completed.returncode != 0:
+        raise SystemExit(completed.returncode)
+
+
+def install(profile: str) -> None:
+    """Create .venv and install the pinned dependencies plus this project (editable)."""
+    if sys.version_info < (3, 11):
+        raise SystemExit(f"Python 3.11+ is required, this is {sys.version.split()[0]}")
+    if not PYTHON.exists():
+        print(f"creating {VENV}", flush=True)
+        venv.EnvBuilder(with_pip=True).create(VENV)
+    lock = LOCKS[profile]
+    digest = hashlib.sha256(lock.read_bytes() + (ROOT / "pyproject.toml").read_bytes()).hexdigest()
+    stamp = VENV / f".installed-{profile}"
+    if stamp.exists() and stamp.read_text() == digest:
+        return
+    sh(PYTHON, "-m", "pip", "install", "--disable-pip-version-check", "-q", "-r", lock)
+    sh(PYTHON, "-m", "pip", "install", "--disable-pip-version-check", "-q", "--no-deps", "-e", ".")
+    for other in VENV.glob(".installed-*"):
+        other.unlink()
+    stamp.write_text(digest)
+
+
+def run(args: list[str]) -> None:
+    install("runtime")
+    sh(BIN / "bank-api", "migrate")
+    sh(BIN / "bank-api", "serve", *args)
+
+
+def test(args: list[str]) -> None:
+    install("dev")
+    sh(PYTHON, "-m", "pytest", "--cov=bank_api.domain", "--cov-branch",
+       "--cov-report=term-missing:skip-covered", "--cov-fail-under=100", *args)
+
+
+def lint(args: list[str]) -> None:
+    install("dev")
+    sh(PYTHON, "-m", "ruff", "check", "src", "tests", "alembic", "bench", "tasks.py")
+    sh(PYTHON, "-m", "mypy")
+
+
+def lock(args: list[str]) -> None:
+    install("dev")
+    sh(PYTHON, "-m", "pip", "install", "-q", "uv")
+    common = ["pip", "compile", "pyproject.toml", "--universal", "--python-version", "3.11",
+              "--quiet", "--no-header"]
+    sh(BIN / "uv", *common, "-o", LOCKS["runtime"])
+    sh(BIN / "uv", *common, "--extra", "dev", "-o", LOCKS["dev"])
+
+
+TASKS = {"run": run, "test": test, "lint": lint, "lock": lock}
+
+
+def main() -> None:
+    if len(sys.argv) < 2 or sys.argv[1] not in TASKS:
+        print(__doc__)
+        raise SystemExit(2)
+    TASKS[sys.argv[1]](sys.argv[2:])
+
+
+if __name__ == "__main__":
+    main()
