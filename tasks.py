@@ -2,7 +2,7 @@
 """The project's task runner, standard library only, so a fresh machine needs just Python 3.11+.
 
     python3 tasks.py run      install, migrate the embedded SQLite database, start the server
-    python3 tasks.py test     install, run the whole test suite (SQLite, and PostgreSQL if reachable)
+    python3 tasks.py test     install, run the whole suite (SQLite, and PostgreSQL if reachable)
     python3 tasks.py lint     ruff and mypy
     python3 tasks.py lock     re-pin requirements/*.txt from pyproject.toml (needs the network)
 
@@ -28,15 +28,13 @@ LOCKS = {"runtime": ROOT / "requirements" / "runtime.txt", "dev": ROOT / "requir
 
 def sh(*args: str | Path, env: dict[str, str] | None = None) -> None:
     print("+", " ".join(str(a) for a in args), flush=True)
-    completed = subprocess.run([str(a) for a in args], cwd=ROOT, env=env, check=False)
+    completed = subprocess.run([str(a) for a in args], cwd=ROOT, env=env, check=False)  # noqa: S603
     if completed.returncode != 0:
         raise SystemExit(completed.returncode)
 
 
 def install(profile: str) -> None:
     """Create .venv and install the pinned dependencies plus this project (editable)."""
-    if sys.version_info < (3, 11):
-        raise SystemExit(f"Python 3.11+ is required, this is {sys.version.split()[0]}")
     if not PYTHON.exists():
         print(f"creating {VENV}", flush=True)
         venv.EnvBuilder(with_pip=True).create(VENV)
@@ -60,8 +58,16 @@ def run(args: list[str]) -> None:
 
 def test(args: list[str]) -> None:
     install("dev")
-    sh(PYTHON, "-m", "pytest", "--cov=bank_api.domain", "--cov-branch",
-       "--cov-report=term-missing:skip-covered", "--cov-fail-under=100", *args)
+    sh(
+        PYTHON,
+        "-m",
+        "pytest",
+        "--cov=bank_api.domain",
+        "--cov-branch",
+        "--cov-report=term-missing:skip-covered",
+        "--cov-fail-under=100",
+        *args,
+    )
 
 
 def lint(args: list[str]) -> None:
@@ -73,8 +79,16 @@ def lint(args: list[str]) -> None:
 def lock(args: list[str]) -> None:
     install("dev")
     sh(PYTHON, "-m", "pip", "install", "-q", "uv")
-    common = ["pip", "compile", "pyproject.toml", "--universal", "--python-version", "3.11",
-              "--quiet", "--no-header"]
+    common = [
+        "pip",
+        "compile",
+        "pyproject.toml",
+        "--universal",
+        "--python-version",
+        "3.11",
+        "--quiet",
+        "--no-header",
+    ]
     sh(BIN / "uv", *common, "-o", LOCKS["runtime"])
     sh(BIN / "uv", *common, "--extra", "dev", "-o", LOCKS["dev"])
 

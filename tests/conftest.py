@@ -38,8 +38,14 @@ TEST_SECRET = "test-signing-key-" + "x" * 32
 async def _pg_reachable(url: str) -> str | None:
     u = make_url(url)
     try:
-        conn = await asyncpg.connect(host=u.host, port=u.port or 5432, user=u.username,
-                                     password=u.password, database="postgres", timeout=3)
+        conn = await asyncpg.connect(
+            host=u.host,
+            port=u.port or 5432,
+            user=u.username,
+            password=u.password,
+            database="postgres",
+            timeout=3,
+        )
     except (OSError, asyncpg.PostgresError, TimeoutError) as exc:
         return f"{type(exc).__name__}: {exc}"
     await conn.close()
@@ -77,8 +83,9 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
 
 async def _recreate_pg_database(url: str) -> None:
     u = make_url(url)
-    conn = await asyncpg.connect(host=u.host, port=u.port or 5432, user=u.username,
-                                 password=u.password, database="postgres")
+    conn = await asyncpg.connect(
+        host=u.host, port=u.port or 5432, user=u.username, password=u.password, database="postgres"
+    )
     try:
         await conn.execute(f'DROP DATABASE IF EXISTS "{u.database}" WITH (FORCE)')
         await conn.execute(f'CREATE DATABASE "{u.database}"')
@@ -174,4 +181,4 @@ def unique() -> Iterator[Callable[[str], str]]:
     def make(prefix: str) -> str:
         return f"{prefix}_{uuid.uuid4().hex[:10]}"
 
-    yield make
+    return make

@@ -48,7 +48,8 @@ def assert_problem(response: httpx.Response, status: int, code: str) -> dict[str
     assert body["status"] == status
     assert body["code"] == code
     assert body["type"] == f"urn:bank-api:problem:{code}"
-    assert body["title"] and body["detail"]
+    assert body["title"]
+    assert body["detail"]
     return body
 
 
@@ -81,7 +82,8 @@ class Api:
         if role == "agent":
             admin = await self._admin()
             approved = await self.client.post(
-                f"/api/v1/admin/agents/{user_id}/approve", headers=admin.headers)
+                f"/api/v1/admin/agents/{user_id}/approve", headers=admin.headers
+            )
             assert approved.status_code == 200, approved.text
         headers = await self.login(payload["username"], payload["password"])
         return Account(user_id, payload["username"], payload["password"], role, headers)
@@ -90,7 +92,12 @@ class Api:
         tag = uuid.uuid4().hex[:10]
         username = f"admin_{tag}"
         async with self.app.state.sessionmaker() as session, UnitOfWork(session) as uow:
-            user = await create_admin(uow, self.app.state.hasher, username=username,
-                                      email=f"{username}@example.com", password=PASSWORD)
+            user = await create_admin(
+                uow,
+                self.app.state.hasher,
+                username=username,
+                email=f"{username}@example.com",
+                password=PASSWORD,
+            )
         headers = await self.login(username)
         return Account(str(user.id), username, PASSWORD, "admin", headers)

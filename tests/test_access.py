@@ -49,8 +49,13 @@ def _concrete(path: str) -> str:
 
 @pytest.fixture(scope="module")
 def bare_app() -> FastAPI:
-    return create_app(Settings(_env_file=None, environment="test",  # type: ignore[call-arg]
-                               jwt_secret="z" * 40))
+    return create_app(
+        Settings(
+            _env_file=None,
+            environment="test",  # type: ignore[call-arg]
+            jwt_secret="z" * 40,
+        )
+    )
 
 
 def test_every_non_public_route_requires_authentication(bare_app: FastAPI) -> None:
@@ -88,8 +93,9 @@ async def test_every_admin_route_is_403_for_other_roles(api: Api, role: str) -> 
     for method, route in _api_routes(api.app):
         if not route.path.startswith("/api/v1/admin/"):
             continue
-        response = await api.client.request(method, _concrete(route.path),
-                                            headers=account.headers, json={})
+        response = await api.client.request(
+            method, _concrete(route.path), headers=account.headers, json={}
+        )
         assert_problem(response, 403, "forbidden")
         checked += 1
     assert checked >= 6
@@ -118,9 +124,11 @@ async def test_no_list_or_object_response_contains_a_password_hash(api: Api) -> 
             if method == "GET" and "{" not in route.path:
                 response = await api.client.get(route.path, headers=headers)
                 bodies.append(response.json())
-    actions = [f"/api/v1/admin/agents/{pending['id']}/approve",
-               f"/api/v1/admin/users/{customer.id}/disable",
-               f"/api/v1/admin/users/{customer.id}/enable"]
+    actions = [
+        f"/api/v1/admin/agents/{pending['id']}/approve",
+        f"/api/v1/admin/users/{customer.id}/disable",
+        f"/api/v1/admin/users/{customer.id}/enable",
+    ]
     for path in actions:
         response = await api.client.post(path, headers=admin.headers)
         assert response.status_code == 200

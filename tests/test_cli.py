@@ -31,16 +31,40 @@ def test_migrate_and_create_admin_on_a_fresh_sqlite_file(
     monkeypatch.setenv("BANK_API_ARGON2_TIME_COST", "1")
     monkeypatch.setenv("BANK_API_ARGON2_MEMORY_KIB", "1024")
     assert main(["migrate"]) == 0
-    assert main(["create-admin", "--username", "root.admin", "--email", "root@example.com",
-                 "--password", "a long admin password"]) == 0
+    assert (
+        main(
+            [
+                "create-admin",
+                "--username",
+                "root.admin",
+                "--email",
+                "root@example.com",
+                "--password",
+                "a long admin password",
+            ]
+        )
+        == 0
+    )
     users = asyncio.run(_users(url))
     assert [(u.username, u.role, u.status) for u in users] == [
-        ("root.admin", Role.admin, UserStatus.active)]
+        ("root.admin", Role.admin, UserStatus.active)
+    ]
     assert users[0].password_hash.startswith("$argon2id$")
-    assert main(["create-admin", "--username", "ROOT.ADMIN", "--email", "x@example.com",
-                 "--password", "a long admin password"]) == 1
-    assert main(["create-admin", "--username", "x", "--email", "bad",
-                 "--password", "short"]) == 2
+    assert (
+        main(
+            [
+                "create-admin",
+                "--username",
+                "ROOT.ADMIN",
+                "--email",
+                "x@example.com",
+                "--password",
+                "a long admin password",
+            ]
+        )
+        == 1
+    )
+    assert main(["create-admin", "--username", "x", "--email", "bad", "--password", "short"]) == 2
     assert len(asyncio.run(_users(url))) == 1
     output = capsys.readouterr()
     assert "admin root.admin created" in output.out
@@ -48,7 +72,8 @@ def test_migrate_and_create_admin_on_a_fresh_sqlite_file(
 
 
 def test_console_script_is_installed() -> None:
-    result = subprocess.run([sys.executable, "-m", "bank_api.cli", "--help"],
-                            capture_output=True, text=True, check=True)
+    result = subprocess.run(
+        [sys.executable, "-m", "bank_api.cli", "--help"], capture_output=True, text=True, check=True
+    )
     for command in ("serve", "migrate", "create-admin"):
         assert command in result.stdout

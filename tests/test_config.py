@@ -19,7 +19,8 @@ def test_defaults_are_the_documented_ones() -> None:
     assert settings.access_token_minutes == 60
     assert settings.cors_origins == []
     assert settings.allow_business_date_override is False
-    assert settings.min_ticket == Decimal("25.00") and settings.min_ticket_cents == 2500
+    assert settings.min_ticket == Decimal("25.00")
+    assert settings.min_ticket_cents == 2500
     assert settings.max_share is None
     assert settings.signing_key == DEVELOPMENT_JWT_SECRET
 
@@ -57,8 +58,9 @@ def test_missing_secret_is_refused_outside_local(environment: str) -> None:
         make(environment=environment)
 
 
-@pytest.mark.parametrize("secret", ["short", "x" * 31, "change-me-" + "x" * 40,
-                                    DEVELOPMENT_JWT_SECRET])
+@pytest.mark.parametrize(
+    "secret", ["short", "x" * 31, "change-me-" + "x" * 40, DEVELOPMENT_JWT_SECRET]
+)
 def test_weak_secret_is_refused_in_production(secret: str) -> None:
     with pytest.raises(ValidationError, match="JWT_SECRET"):
         make(environment="production", jwt_secret=secret)
@@ -68,8 +70,10 @@ def test_strong_secret_is_accepted_in_production() -> None:
     assert make(environment="production", jwt_secret="Q" * 32).signing_key == "Q" * 32
 
 
-@pytest.mark.parametrize(("field", "value"), [("min_ticket", "0"), ("min_ticket", "1.001"),
-                                              ("max_share", "0"), ("max_share", "1.5")])
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [("min_ticket", "0"), ("min_ticket", "1.001"), ("max_share", "0"), ("max_share", "1.5")],
+)
 def test_bad_lending_policy_is_refused(field: str, value: str) -> None:
     with pytest.raises(ValidationError):
         make(**{field: value})

@@ -17,7 +17,8 @@ pytestmark = pytest.mark.usefixtures("backend")
 
 def _diff(connection: Connection) -> list[object]:
     context = MigrationContext.configure(
-        connection, opts={"compare_type": True, "compare_server_default": True})
+        connection, opts={"compare_type": True, "compare_server_default": True}
+    )
     return list(compare_metadata(context, Base.metadata))
 
 
@@ -40,22 +41,26 @@ async def test_timestamps_come_back_utc_aware(backend: str) -> None:
             session.add(LoginFailure(scope=ThrottleScope.client, key="tz-check", at=at))
             await session.commit()
         async with sessionmaker() as session:
-            stored = (await session.execute(
-                select(LoginFailure.at).where(LoginFailure.key == "tz-check"))).scalar_one()
+            stored = (
+                await session.execute(select(LoginFailure.at).where(LoginFailure.key == "tz-check"))
+            ).scalar_one()
             await session.execute(LoginFailure.__table__.delete())
             await session.commit()
     finally:
         await engine.dispose()
-    assert stored.tzinfo is not None and stored.utcoffset() == timedelta(0)
-    assert stored == at and stored == datetime(2026, 3, 1, 7, 30, 15, 123456, tzinfo=UTC)
+    assert stored.tzinfo is not None
+    assert stored.utcoffset() == timedelta(0)
+    assert stored == at
+    assert stored == datetime(2026, 3, 1, 7, 30, 15, 123456, tzinfo=UTC)
 
 
 async def test_naive_datetimes_are_refused(backend: str) -> None:
     engine = create_engine(Settings(_env_file=None, database_url=backend))  # type: ignore[call-arg]
     try:
         async with create_sessionmaker(engine)() as session:
-            session.add(LoginFailure(scope=ThrottleScope.client, key="naive",
-                                     at=datetime(2026, 1, 1)))  # noqa: DTZ001
+            session.add(
+                LoginFailure(scope=ThrottleScope.client, key="naive", at=datetime(2026, 1, 1))
+            )
             with pytest.raises(Exception, match="naive datetime"):
                 await session.flush()
     finally:

@@ -25,21 +25,32 @@ async def test_health_and_readiness(api: Api) -> None:
     assert (ready.status_code, ready.json()) == (200, {"status": "ok"})
 
 
-@pytest.mark.parametrize("url", [
-    "postgresql+asyncpg://postgres@127.0.0.1:1/nowhere",
-    "sqlite+aiosqlite:////nonexistent-dir/for/sure/db.sqlite",
-])
+@pytest.mark.parametrize(
+    "url",
+    [
+        "postgresql+asyncpg://postgres@127.0.0.1:1/nowhere",
+        "sqlite+aiosqlite:////nonexistent-dir/for/sure/db.sqlite",
+    ],
+)
 async def test_readyz_is_503_when_the_database_is_unreachable(url: str) -> None:
     app = create_app(settings_for(url, db_connect_timeout_seconds=2))
-    async with app.router.lifespan_context(app), httpx.AsyncClient(
-        transport=httpx.ASGITransport(app=app), base_url="http://t"
-    ) as client:
+    async with (
+        app.router.lifespan_context(app),
+        httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as client,
+    ):
         assert (await client.get("/healthz")).status_code == 200
         assert_problem(await client.get("/readyz"), 503, "database_unavailable")
         # an endpoint needing the database answers 503 too, never 500
-        registered = await client.post("/api/v1/auth/register", json={
-            "username": "someone", "password": "long enough", "email": "s@example.com",
-            "full_name": "S", "role": "customer"})
+        registered = await client.post(
+            "/api/v1/auth/register",
+            json={
+                "username": "someone",
+                "password": "long enough",
+                "email": "s@example.com",
+                "full_name": "S",
+                "role": "customer",
+            },
+        )
         assert_problem(registered, 503, "database_unavailable")
 
 
@@ -65,16 +76,18 @@ async def test_api_responses_are_not_cached(api: Api) -> None:
 
 @pytest.mark.parametrize("settings_overrides", [{"max_body_bytes": 2048}])
 async def test_oversized_body_is_413(api: Api) -> None:
-    declared = await api.client.post("/api/v1/auth/register", content=b"x" * 5000,
-                                     headers={"content-type": "application/json"})
+    declared = await api.client.post(
+        "/api/v1/auth/register", content=b"x" * 5000, headers={"content-type": "application/json"}
+    )
     assert_problem(declared, 413, "request_too_large")
 
     async def chunks():  # no content-length: the limit is enforced while reading
         for _ in range(5):
             yield b"x" * 1000
 
-    streamed = await api.client.post("/api/v1/auth/register", content=chunks(),
-                                     headers={"content-type": "application/json"})
+    streamed = await api.client.post(
+        "/api/v1/auth/register", content=chunks(), headers={"content-type": "application/json"}
+    )
     assert_problem(streamed, 413, "request_too_large")
 
 
@@ -83,10 +96,12 @@ async def test_unexpected_error_is_an_opaque_500(app: FastAPI) -> None:
         raise RuntimeError("secret internal detail: SELECT * FROM user_account")
 
     app.add_api_route("/api/v1/explode", explode, methods=["GET"], tags=["test"])
-    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app, raise_app_exceptions=False),
-                                 base_url="http://t") as client:
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=app, raise_app_exceptions=False), base_url="http://t"
+    ) as client:
         response = await client.get("/api/v1/explode", headers={"X-Request-ID": "boom-1"})
     body = assert_problem(response, 500, "internal_error")
     assert body["request_id"] == "boom-1"
-    assert "secret" not in response.text and "RuntimeError" not in response.text
+    assert "secret" not in response.text
+    assert "RuntimeError" not in response.text
     assert "SELECT" not in response.text

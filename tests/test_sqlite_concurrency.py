@@ -17,11 +17,15 @@ async def test_concurrent_writes_on_sqlite_all_succeed(api: Api) -> None:
     async def burst(i: int) -> int:
         register = await api.register("investor")
         account = accounts[i % 3]
-        update = await api.client.patch("/api/v1/users/me", headers=account.headers,
-                                        json={"full_name": f"Name {i}"})
+        update = await api.client.patch(
+            "/api/v1/users/me", headers=account.headers, json={"full_name": f"Name {i}"}
+        )
         failed_login = await api.token(f"ghost_{i}", "wrong password!")
         assert (register.status_code, update.status_code, failed_login.status_code) == (
-            201, 200, 401)
+            201,
+            200,
+            401,
+        )
         return 3
 
     results = await asyncio.gather(*(burst(i) for i in range(30)))

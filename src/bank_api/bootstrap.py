@@ -15,8 +15,9 @@ from bank_api.uow import UnitOfWork
 log = logging.getLogger(__name__)
 
 
-async def bootstrap_admin(sessionmaker: async_sessionmaker[AsyncSession], hasher: PasswordHasher,
-                          settings: Settings) -> None:
+async def bootstrap_admin(
+    sessionmaker: async_sessionmaker[AsyncSession], hasher: PasswordHasher, settings: Settings
+) -> None:
     """Create `BANK_API_ADMIN_USERNAME` once, when all three admin settings are given."""
     if not (settings.admin_username and settings.admin_email and settings.admin_password):
         return
@@ -24,9 +25,13 @@ async def bootstrap_admin(sessionmaker: async_sessionmaker[AsyncSession], hasher
         if await uow.users.by_username(settings.admin_username) is not None:
             return
         try:
-            await create_admin(uow, hasher, username=settings.admin_username,
-                               email=settings.admin_email,
-                               password=settings.admin_password.get_secret_value())
+            await create_admin(
+                uow,
+                hasher,
+                username=settings.admin_username,
+                email=settings.admin_email,
+                password=settings.admin_password.get_secret_value(),
+            )
         except (UsernameTaken, EmailTaken):  # another worker created it at the same moment
             return
         log.info("bootstrap admin %s created", settings.admin_username)

@@ -36,8 +36,14 @@ def upgrade(database_url: str, revision: str = "head") -> None:
 def _serve(args: argparse.Namespace, settings: Settings) -> int:
     import uvicorn
 
-    uvicorn.run("bank_api.main:app", host=args.host, port=args.port, workers=args.workers,
-                proxy_headers=True, log_level=args.log_level)
+    uvicorn.run(
+        "bank_api.main:app",
+        host=args.host,
+        port=args.port,
+        workers=args.workers,
+        proxy_headers=True,
+        log_level=args.log_level,
+    )
     return 0
 
 
@@ -61,8 +67,9 @@ def _create_admin(args: argparse.Namespace, settings: Settings) -> int:
     return asyncio.run(_insert_admin(settings, username, email, password, args.full_name))
 
 
-async def _insert_admin(settings: Settings, username: str, email: str, password: str,
-                        full_name: str) -> int:
+async def _insert_admin(
+    settings: Settings, username: str, email: str, password: str, full_name: str
+) -> int:
     from bank_api.auth.service import create_admin
     from bank_api.database import create_engine, create_sessionmaker
     from bank_api.errors import AppError
@@ -72,8 +79,14 @@ async def _insert_admin(settings: Settings, username: str, email: str, password:
     engine = create_engine(settings)
     try:
         async with create_sessionmaker(engine)() as session, UnitOfWork(session) as uow:
-            user = await create_admin(uow, PasswordHasher(settings), username=username,
-                                      email=email, password=password, full_name=full_name)
+            user = await create_admin(
+                uow,
+                PasswordHasher(settings),
+                username=username,
+                email=email,
+                password=password,
+                full_name=full_name,
+            )
     except AppError as exc:
         print(f"not created: {type(exc).__name__}", file=sys.stderr)
         return 1

@@ -20,7 +20,14 @@ Environment = Literal["local", "test", "production"]
 # Used only when BANK_API_ENVIRONMENT=local and no secret is configured. It is a constant so
 # every worker of a local multi-worker run signs and verifies with the same key.
 DEVELOPMENT_JWT_SECRET = "bank-api-local-development-secret-do-not-use-in-production"  # noqa: S105
-_PLACEHOLDER_MARKERS = ("change-me", "changeme", "change_me", "placeholder", "example", "secret-here")
+_PLACEHOLDER_MARKERS = (
+    "change-me",
+    "changeme",
+    "change_me",
+    "placeholder",
+    "example",
+    "secret-here",
+)
 MIN_SECRET_BYTES = 32
 
 
@@ -130,4 +137,3 @@ def warn_if_development_secret(settings: Settings) -> None:
 @lru_cache
 def get_settings() -> Settings:
     return Settings()
-

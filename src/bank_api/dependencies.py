@@ -16,7 +16,7 @@ from bank_api.models import Role, UserStatus
 from bank_api.security import PasswordHasher, TokenService, issued_before
 from bank_api.uow import UnitOfWork
 
-TOKEN_URL = "/api/v1/auth/token"
+TOKEN_URL = "/api/v1/auth/token"  # noqa: S105 - a path
 oauth2_scheme = OAuth2PasswordBearer(tokenUrl=TOKEN_URL, auto_error=False)
 
 

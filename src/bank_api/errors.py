@@ -134,36 +134,84 @@ class ValidationProblem(Problem):
 
 # error class -> (status, code, title, default detail)
 PROBLEMS: dict[type[Exception], tuple[int, str, str, str]] = {
-    NotAuthenticated: (401, "not_authenticated", "Not authenticated",
-                       "Missing, invalid or expired bearer token."),
-    InvalidCredentials: (401, "invalid_credentials", "Invalid credentials",
-                         "Incorrect username or password."),
-    TooManyAttempts: (429, "too_many_attempts", "Too many attempts",
-                      "Too many failed logins; try again later."),
-    AgentNotApproved: (403, "agent_not_approved", "Agent not approved",
-                       "This agent account is waiting for an administrator's approval."),
-    AgentRejected: (403, "agent_rejected", "Agent rejected",
-                    "This agent application was rejected."),
-    AccountDisabled: (403, "account_disabled", "Account disabled",
-                      "This account has been disabled."),
+    NotAuthenticated: (
+        401,
+        "not_authenticated",
+        "Not authenticated",
+        "Missing, invalid or expired bearer token.",
+    ),
+    InvalidCredentials: (
+        401,
+        "invalid_credentials",
+        "Invalid credentials",
+        "Incorrect username or password.",
+    ),
+    TooManyAttempts: (
+        429,
+        "too_many_attempts",
+        "Too many attempts",
+        "Too many failed logins; try again later.",
+    ),
+    AgentNotApproved: (
+        403,
+        "agent_not_approved",
+        "Agent not approved",
+        "This agent account is waiting for an administrator's approval.",
+    ),
+    AgentRejected: (
+        403,
+        "agent_rejected",
+        "Agent rejected",
+        "This agent application was rejected.",
+    ),
+    AccountDisabled: (
+        403,
+        "account_disabled",
+        "Account disabled",
+        "This account has been disabled.",
+    ),
     Forbidden: (403, "forbidden", "Forbidden", "Your role may not perform this action."),
     UsernameTaken: (409, "username_taken", "Username taken", "This username is already taken."),
     EmailTaken: (409, "email_taken", "Email taken", "This email is already registered."),
-    InvalidCurrentPassword: (422, "invalid_current_password", "Invalid current password",
-                             "The current password is not correct."),
+    InvalidCurrentPassword: (
+        422,
+        "invalid_current_password",
+        "Invalid current password",
+        "The current password is not correct.",
+    ),
     UserNotFound: (404, "user_not_found", "User not found", "No such user."),
     AgentNotFound: (404, "agent_not_found", "Agent not found", "No such agent."),
-    AgentNotPending: (409, "agent_not_pending", "Agent not pending",
-                      "Only a pending agent can be approved or rejected."),
-    CannotDisableSelf: (409, "cannot_disable_self", "Cannot disable self",
-                        "An administrator cannot disable its own account."),
-    UserNotActive: (409, "user_not_active", "User not active",
-                    "Only an active user can be disabled."),
-    UserNotDisabled: (409, "user_not_disabled", "User not disabled",
-                      "Only a disabled user can be enabled."),
+    AgentNotPending: (
+        409,
+        "agent_not_pending",
+        "Agent not pending",
+        "Only a pending agent can be approved or rejected.",
+    ),
+    CannotDisableSelf: (
+        409,
+        "cannot_disable_self",
+        "Cannot disable self",
+        "An administrator cannot disable its own account.",
+    ),
+    UserNotActive: (
+        409,
+        "user_not_active",
+        "User not active",
+        "Only an active user can be disabled.",
+    ),
+    UserNotDisabled: (
+        409,
+        "user_not_disabled",
+        "User not disabled",
+        "Only a disabled user can be enabled.",
+    ),
     NotFound: (404, "not_found", "Not found", "The requested resource does not exist."),
-    DatabaseUnavailable: (503, "database_unavailable", "Database unavailable",
-                          "The database is not reachable; try again shortly."),
+    DatabaseUnavailable: (
+        503,
+        "database_unavailable",
+        "Database unavailable",
+        "The database is not reachable; try again shortly.",
+    ),
 }
 
 
@@ -193,8 +241,9 @@ def problem_response(
         "request_id": request_id,
     }
     body.update(extra or {})
-    return JSONResponse(body, status_code=status, headers=dict(headers or {}),
-                        media_type=PROBLEM_MEDIA_TYPE)
+    return JSONResponse(
+        body, status_code=status, headers=dict(headers or {}), media_type=PROBLEM_MEDIA_TYPE
+    )
 
 
 def error_response(error: Exception, request_id: str | None) -> JSONResponse:
@@ -209,7 +258,15 @@ def problem_responses(*errors: type[Exception]) -> dict[int | str, dict[str, Any
     out: dict[int | str, dict[str, Any]] = {}
     for error in errors:
         status, code, title, _ = PROBLEMS[error]
-        entry = out.setdefault(status, {"model": Problem, "description": "", "content": {
-            PROBLEM_MEDIA_TYPE: {"schema": {"$ref": "#/components/schemas/Problem"}}}})
+        entry = out.setdefault(
+            status,
+            {
+                "model": Problem,
+                "description": "",
+                "content": {
+                    PROBLEM_MEDIA_TYPE: {"schema": {"$ref": "#/components/schemas/Problem"}}
+                },
+            },
+        )
         entry["description"] = "; ".join(filter(None, [entry["description"], f"`{code}`: {title}"]))
     return out

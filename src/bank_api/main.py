@@ -31,8 +31,12 @@ from bank_api.users.router import router as users_router
 
 log = logging.getLogger("bank_api")
 API_PREFIX = "/api/v1"
-_HTTP_CODES = {404: "not_found", 405: "method_not_allowed", 413: "request_too_large",
-               400: "bad_request"}
+_HTTP_CODES = {
+    404: "not_found",
+    405: "method_not_allowed",
+    413: "request_too_large",
+    400: "bad_request",
+}
 
 
 API_ROUTERS = (auth_router, users_router, admin_router)
@@ -67,7 +71,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app = FastAPI(
         title="bank-api",
         version=__version__,
-        description="Loans funded by a pool of depositors, with exact money and a double-entry ledger.",
+        description=(
+            "Loans funded by a pool of depositors, with exact money and a double-entry ledger."
+        ),
         lifespan=lifespan,
         generate_unique_id_function=operation_id,
         docs_url=None,
@@ -81,9 +87,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.include_router(router, prefix=API_PREFIX)
     _install_error_handlers(app)
     if settings.cors_origins:
-        app.add_middleware(CORSMiddleware, allow_origins=settings.cors_origins,
-                           allow_methods=["*"], allow_headers=["*"],
-                           expose_headers=["X-Request-ID", "Idempotent-Replayed", "Retry-After"])
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=settings.cors_origins,
+            allow_methods=["*"],
+            allow_headers=["*"],
+            expose_headers=["X-Request-ID", "Idempotent-Replayed", "Retry-After"],
+        )
     app.add_middleware(RequestContextMiddleware, max_body_bytes=settings.max_body_bytes)
     return app
 
@@ -95,17 +105,28 @@ def _install_error_handlers(app: FastAPI) -> None:
     async def on_validation_error(request: Request, exc: Exception) -> JSONResponse:
         assert isinstance(exc, RequestValidationError)
         errors = [_issue(error) for error in exc.errors()]
-        return problem_response(422, "validation_error", "Invalid request",
-                                "The request is not valid; see `errors`.",
-                                request_id=request_id_var.get(), extra={"errors": errors})
+        return problem_response(
+            422,
+            "validation_error",
+            "Invalid request",
+            "The request is not valid; see `errors`.",
+            request_id=request_id_var.get(),
+            extra={"errors": errors},
+        )
 
     async def on_http_error(request: Request, exc: Exception) -> JSONResponse:
         assert isinstance(exc, StarletteHTTPException)
         code = _HTTP_CODES.get(exc.status_code, "http_error")
         title = code.replace("_", " ").capitalize()
         detail = exc.detail if isinstance(exc.detail, str) else title
-        return problem_response(exc.status_code, code, title, detail,
-                                request_id=request_id_var.get(), headers=exc.headers)
+        return problem_response(
+            exc.status_code,
+            code,
+            title,
+            detail,
+            request_id=request_id_var.get(),
+            headers=exc.headers,
+        )
 
     async def on_database_down(request: Request, exc: Exception) -> JSONResponse:
         log.warning("database unavailable: %s", type(exc).__name__)
@@ -116,10 +137,14 @@ def _install_error_handlers(app: FastAPI) -> None:
         # that middleware left in the scope and put the header on ourselves.
         request_id = request_id_var.get() or request.scope.get("state", {}).get("request_id")
         log.exception("unexpected error", extra={"request_id": request_id})
-        return problem_response(500, "internal_error", "Internal server error",
-                                "Something went wrong on our side; quote the request id.",
-                                request_id=request_id,
-                                headers={"X-Request-ID": request_id} if request_id else None)
+        return problem_response(
+            500,
+            "internal_error",
+            "Internal server error",
+            "Something went wrong on our side; quote the request id.",
+            request_id=request_id,
+            headers={"X-Request-ID": request_id} if request_id else None,
+        )
 
     app.add_exception_handler(AppError, on_app_error)
     app.add_exception_handler(RequestValidationError, on_validation_error)
@@ -131,8 +156,11 @@ def _install_error_handlers(app: FastAPI) -> None:
 
 def _issue(error: Any) -> dict[str, Any]:
     """A validation error without the offending input echoed back (it may be a password)."""
-    return {"loc": list(error.get("loc", ())), "msg": str(error.get("msg", "")),
-            "type": str(error.get("type", ""))}
+    return {
+        "loc": list(error.get("loc", ())),
+        "msg": str(error.get("msg", "")),
+        "type": str(error.get("type", "")),
+    }
 
 
 def __getattr__(name: str) -> Any:

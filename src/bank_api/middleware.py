@@ -49,7 +49,9 @@ class RequestContextMiddleware:
             if self._declared_too_large(headers):
                 await self._too_large(scope, receive, send, request_id)
                 return
-            await self.app(scope, self._limited(receive), self._decorated(send, request_id, no_store))
+            await self.app(
+                scope, self._limited(receive), self._decorated(send, request_id, no_store)
+            )
         except _BodyTooLarge:
             await self._too_large(scope, receive, send, request_id)
         finally:
@@ -88,8 +90,11 @@ class RequestContextMiddleware:
 
     async def _too_large(self, scope: Scope, receive: Receive, send: Send, request_id: str) -> None:
         response = problem_response(
-            413, "request_too_large", "Request too large",
+            413,
+            "request_too_large",
+            "Request too large",
             f"The request body exceeds {self.max_body_bytes} bytes.",
-            request_id=request_id, headers={"x-request-id": request_id},
+            request_id=request_id,
+            headers={"x-request-id": request_id},
         )
         await response(scope, receive, send)

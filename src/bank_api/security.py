@@ -12,6 +12,7 @@ never stalls the event loop: argon2 waits for spare CPU, requests do not wait fo
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import threading
 import time
@@ -88,10 +89,8 @@ HASH_THREAD_NICENESS = 10
 
 def _lower_thread_priority() -> None:
     """Linux applies `nice` per thread; elsewhere this is a no-op."""
-    try:
+    with contextlib.suppress(AttributeError, OSError):
         os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), HASH_THREAD_NICENESS)
-    except (AttributeError, OSError):  # pragma: no cover - platform without per-thread nice
-        pass
 
 
 class PasswordHasher:
@@ -131,8 +130,9 @@ class PasswordHasher:
         if password_hash is None:
             await self._run(self._context.verify, password, await self._dummy())
             return False, None
-        matches, new_hash = await self._run(self._context.verify_and_update, password,
-                                            password_hash)
+        matches, new_hash = await self._run(
+            self._context.verify_and_update, password, password_hash
+        )
         return bool(matches), new_hash
 
     async def _dummy(self) -> str:

@@ -19,8 +19,13 @@ pytestmark = pytest.mark.usefixtures("backend")
 
 def _claims(account: Account, **overrides: Any) -> dict[str, Any]:
     now = time.time()
-    claims: dict[str, Any] = {"sub": account.id, "role": account.role, "iat": now,
-                              "exp": int(now) + 600, "jti": uuid.uuid4().hex}
+    claims: dict[str, Any] = {
+        "sub": account.id,
+        "role": account.role,
+        "iat": now,
+        "exp": int(now) + 600,
+        "jti": uuid.uuid4().hex,
+    }
     claims.update(overrides)
     return {k: v for k, v in claims.items() if v is not None}
 
@@ -40,20 +45,25 @@ def _tampered(account: Account) -> str:
 
 TOKENS = {
     "garbage": lambda a: "not-a-jwt",
-    "wrong_signature": lambda a: jwt.encode(_claims(a), "another-secret-" + "y" * 32,
-                                            algorithm="HS256"),
+    "wrong_signature": lambda a: jwt.encode(
+        _claims(a), "another-secret-" + "y" * 32, algorithm="HS256"
+    ),
     "alg_none": _alg_none,
     "tampered_payload": _tampered,
     "hs512": lambda a: jwt.encode(_claims(a), TEST_SECRET, algorithm="HS512"),
-    "expired": lambda a: jwt.encode(_claims(a, iat=time.time() - 7200,
-                                            exp=int(time.time()) - 3600),
-                                    TEST_SECRET, algorithm="HS256"),
+    "expired": lambda a: jwt.encode(
+        _claims(a, iat=time.time() - 7200, exp=int(time.time()) - 3600),
+        TEST_SECRET,
+        algorithm="HS256",
+    ),
     "missing_sub": lambda a: jwt.encode(_claims(a, sub=None), TEST_SECRET, algorithm="HS256"),
     "missing_exp": lambda a: jwt.encode(_claims(a, exp=None), TEST_SECRET, algorithm="HS256"),
-    "unknown_user": lambda a: jwt.encode(_claims(a, sub=str(uuid.uuid4())), TEST_SECRET,
-                                         algorithm="HS256"),
-    "sub_not_a_uuid": lambda a: jwt.encode(_claims(a, sub="1 OR 1=1"), TEST_SECRET,
-                                           algorithm="HS256"),
+    "unknown_user": lambda a: jwt.encode(
+        _claims(a, sub=str(uuid.uuid4())), TEST_SECRET, algorithm="HS256"
+    ),
+    "sub_not_a_uuid": lambda a: jwt.encode(
+        _claims(a, sub="1 OR 1=1"), TEST_SECRET, algorithm="HS256"
+    ),
 }
 
 
@@ -70,8 +80,9 @@ async def test_missing_token_is_401(api: Api) -> None:
 async def test_non_bearer_scheme_is_401(api: Api) -> None:
     account = await api.user("customer")
     token = account.headers["Authorization"].split()[1]
-    _assert_401(await api.client.get("/api/v1/users/me",
-                                     headers={"Authorization": f"Basic {token}"}))
+    _assert_401(
+        await api.client.get("/api/v1/users/me", headers={"Authorization": f"Basic {token}"})
+    )
 
 
 @pytest.mark.parametrize("kind", sorted(TOKENS))
@@ -79,22 +90,24 @@ async def test_bad_token_is_401_with_the_same_body(api: Api, kind: str) -> None:
     account = await api.user("customer")
     reference = _assert_401(await api.client.get("/api/v1/users/me"))
     token = TOKENS[kind](account)
-    response = await api.client.get("/api/v1/users/me",
-                                    headers={"Authorization": f"Bearer {token}"})
+    response = await api.client.get(
+        "/api/v1/users/me", headers={"Authorization": f"Bearer {token}"}
+    )
     assert _assert_401(response) == reference
 
 
 async def test_token_issued_before_a_password_change_is_401(api: Api) -> None:
     account = await api.user("customer")
     changed = await api.client.post(
-        "/api/v1/users/me/password", headers=account.headers,
-        json={"current_password": account.password, "new_password": "a brand new password"})
+        "/api/v1/users/me/password",
+        headers=account.headers,
+        json={"current_password": account.password, "new_password": "a brand new password"},
+    )
     assert changed.status_code == 204
     _assert_401(await api.client.get("/api/v1/users/me", headers=account.headers))
     fresh = await api.login(account.username, "a brand new password")
     assert (await api.client.get("/api/v1/users/me", headers=fresh)).status_code == 200
-    assert_problem(await api.token(account.username, account.password), 401,
-                   "invalid_credentials")
+    assert_problem(await api.token(account.username, account.password), 401, "invalid_credentials")
 
 
 async def test_token_of_a_disabled_user_is_401_and_stays_revoked(api: Api) -> None:

@@ -18,8 +18,13 @@ from tests.helpers import Api
 pytestmark = pytest.mark.usefixtures("backend")
 
 # The production defaults of Settings (the test settings lower them for speed elsewhere).
-PRODUCTION_HASHING = {"argon2_time_cost": 3, "argon2_memory_kib": 65_536,
-                      "argon2_parallelism": 1, "hash_concurrency": 2, "gc_freeze": True}
+PRODUCTION_HASHING = {
+    "argon2_time_cost": 3,
+    "argon2_memory_kib": 65_536,
+    "argon2_parallelism": 1,
+    "hash_concurrency": 2,
+    "gc_freeze": True,
+}
 
 
 async def _largest_stall(stop: asyncio.Event, tick: float = 0.005) -> float:
@@ -50,11 +55,14 @@ async def test_login_burst_does_not_stall_the_event_loop(api: Api) -> None:
 
     stop = asyncio.Event()
     watcher = asyncio.create_task(_largest_stall(stop))
-    responses = await asyncio.gather(*(_login_after(api, account.username, i * 0.002)
-                                       for i in range(20)))
+    responses = await asyncio.gather(
+        *(_login_after(api, account.username, i * 0.002) for i in range(20))
+    )
     stop.set()
     stall = await watcher
 
     assert [r.status_code for r in responses] == [200] * 20  # type: ignore[attr-defined]
     assert one_hash > 0.02, f"argon2 is implausibly fast ({one_hash:.4f}s)"
-    assert stall < one_hash / 4, f"loop stalled {stall * 1000:.1f} ms; one hash {one_hash * 1000:.1f} ms"
+    assert stall < one_hash / 4, (
+        f"loop stalled {stall * 1000:.1f} ms; one hash {one_hash * 1000:.1f} ms"
+    )

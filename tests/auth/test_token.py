@@ -22,8 +22,9 @@ async def test_login_returns_a_bearer_token(api: Api) -> None:
     assert claims["role"] == "customer"
     assert claims["exp"] - int(claims["iat"]) == 3600
     assert len(claims["jti"]) == 32
-    me = await api.client.get("/api/v1/users/me",
-                              headers={"Authorization": f"Bearer {body['access_token']}"})
+    me = await api.client.get(
+        "/api/v1/users/me", headers={"Authorization": f"Bearer {body['access_token']}"}
+    )
     assert me.json()["id"] == account.id
 
 
@@ -54,8 +55,9 @@ async def test_rejected_agent_cannot_log_in(api: Api) -> None:
     admin = await api.user("admin")
     payload = user_payload("agent")
     agent_id = (await api.client.post("/api/v1/auth/register", json=payload)).json()["id"]
-    rejected = await api.client.post(f"/api/v1/admin/agents/{agent_id}/reject",
-                                     headers=admin.headers)
+    rejected = await api.client.post(
+        f"/api/v1/admin/agents/{agent_id}/reject", headers=admin.headers
+    )
     assert rejected.json()["status"] == "rejected"
     assert_problem(await api.token(payload["username"]), 403, "agent_rejected")
 
@@ -63,15 +65,17 @@ async def test_rejected_agent_cannot_log_in(api: Api) -> None:
 async def test_status_is_not_revealed_without_the_password(api: Api) -> None:
     payload = user_payload("agent")
     await api.client.post("/api/v1/auth/register", json=payload)
-    assert_problem(await api.token(payload["username"], "wrong password!"), 401,
-                   "invalid_credentials")
+    assert_problem(
+        await api.token(payload["username"], "wrong password!"), 401, "invalid_credentials"
+    )
 
 
 async def test_disabled_user_cannot_log_in(api: Api) -> None:
     admin = await api.user("admin")
     account = await api.user("investor")
-    disabled = await api.client.post(f"/api/v1/admin/users/{account.id}/disable",
-                                     headers=admin.headers)
+    disabled = await api.client.post(
+        f"/api/v1/admin/users/{account.id}/disable", headers=admin.headers
+    )
     assert disabled.status_code == 200
     assert_problem(await api.token(account.username), 403, "account_disabled")
 
@@ -79,8 +83,9 @@ async def test_disabled_user_cannot_log_in(api: Api) -> None:
 async def test_repeated_failures_for_a_username_are_throttled(api: Api) -> None:
     account = await api.user("customer")
     for _ in range(5):
-        assert_problem(await api.token(account.username, "wrong password!"), 401,
-                       "invalid_credentials")
+        assert_problem(
+            await api.token(account.username, "wrong password!"), 401, "invalid_credentials"
+        )
     throttled = await api.token(account.username)  # even the right password now waits
     assert_problem(throttled, 429, "too_many_attempts")
     assert 1 <= int(throttled.headers["retry-after"]) <= 900

@@ -34,46 +34,60 @@ PageDep = Annotated[PageParams, Depends(page_params)]
 
 
 @router.get("/users", response_model=Page[UserRead])
-async def list_users(uow: UoWDep, page: PageDep, role: Role | None = None,
-                     status: UserStatus | None = None) -> dict[str, object]:
+async def list_users(
+    uow: UoWDep, page: PageDep, role: Role | None = None, status: UserStatus | None = None
+) -> dict[str, object]:
     """Every user, newest first, filtered by role and status."""
     rows, total = await service.list_users(uow, page=page, role=role, status=status)
     return to_page(UserRead, rows, total, page)
 
 
 @router.get("/agents", response_model=Page[UserRead])
-async def list_agents(uow: UoWDep, page: PageDep,
-                      status: UserStatus | None = None) -> dict[str, object]:
+async def list_agents(
+    uow: UoWDep, page: PageDep, status: UserStatus | None = None
+) -> dict[str, object]:
     """Agents; `status=pending` lists the applications waiting for a decision."""
     rows, total = await service.list_agents(uow, page=page, status=status)
     return to_page(UserRead, rows, total, page)
 
 
-@router.post("/agents/{agent_id}/approve", response_model=UserRead,
-             responses=problem_responses(AgentNotFound, AgentNotPending))
+@router.post(
+    "/agents/{agent_id}/approve",
+    response_model=UserRead,
+    responses=problem_responses(AgentNotFound, AgentNotPending),
+)
 async def approve_agent(agent_id: uuid.UUID, uow: UoWDep) -> UserRead:
     """Approve a pending agent, who can then log in."""
     return UserRead.model_validate(await service.decide_agent(uow, agent_id=agent_id, approve=True))
 
 
-@router.post("/agents/{agent_id}/reject", response_model=UserRead,
-             responses=problem_responses(AgentNotFound, AgentNotPending))
+@router.post(
+    "/agents/{agent_id}/reject",
+    response_model=UserRead,
+    responses=problem_responses(AgentNotFound, AgentNotPending),
+)
 async def reject_agent(agent_id: uuid.UUID, uow: UoWDep) -> UserRead:
     """Reject a pending agent's application."""
     return UserRead.model_validate(
-        await service.decide_agent(uow, agent_id=agent_id, approve=False))
+        await service.decide_agent(uow, agent_id=agent_id, approve=False)
+    )
 
 
-@router.post("/users/{user_id}/disable", response_model=UserRead,
-             responses=problem_responses(UserNotFound, CannotDisableSelf, UserNotActive))
+@router.post(
+    "/users/{user_id}/disable",
+    response_model=UserRead,
+    responses=problem_responses(UserNotFound, CannotDisableSelf, UserNotActive),
+)
 async def disable_user(user_id: uuid.UUID, actor: AdminUser, uow: UoWDep) -> UserRead:
     """Disable an active account and revoke its tokens."""
-    return UserRead.model_validate(
-        await service.disable_user(uow, actor=actor, user_id=user_id))
+    return UserRead.model_validate(await service.disable_user(uow, actor=actor, user_id=user_id))
 
 
-@router.post("/users/{user_id}/enable", response_model=UserRead,
-             responses=problem_responses(UserNotFound, UserNotDisabled))
+@router.post(
+    "/users/{user_id}/enable",
+    response_model=UserRead,
+    responses=problem_responses(UserNotFound, UserNotDisabled),
+)
 async def enable_user(user_id: uuid.UUID, uow: UoWDep) -> UserRead:
     """Enable a disabled account (old tokens stay revoked)."""
     return UserRead.model_validate(await service.enable_user(uow, user_id=user_id))

@@ -20,14 +20,15 @@ from bank_api.models import Role, User, UserStatus
 from bank_api.uow import UnitOfWork
 
 
-async def list_users(uow: UnitOfWork, *, page: PageParams, role: Role | None,
-                     status: UserStatus | None) -> tuple[Sequence[User], int]:
-    return await uow.users.list_page(limit=page.limit, offset=page.offset, role=role,
-                                     status=status)
+async def list_users(
+    uow: UnitOfWork, *, page: PageParams, role: Role | None, status: UserStatus | None
+) -> tuple[Sequence[User], int]:
+    return await uow.users.list_page(limit=page.limit, offset=page.offset, role=role, status=status)
 
 
-async def list_agents(uow: UnitOfWork, *, page: PageParams,
-                      status: UserStatus | None) -> tuple[Sequence[User], int]:
+async def list_agents(
+    uow: UnitOfWork, *, page: PageParams, status: UserStatus | None
+) -> tuple[Sequence[User], int]:
     return await list_users(uow, page=page, role=Role.agent, status=status)
 
 

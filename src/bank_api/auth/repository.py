@@ -11,7 +11,9 @@ from bank_api.models import LoginFailure, ThrottleScope
 class LoginFailureRepository(Repository[LoginFailure]):
     model = LoginFailure
 
-    async def window(self, scope: ThrottleScope, key: str, since: datetime) -> tuple[int, datetime | None]:
+    async def window(
+        self, scope: ThrottleScope, key: str, since: datetime
+    ) -> tuple[int, datetime | None]:
         """(failures since `since`, the oldest of them)."""
         stmt = select(func.count(), func.min(LoginFailure.at)).where(
             LoginFailure.scope == scope, LoginFailure.key == key, LoginFailure.at >= since

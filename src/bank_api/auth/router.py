@@ -47,6 +47,7 @@ async def login(
 ) -> TokenRead:
     """Exchange username and password for a bearer token (OAuth2 password flow)."""
     client = request.client.host if request.client else "unknown"
-    issued = await service.login(uow, hasher, tokens, settings, username=form.username,
-                                 password=form.password, client=client)
+    issued = await service.login(
+        uow, hasher, tokens, settings, username=form.username, password=form.password, client=client
+    )
     return TokenRead(access_token=issued.access_token, expires_in=issued.expires_in)

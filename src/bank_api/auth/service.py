@@ -32,8 +32,9 @@ _STATUS_REFUSALS = {
 }
 
 
-async def ensure_available(uow: UnitOfWork, *, username: str | None, email: str | None,
-                           exclude: uuid.UUID | None = None) -> None:
+async def ensure_available(
+    uow: UnitOfWork, *, username: str | None, email: str | None, exclude: uuid.UUID | None = None
+) -> None:
     username_taken, email_taken = await uow.users.taken(
         username=username, email=email, exclude=exclude
     )
@@ -43,8 +44,9 @@ async def ensure_available(uow: UnitOfWork, *, username: str | None, email: str 
         raise EmailTaken
 
 
-async def commit_unique(uow: UnitOfWork, *, username: str | None, email: str | None,
-                        exclude: uuid.UUID | None = None) -> None:
+async def commit_unique(
+    uow: UnitOfWork, *, username: str | None, email: str | None, exclude: uuid.UUID | None = None
+) -> None:
     """Commit; a unique violation from a concurrent registration becomes the matching 409."""
     try:
         await uow.commit()
@@ -59,17 +61,40 @@ async def register(uow: UnitOfWork, hasher: PasswordHasher, data: UserCreate) ->
     password_hash = await hasher.hash(data.password)
     await ensure_available(uow, username=data.username, email=data.email)
     status = UserStatus.pending if data.role == Role.agent else UserStatus.active
-    user = _new_user(data.username, data.email, data.full_name, Role(data.role), status,
-                     password_hash, phone=data.phone, address=data.address)
+    user = _new_user(
+        data.username,
+        data.email,
+        data.full_name,
+        Role(data.role),
+        status,
+        password_hash,
+        phone=data.phone,
+        address=data.address,
+    )
     uow.users.add(user)
     await commit_unique(uow, username=data.username, email=data.email)
     return user
 
 
-def _new_user(username: str, email: str, full_name: str, role: Role, status: UserStatus,
-              password_hash: str, *, phone: str | None = None, address: str | None = None) -> User:
-    user = User(full_name=full_name, phone=phone, address=address, role=role, status=status,
-                password_hash=password_hash)
+def _new_user(
+    username: str,
+    email: str,
+    full_name: str,
+    role: Role,
+    status: UserStatus,
+    password_hash: str,
+    *,
+    phone: str | None = None,
+    address: str | None = None,
+) -> User:
+    user = User(
+        full_name=full_name,
+        phone=phone,
+        address=address,
+        role=role,
+        status=status,
+        password_hash=password_hash,
+    )
     user.set_username(username)
     user.set_email(email)
     return user
@@ -83,16 +108,26 @@ class _LoginSubject:
     password_hash: str
 
 
-async def login(uow: UnitOfWork, hasher: PasswordHasher, tokens: TokenService,
-                settings: Settings, *, username: str, password: str, client: str) -> IssuedToken:
+async def login(
+    uow: UnitOfWork,
+    hasher: PasswordHasher,
+    tokens: TokenService,
+    settings: Settings,
+    *,
+    username: str,
+    password: str,
+    client: str,
+) -> IssuedToken:
     """Check throttles, verify the password (a dummy hash for unknown users), then the status.
 
     The status is only revealed to someone who knows the password. The read transaction is
     closed before argon2 runs, so no connection or SQLite write lock is held while hashing.
     """
     now = utcnow()
-    keys = ((ThrottleScope.username, username.lower()[:255], settings.login_max_failures),
-            (ThrottleScope.client, client[:255], settings.login_max_failures_per_client))
+    keys = (
+        (ThrottleScope.username, username.lower()[:255], settings.login_max_failures),
+        (ThrottleScope.client, client[:255], settings.login_max_failures_per_client),
+    )
     window = timedelta(seconds=settings.login_window_seconds)
     for scope, key, limit in keys:
         count, oldest = await uow.login_failures.window(scope, key, now - window)
@@ -121,8 +156,15 @@ async def login(uow: UnitOfWork, hasher: PasswordHasher, tokens: TokenService,
     return tokens.issue(subject.id, subject.role)
 
 
-async def create_admin(uow: UnitOfWork, hasher: PasswordHasher, *, username: str, email: str,
-                       password: str, full_name: str = "Administrator") -> User:
+async def create_admin(
+    uow: UnitOfWork,
+    hasher: PasswordHasher,
+    *,
+    username: str,
+    email: str,
+    password: str,
+    full_name: str = "Administrator",
+) -> User:
     password_hash = await hasher.hash(password)
     await ensure_available(uow, username=username, email=email)
     user = _new_user(username, email, full_name, Role.admin, UserStatus.active, password_hash)

@@ -43,8 +43,9 @@ def page_params(
     return PageParams(limit=limit, offset=offset)
 
 
-def to_page(schema: type[BaseModel], rows: Sequence[object], total: int,
-            params: PageParams) -> dict[str, object]:
+def to_page(
+    schema: type[BaseModel], rows: Sequence[object], total: int, params: PageParams
+) -> dict[str, object]:
     """The list envelope for `rows`, each validated through its response schema."""
     return {
         "items": [schema.model_validate(row) for row in rows],

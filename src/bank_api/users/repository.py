@@ -16,8 +16,9 @@ class UserRepository(Repository[User]):
         stmt = select(User).where(User.username_key == username.lower())
         return (await self.session.execute(stmt)).scalar_one_or_none()
 
-    async def taken(self, *, username: str | None, email: str | None,
-                    exclude: Any = None) -> tuple[bool, bool]:
+    async def taken(
+        self, *, username: str | None, email: str | None, exclude: Any = None
+    ) -> tuple[bool, bool]:
         """(username taken, email taken), case-insensitively, ignoring user `exclude`."""
         conditions = []
         if username is not None:
@@ -47,6 +48,7 @@ class UserRepository(Repository[User]):
             stmt = stmt.where(User.status == status)
         return stmt
 
-    async def list_page(self, *, limit: int, offset: int, role: Role | None = None,
-                        status: UserStatus | None = None) -> tuple[Sequence[User], int]:
+    async def list_page(
+        self, *, limit: int, offset: int, role: Role | None = None, status: UserStatus | None = None
+    ) -> tuple[Sequence[User], int]:
         return await self.page(self.listing(role=role, status=status), limit=limit, offset=offset)

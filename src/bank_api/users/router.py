@@ -17,8 +17,7 @@ from bank_api.errors import (
 from bank_api.users import service
 from bank_api.users.schemas import PasswordChange, UserRead, UserUpdate
 
-router = APIRouter(prefix="/users", tags=["users"],
-                   responses=problem_responses(NotAuthenticated))
+router = APIRouter(prefix="/users", tags=["users"], responses=problem_responses(NotAuthenticated))
 
 
 @router.get("/me", response_model=UserRead)
@@ -27,24 +26,32 @@ async def read_me(actor: CurrentUser, uow: UoWDep) -> UserRead:
     return UserRead.model_validate(await service.get_me(uow, actor=actor))
 
 
-@router.patch("/me", response_model=UserRead, responses=problem_responses(UsernameTaken, EmailTaken))
+@router.patch(
+    "/me", response_model=UserRead, responses=problem_responses(UsernameTaken, EmailTaken)
+)
 async def update_me(data: UserUpdate, actor: CurrentUser, uow: UoWDep) -> UserRead:
     """Change the caller's username, email, name, phone or address."""
     return UserRead.model_validate(await service.update_me(uow, actor=actor, data=data))
 
 
-@router.post("/me/password", status_code=status.HTTP_204_NO_CONTENT, response_class=Response,
-             responses=problem_responses(InvalidCurrentPassword))
-async def change_password(data: PasswordChange, actor: CurrentUser, uow: UoWDep,
-                          hasher: HasherDep) -> Response:
+@router.post(
+    "/me/password",
+    status_code=status.HTTP_204_NO_CONTENT,
+    response_class=Response,
+    responses=problem_responses(InvalidCurrentPassword),
+)
+async def change_password(
+    data: PasswordChange, actor: CurrentUser, uow: UoWDep, hasher: HasherDep
+) -> Response:
     """Change the caller's password; every token issued before stops working."""
     await service.change_password(uow, hasher, actor=actor, data=data)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
 @router.get("/customers", response_model=Page[UserRead], responses=problem_responses(Forbidden))
-async def list_customers(_: StaffUser, uow: UoWDep,
-                         page: Annotated[PageParams, Depends(page_params)]) -> dict[str, object]:
+async def list_customers(
+    _: StaffUser, uow: UoWDep, page: Annotated[PageParams, Depends(page_params)]
+) -> dict[str, object]:
     """Customers, newest first (agents and admins)."""
     rows, total = await service.list_customers(uow, page=page)
     return to_page(UserRead, rows, total, page)

@@ -12,7 +12,7 @@ from bank_api.models import Role, UserStatus
 Username = Annotated[
     str,
     StringConstraints(min_length=3, max_length=50, pattern=r"^[A-Za-z0-9_.-]+$"),
-    Field(examples=["jane.doe"], description="3–50 of A-Z a-z 0-9 _ . -, unique ignoring case"),
+    Field(examples=["jane.doe"], description="3 to 50 of A-Z a-z 0-9 _ . -, unique ignoring case"),
 ]
 # Passwords are taken exactly as typed: no stripping.
 Password = Annotated[
@@ -21,9 +21,13 @@ Password = Annotated[
     Field(examples=["correct horse battery"]),
 ]
 Email = Annotated[EmailStr, StringConstraints(max_length=254), Field(examples=["jane@example.com"])]
-FullName = Annotated[str, StringConstraints(min_length=1, max_length=200), Field(examples=["Jane Doe"])]
+FullName = Annotated[
+    str, StringConstraints(min_length=1, max_length=200), Field(examples=["Jane Doe"])
+]
 Phone = Annotated[str, StringConstraints(max_length=32), Field(examples=["+1 555 0100"])]
-Address = Annotated[str, StringConstraints(max_length=500), Field(examples=["1 Main St, Springfield"])]
+Address = Annotated[
+    str, StringConstraints(max_length=500), Field(examples=["1 Main St, Springfield"])
+]
 
 
 class UserCreate(RequestSchema):

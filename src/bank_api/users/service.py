@@ -39,8 +39,9 @@ async def update_me(uow: UnitOfWork, *, actor: Principal, data: UserUpdate) -> U
     return user
 
 
-async def change_password(uow: UnitOfWork, hasher: PasswordHasher, *, actor: Principal,
-                          data: PasswordChange) -> None:
+async def change_password(
+    uow: UnitOfWork, hasher: PasswordHasher, *, actor: Principal, data: PasswordChange
+) -> None:
     """Verify the current password, store the new hash, revoke every earlier token.
 
     No transaction is held open while argon2 runs.
