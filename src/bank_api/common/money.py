@@ -26,7 +26,7 @@ def format_cents(cents: int) -> str:
     return f"{sign}{whole}.{part:02d}"
 
 
-_DECIMAL_TEXT = re.compile(r"^-?\d+(\.\d+)?$")
+_DECIMAL_TEXT = re.compile(r"^-?[0-9]+(\.[0-9]+)?$")  # ASCII digits only
 
 
 def to_decimal(value: Any) -> Decimal:
