@@ -19,7 +19,7 @@ import asyncpg
 import httpx
 import pytest
 from fastapi import FastAPI
-from sqlalchemy import delete, text
+from sqlalchemy import delete, select, text
 from sqlalchemy.engine import make_url
 
 from bank_api.cli import upgrade
@@ -121,7 +121,23 @@ def settings_for(database_url: str, **overrides: Any) -> Settings:
     return Settings(_env_file=None, **values)  # type: ignore[call-arg]
 
 
-async def _empty_tables(app: FastAPI) -> None:
+# Reference data seeded by the migrations: restored to its migrated state after every test.
+REFERENCE_TABLES = ("loan_product",)
+_reference_rows: dict[str, dict[str, list[dict[str, Any]]]] = {}
+
+
+async def _snapshot_reference_data(app: FastAPI, url: str) -> None:
+    if url in _reference_rows:
+        return
+    async with app.state.engine.connect() as conn:
+        _reference_rows[url] = {
+            name: [dict(row._mapping) for row in await conn.execute(
+                select(Base.metadata.tables[name]))]
+            for name in REFERENCE_TABLES
+        }
+
+
+async def _empty_tables(app: FastAPI, url: str) -> None:
     async with app.state.engine.begin() as conn:
         if conn.dialect.name == "postgresql":
             names = ", ".join(f'"{t.name}"' for t in Base.metadata.sorted_tables)
@@ -129,6 +145,8 @@ async def _empty_tables(app: FastAPI) -> None:
         else:
             for table in reversed(Base.metadata.sorted_tables):
                 await conn.execute(delete(table))
+        for name, rows in _reference_rows[url].items():
+            await conn.execute(Base.metadata.tables[name].insert(), rows)
 
 
 @pytest.fixture
@@ -141,10 +159,11 @@ def settings_overrides() -> dict[str, Any]:
 async def app(backend: str, settings_overrides: dict[str, Any]) -> AsyncIterator[FastAPI]:
     application = create_app(settings_for(backend, **settings_overrides))
     async with application.router.lifespan_context(application):
+        await _snapshot_reference_data(application, backend)
         try:
             yield application
         finally:
-            await _empty_tables(application)
+            await _empty_tables(application, backend)
 
 
 HASH_MARKERS = ("$argon2", '"password_hash":', "$2b$", "pbkdf2")

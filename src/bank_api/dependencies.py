@@ -94,3 +94,6 @@ def require_roles(*roles: Role) -> Callable[[Principal], Coroutine[Any, Any, Pri
 
 AdminUser = Annotated[Principal, Depends(require_roles(Role.admin))]
 StaffUser = Annotated[Principal, Depends(require_roles(Role.agent, Role.admin))]
+CustomerUser = Annotated[Principal, Depends(require_roles(Role.customer))]
+AgentUser = Annotated[Principal, Depends(require_roles(Role.agent))]
+LoanReader = Annotated[Principal, Depends(require_roles(Role.customer, Role.agent, Role.admin))]

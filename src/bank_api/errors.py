@@ -102,6 +102,51 @@ class UserNotDisabled(AppError):
     pass
 
 
+# --- loan desk ----------------------------------------------------------------------------
+class UnknownLoanType(AppError):
+    pass
+
+
+class AmountOutOfRange(AppError):
+    pass
+
+
+class TermOutOfRange(AppError):
+    pass
+
+
+class LoanNotFound(AppError):
+    pass
+
+
+class LoanNotEditable(AppError):
+    pass
+
+
+class LoanNotRequestable(AppError):
+    pass
+
+
+class LoanNotRejectable(AppError):
+    pass
+
+
+class ProductExists(AppError):
+    pass
+
+
+class ProductNotFound(AppError):
+    pass
+
+
+class InvalidDateRange(AppError):
+    pass
+
+
+class ProductBoundsInvalid(AppError):
+    pass
+
+
 # --- infrastructure -------------------------------------------------------------------------
 class NotFound(AppError):
     pass
@@ -204,6 +249,62 @@ PROBLEMS: dict[type[Exception], tuple[int, str, str, str]] = {
         "user_not_disabled",
         "User not disabled",
         "Only a disabled user can be enabled.",
+    ),
+    UnknownLoanType: (
+        422,
+        "unknown_loan_type",
+        "Unknown loan type",
+        "No active loan product has this code.",
+    ),
+    AmountOutOfRange: (
+        422,
+        "amount_out_of_range",
+        "Amount out of range",
+        "The amount is outside the product's bounds.",
+    ),
+    TermOutOfRange: (
+        422,
+        "term_out_of_range",
+        "Term out of range",
+        "The term is outside the product's bounds.",
+    ),
+    LoanNotFound: (404, "loan_not_found", "Loan not found", "No such loan."),
+    LoanNotEditable: (
+        409,
+        "loan_not_editable",
+        "Loan not editable",
+        "Only a new or requested loan can be edited.",
+    ),
+    LoanNotRequestable: (
+        409,
+        "loan_not_requestable",
+        "Loan not requestable",
+        "Only a new loan can be forwarded.",
+    ),
+    LoanNotRejectable: (
+        409,
+        "loan_not_rejectable",
+        "Loan not rejectable",
+        "Only a new or requested loan can be rejected.",
+    ),
+    ProductExists: (
+        409,
+        "product_exists",
+        "Product exists",
+        "A loan product with this code already exists.",
+    ),
+    ProductNotFound: (404, "product_not_found", "Product not found", "No such loan product."),
+    InvalidDateRange: (
+        422,
+        "invalid_date_range",
+        "Invalid date range",
+        "A `*_from` bound is after its `*_to` bound.",
+    ),
+    ProductBoundsInvalid: (
+        422,
+        "invalid_product_bounds",
+        "Invalid product bounds",
+        "A minimum would exceed its maximum.",
     ),
     NotFound: (404, "not_found", "Not found", "The requested resource does not exist."),
     DatabaseUnavailable: (

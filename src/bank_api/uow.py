@@ -11,6 +11,7 @@ from types import TracebackType
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bank_api.auth.repository import LoginFailureRepository
+from bank_api.loans.repository import LoanEventRepository, LoanProductRepository, LoanRepository
 from bank_api.users.repository import UserRepository
 
 
@@ -19,6 +20,9 @@ class UnitOfWork:
         self.session = session
         self.users = UserRepository(session)
         self.login_failures = LoginFailureRepository(session)
+        self.products = LoanProductRepository(session)
+        self.loans = LoanRepository(session)
+        self.loan_events = LoanEventRepository(session)
 
     async def commit(self) -> None:
         await self.session.commit()

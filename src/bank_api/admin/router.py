@@ -16,11 +16,16 @@ from bank_api.errors import (
     CannotDisableSelf,
     Forbidden,
     NotAuthenticated,
+    ProductBoundsInvalid,
+    ProductExists,
+    ProductNotFound,
     UserNotActive,
     UserNotDisabled,
     UserNotFound,
     problem_responses,
 )
+from bank_api.loans import products
+from bank_api.loans.schemas import LoanProductCreate, LoanProductRead, LoanProductUpdate
 from bank_api.models import Role, UserStatus
 from bank_api.users.schemas import UserRead
 
@@ -91,3 +96,31 @@ async def disable_user(user_id: uuid.UUID, actor: AdminUser, uow: UoWDep) -> Use
 async def enable_user(user_id: uuid.UUID, uow: UoWDep) -> UserRead:
     """Enable a disabled account (old tokens stay revoked)."""
     return UserRead.model_validate(await service.enable_user(uow, user_id=user_id))
+
+
+@router.get("/loan-products", response_model=list[LoanProductRead])
+async def list_loan_products(uow: UoWDep) -> list[LoanProductRead]:
+    """Every loan product, active or not."""
+    rows = await products.list_products(uow, active_only=False)
+    return [LoanProductRead.model_validate(row) for row in rows]
+
+
+@router.post(
+    "/loan-products",
+    status_code=201,
+    response_model=LoanProductRead,
+    responses=problem_responses(ProductExists),
+)
+async def create_loan_product(data: LoanProductCreate, uow: UoWDep) -> LoanProductRead:
+    """Add a loan product."""
+    return LoanProductRead.model_validate(await products.create_product(uow, data))
+
+
+@router.patch(
+    "/loan-products/{code}",
+    response_model=LoanProductRead,
+    responses=problem_responses(ProductNotFound, ProductBoundsInvalid),
+)
+async def update_loan_product(code: str, data: LoanProductUpdate, uow: UoWDep) -> LoanProductRead:
+    """Change a product's rate, bounds or name, or deactivate it (`is_active: false`)."""
+    return LoanProductRead.model_validate(await products.update_product(uow, code, data))

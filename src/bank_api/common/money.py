@@ -95,3 +95,45 @@ MoneyOut = Annotated[
     ),
 ]
 """A money amount in a response: integer cents rendered as a two-decimal string."""
+
+
+MAX_RATE_BP = 100_000  # 1000.00 % a year: a sanity bound far above any product
+
+
+def parse_rate_bp(value: Any) -> int:
+    """An annual percentage such as "6.90" as integer basis points of a percent (690)."""
+    rate = to_decimal(value)
+    exponent = rate.as_tuple().exponent
+    if not isinstance(exponent, int) or exponent < -2:
+        raise ValueError("must have at most two decimal places")
+    if not 0 <= rate * 100 <= MAX_RATE_BP:
+        raise ValueError("must be between 0 and 1000.00")
+    return int(rate * 100)
+
+
+RateIn = Annotated[
+    int,
+    BeforeValidator(parse_rate_bp),
+    WithJsonSchema(
+        {
+            "anyOf": [
+                {"type": "string", "pattern": r"^\d{1,4}(\.\d{1,2})?$"},
+                {"type": "number", "minimum": 0, "maximum": 1000},
+            ],
+            "description": "Annual rate in percent with at most two decimals",
+            "examples": ["6.90"],
+        },
+        mode="validation",
+    ),
+]
+"""An annual rate in a request: validated and converted to basis points of a percent."""
+
+RateOut = Annotated[
+    int,
+    PlainSerializer(format_cents, return_type=str),
+    WithJsonSchema(
+        {"type": "string", "pattern": r"^\d+\.\d{2}$", "format": "decimal", "examples": ["6.90"]},
+        mode="serialization",
+    ),
+]
+"""An annual rate in a response: basis points rendered as a percent with two decimals."""

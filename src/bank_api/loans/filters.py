@@ -1,0 +1,88 @@
+"""`GET /loans` query parameters: a date or an RFC 3339 date-time for each bound.
+
+A date-only upper bound includes its whole day (UTC): `created_to=2026-11-23` means
+`created_at < 2026-11-24T00:00:00Z`. A date-time without an offset is taken as UTC.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Annotated
+
+from fastapi import Query
+from fastapi.exceptions import RequestValidationError
+
+from bank_api.errors import InvalidDateRange
+from bank_api.models import LoanStatus
+
+_BOUND_HELP = (
+    "A date (YYYY-MM-DD) or an RFC 3339 date-time; a date-only upper bound includes the whole day"
+)
+
+
+@dataclass(frozen=True)
+class LoanFilters:
+    status: LoanStatus | None = None
+    loan_type: str | None = None
+    customer_id: uuid.UUID | None = None
+    agent_id: uuid.UUID | None = None
+    created_from: datetime | None = None  # inclusive
+    created_before: datetime | None = None  # exclusive
+    updated_from: datetime | None = None
+    updated_before: datetime | None = None
+
+
+def _bound(name: str, raw: str | None, *, upper: bool) -> datetime | None:
+    """(inclusive lower bound) or (exclusive upper bound) as an aware UTC datetime."""
+    if raw is None:
+        return None
+    text = raw.strip()
+    try:
+        if len(text) == 10:
+            day = date.fromisoformat(text)
+            start = datetime.combine(day, time(0), tzinfo=UTC)
+            return start + timedelta(days=1) if upper else start
+        moment = datetime.fromisoformat(text.replace("Z", "+00:00").replace("z", "+00:00"))
+    except ValueError:
+        raise RequestValidationError(
+            [
+                {
+                    "loc": ("query", name),
+                    "msg": "must be a date or an RFC 3339 date-time",
+                    "type": "datetime_parsing",
+                }
+            ]
+        ) from None
+    moment = moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+    return moment + timedelta(microseconds=1) if upper else moment
+
+
+def loan_filters(
+    status: LoanStatus | None = None,
+    loan_type: Annotated[str | None, Query(max_length=32)] = None,
+    customer_id: uuid.UUID | None = None,
+    agent_id: uuid.UUID | None = None,
+    created_from: Annotated[str | None, Query(max_length=40, description=_BOUND_HELP)] = None,
+    created_to: Annotated[str | None, Query(max_length=40, description=_BOUND_HELP)] = None,
+    updated_from: Annotated[str | None, Query(max_length=40, description=_BOUND_HELP)] = None,
+    updated_to: Annotated[str | None, Query(max_length=40, description=_BOUND_HELP)] = None,
+) -> LoanFilters:
+    filters = LoanFilters(
+        status=status,
+        loan_type=loan_type,
+        customer_id=customer_id,
+        agent_id=agent_id,
+        created_from=_bound("created_from", created_from, upper=False),
+        created_before=_bound("created_to", created_to, upper=True),
+        updated_from=_bound("updated_from", updated_from, upper=False),
+        updated_before=_bound("updated_to", updated_to, upper=True),
+    )
+    for low, high in (
+        (filters.created_from, filters.created_before),
+        (filters.updated_from, filters.updated_before),
+    ):
+        if low is not None and high is not None and low >= high:
+            raise InvalidDateRange
+    return filters

@@ -1,0 +1,158 @@
+from __future__ import annotations
+
+import uuid
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Query, status
+
+from bank_api.common.money import MoneyIn
+from bank_api.common.schemas import Page, PageParams, page_params, to_page
+from bank_api.dependencies import (
+    AdminUser,
+    AgentUser,
+    CurrentUser,
+    CustomerUser,
+    LoanReader,
+    UoWDep,
+)
+from bank_api.errors import (
+    AmountOutOfRange,
+    Forbidden,
+    InvalidDateRange,
+    LoanNotEditable,
+    LoanNotFound,
+    LoanNotRejectable,
+    LoanNotRequestable,
+    NotAuthenticated,
+    TermOutOfRange,
+    UnknownLoanType,
+    problem_responses,
+)
+from bank_api.loans import products, service
+from bank_api.loans.filters import LoanFilters, loan_filters
+from bank_api.loans.schemas import (
+    LoanCreate,
+    LoanEventRead,
+    LoanForward,
+    LoanProductRead,
+    LoanRead,
+    LoanReject,
+    LoanUpdate,
+    QuoteRead,
+    ScheduleRead,
+)
+from bank_api.loans.views import quote_view, schedule_view
+
+router = APIRouter(tags=["loans"], responses=problem_responses(NotAuthenticated, Forbidden))
+PRICING = problem_responses(UnknownLoanType, AmountOutOfRange, TermOutOfRange)
+
+
+@router.get("/loan-products", response_model=list[LoanProductRead])
+async def list_loan_products(_: CurrentUser, uow: UoWDep) -> list[LoanProductRead]:
+    """The active loan products, with their rates and bounds."""
+    rows = await products.list_products(uow, active_only=True)
+    return [LoanProductRead.model_validate(row) for row in rows]
+
+
+@router.get("/loans/quote", response_model=QuoteRead, responses=PRICING)
+async def quote_loan(
+    _: CurrentUser,
+    uow: UoWDep,
+    loan_type: Annotated[str, Query(max_length=32)],
+    amount: Annotated[MoneyIn, Query()],
+    term_months: Annotated[int, Query(ge=1, le=360)],
+) -> QuoteRead:
+    """A full schedule preview for these terms, as if disbursed today (nothing is stored)."""
+    return quote_view(await service.priced_terms(uow, loan_type, amount, term_months))
+
+
+@router.post(
+    "/loans", status_code=status.HTTP_201_CREATED, response_model=LoanRead, responses=PRICING
+)
+async def apply_for_loan(data: LoanCreate, actor: CustomerUser, uow: UoWDep) -> LoanRead:
+    """Apply for a loan; rate, payment and totals come from the product's schedule."""
+    loan = await service.apply_for_loan(uow, actor=actor, data=data)
+    return LoanRead.model_validate(loan)
+
+
+@router.get("/loans", response_model=Page[LoanRead], responses=problem_responses(InvalidDateRange))
+async def list_loans(
+    actor: LoanReader,
+    uow: UoWDep,
+    filters: Annotated[LoanFilters, Depends(loan_filters)],
+    page: Annotated[PageParams, Depends(page_params)],
+) -> dict[str, object]:
+    """Loans, newest first; a customer sees only their own."""
+    rows, total = await service.list_loans(uow, actor=actor, filters=filters, page=page)
+    return to_page(LoanRead, rows, total, page)
+
+
+@router.get("/loans/{loan_id}", response_model=LoanRead, responses=problem_responses(LoanNotFound))
+async def read_loan(loan_id: uuid.UUID, actor: LoanReader, uow: UoWDep) -> LoanRead:
+    """One loan (its owner, agents and admins)."""
+    return LoanRead.model_validate(await service.get_loan(uow, actor=actor, loan_id=loan_id))
+
+
+@router.patch(
+    "/loans/{loan_id}",
+    response_model=LoanRead,
+    responses=problem_responses(LoanNotFound, LoanNotEditable) | PRICING,
+)
+async def edit_loan(
+    loan_id: uuid.UUID, data: LoanUpdate, actor: AgentUser, uow: UoWDep
+) -> LoanRead:
+    """Change amount, term or type of a new or requested loan; the price is recomputed."""
+    return LoanRead.model_validate(
+        await service.edit_loan(uow, actor=actor, loan_id=loan_id, data=data)
+    )
+
+
+@router.post(
+    "/loans/{loan_id}/request",
+    response_model=LoanRead,
+    responses=problem_responses(LoanNotFound, LoanNotRequestable),
+)
+async def forward_loan(
+    loan_id: uuid.UUID, actor: AgentUser, uow: UoWDep, data: LoanForward | None = None
+) -> LoanRead:
+    """Forward a new loan to the admin; the caller becomes its agent."""
+    note = data.note if data else None
+    return LoanRead.model_validate(
+        await service.forward_loan(uow, actor=actor, loan_id=loan_id, note=note)
+    )
+
+
+@router.post(
+    "/loans/{loan_id}/reject",
+    response_model=LoanRead,
+    responses=problem_responses(LoanNotFound, LoanNotRejectable),
+)
+async def reject_loan(
+    loan_id: uuid.UUID, data: LoanReject, actor: AdminUser, uow: UoWDep
+) -> LoanRead:
+    """Reject a new or requested loan, with a reason."""
+    return LoanRead.model_validate(
+        await service.reject_loan(uow, actor=actor, loan_id=loan_id, reason=data.reason)
+    )
+
+
+@router.get(
+    "/loans/{loan_id}/history",
+    response_model=list[LoanEventRead],
+    responses=problem_responses(LoanNotFound),
+)
+async def loan_history(loan_id: uuid.UUID, actor: LoanReader, uow: UoWDep) -> list[LoanEventRead]:
+    """Every event of the loan, oldest first, with field-level changes."""
+    events = await service.loan_history(uow, actor=actor, loan_id=loan_id)
+    return [LoanEventRead.model_validate(event) for event in events]
+
+
+@router.get(
+    "/loans/{loan_id}/schedule",
+    response_model=ScheduleRead,
+    responses=problem_responses(LoanNotFound),
+)
+async def loan_schedule(loan_id: uuid.UUID, actor: LoanReader, uow: UoWDep) -> ScheduleRead:
+    """The repayment schedule; before approval a preview (`preview: true`)."""
+    loan, schedule = await service.loan_schedule(uow, actor=actor, loan_id=loan_id)
+    return schedule_view(loan.id, schedule, preview=True)

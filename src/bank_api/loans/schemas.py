@@ -1,0 +1,167 @@
+from __future__ import annotations
+
+import uuid
+from datetime import date, datetime
+from typing import Annotated, Any
+
+from pydantic import Field, StringConstraints, model_validator
+
+from bank_api.common.money import MoneyIn, MoneyOut, RateIn, RateOut
+from bank_api.common.schemas import RequestSchema, ResponseSchema
+from bank_api.models import LoanEventKind, LoanStatus, Role, ScheduleKind
+
+ProductCode = Annotated[
+    str,
+    StringConstraints(min_length=2, max_length=32, pattern=r"^[a-z][a-z0-9_]+$"),
+    Field(examples=["home_loan"]),
+]
+Term = Annotated[int, Field(strict=True, ge=1, le=360, examples=[12])]
+
+
+class _NonEmpty(RequestSchema):
+    """A partial update: at least one field, and none of them null."""
+
+    @model_validator(mode="after")
+    def _not_empty(self) -> Any:
+        if not self.model_fields_set:
+            raise ValueError("at least one field must be given")
+        nulls = [name for name in self.model_fields_set if getattr(self, name) is None]
+        if nulls:
+            raise ValueError(f"{', '.join(sorted(nulls))} cannot be null")
+        return self
+
+
+class LoanProductRead(ResponseSchema):
+    code: str
+    name: str
+    annual_rate: RateOut = Field(validation_alias="annual_rate_bp")
+    min_amount: MoneyOut
+    max_amount: MoneyOut
+    min_term_months: int
+    max_term_months: int
+    schedule_type: ScheduleKind
+    is_active: bool
+
+
+class LoanProductCreate(RequestSchema):
+    code: ProductCode
+    name: Annotated[str, StringConstraints(min_length=1, max_length=100)]
+    annual_rate: RateIn
+    min_amount: MoneyIn
+    max_amount: MoneyIn
+    min_term_months: Term
+    max_term_months: Term
+    schedule_type: ScheduleKind = ScheduleKind.annuity
+    is_active: bool = True
+
+    @model_validator(mode="after")
+    def _bounds(self) -> LoanProductCreate:
+        if self.min_amount > self.max_amount:
+            raise ValueError("min_amount must not exceed max_amount")
+        if self.min_term_months > self.max_term_months:
+            raise ValueError("min_term_months must not exceed max_term_months")
+        return self
+
+
+class LoanProductUpdate(_NonEmpty):
+    name: Annotated[str, StringConstraints(min_length=1, max_length=100)] | None = None
+    annual_rate: RateIn | None = None
+    min_amount: MoneyIn | None = None
+    max_amount: MoneyIn | None = None
+    min_term_months: Term | None = None
+    max_term_months: Term | None = None
+    schedule_type: ScheduleKind | None = None
+    is_active: bool | None = None
+
+
+class LoanCreate(RequestSchema):
+    loan_type: Annotated[str, StringConstraints(min_length=1, max_length=32)] = Field(
+        examples=["personal_loan"]
+    )
+    amount: MoneyIn
+    term_months: Term
+
+
+class LoanUpdate(_NonEmpty):
+    loan_type: Annotated[str, StringConstraints(min_length=1, max_length=32)] | None = None
+    amount: MoneyIn | None = None
+    term_months: Term | None = None
+
+
+class LoanForward(RequestSchema):
+    note: Annotated[str, StringConstraints(max_length=1000)] | None = None
+
+
+class LoanReject(RequestSchema):
+    reason: Annotated[str, StringConstraints(min_length=1, max_length=500)] = Field(
+        examples=["Income could not be verified"]
+    )
+
+
+class LoanRead(ResponseSchema):
+    id: uuid.UUID
+    customer_id: uuid.UUID
+    agent_id: uuid.UUID | None
+    loan_type: str
+    amount: MoneyOut
+    term_months: int
+    annual_rate: RateOut = Field(validation_alias="annual_rate_bp")
+    monthly_payment: MoneyOut
+    total_interest: MoneyOut
+    total_payable: MoneyOut
+    status: LoanStatus
+    outstanding_principal: MoneyOut
+    days_past_due: int = 0
+    is_npl: bool = False
+    rejection_reason: str | None
+    created_at: datetime
+    updated_at: datetime
+    approved_at: datetime | None
+    closed_at: datetime | None
+
+
+class LoanEventRead(ResponseSchema):
+    id: int
+    at: datetime
+    actor_id: uuid.UUID | None
+    actor_role: Role | None
+    event: LoanEventKind
+    changes: dict[str, dict[str, Any]]
+    note: str | None
+
+
+class InstallmentRead(ResponseSchema):
+    number: int
+    due_date: date
+    payment: MoneyOut
+    principal: MoneyOut
+    interest: MoneyOut
+    paid_principal: MoneyOut = 0
+    paid_interest: MoneyOut = 0
+    status: str = "pending"
+
+
+class ScheduleTotals(ResponseSchema):
+    principal: MoneyOut
+    interest: MoneyOut
+    payable: MoneyOut
+    paid: MoneyOut = 0
+
+
+class ScheduleRead(ResponseSchema):
+    loan_id: uuid.UUID | None
+    preview: bool
+    installments: list[InstallmentRead]
+    totals: ScheduleTotals
+
+
+class QuoteRead(ResponseSchema):
+    loan_type: str
+    amount: MoneyOut
+    term_months: int
+    annual_rate: RateOut
+    schedule_type: ScheduleKind
+    monthly_payment: MoneyOut
+    total_interest: MoneyOut
+    total_payable: MoneyOut
+    installments: list[InstallmentRead]

@@ -1,0 +1,226 @@
+"""Loan-desk use cases: quote, apply, edit, forward, reject, read."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from bank_api.common.clock import utc_today
+from bank_api.common.principal import Principal
+from bank_api.common.schemas import PageParams
+from bank_api.common.types import utcnow
+from bank_api.domain.schedule import Schedule, ScheduleType, build_schedule
+from bank_api.errors import (
+    AmountOutOfRange,
+    LoanNotEditable,
+    LoanNotFound,
+    LoanNotRejectable,
+    LoanNotRequestable,
+    TermOutOfRange,
+)
+from bank_api.loans.filters import LoanFilters
+from bank_api.loans.products import active_product
+from bank_api.loans.schemas import LoanCreate, LoanUpdate
+from bank_api.models import Loan, LoanEvent, LoanEventKind, LoanProduct, LoanStatus
+from bank_api.uow import UnitOfWork
+
+EDITABLE = frozenset({LoanStatus.new, LoanStatus.requested})
+# Fields whose changes the history records, in the order they are shown.
+TRACKED = (
+    "loan_type",
+    "amount",
+    "term_months",
+    "annual_rate_bp",
+    "monthly_payment",
+    "total_interest",
+    "total_payable",
+    "status",
+    "agent_id",
+    "rejection_reason",
+)
+
+
+@dataclass(frozen=True)
+class Terms:
+    product: LoanProduct
+    amount: int
+    term_months: int
+    schedule: Schedule
+
+
+async def priced_terms(uow: UnitOfWork, loan_type: str, amount: int, term_months: int) -> Terms:
+    """Check the terms against the product and price them with the domain schedule."""
+    product = await active_product(uow, loan_type)
+    if not product.min_amount <= amount <= product.max_amount:
+        raise AmountOutOfRange
+    if not product.min_term_months <= term_months <= product.max_term_months:
+        raise TermOutOfRange
+    schedule = build_schedule(
+        amount,
+        product.annual_rate_bp,
+        term_months,
+        utc_today(),
+        ScheduleType(product.schedule_type.value),
+    )
+    return Terms(product, amount, term_months, schedule)
+
+
+def _apply_terms(loan: Loan, terms: Terms) -> None:
+    loan.loan_type = terms.product.code
+    loan.amount = terms.amount
+    loan.term_months = terms.term_months
+    loan.annual_rate_bp = terms.product.annual_rate_bp
+    loan.schedule_type = terms.product.schedule_type
+    loan.monthly_payment = terms.schedule.monthly_payment
+    loan.total_interest = terms.schedule.total_interest
+    loan.total_payable = terms.schedule.total_payable
+
+
+def _snapshot(loan: Loan) -> dict[str, Any]:
+    return {field: getattr(loan, field) for field in TRACKED}
+
+
+def _json(value: Any) -> Any:
+    return str(value) if isinstance(value, uuid.UUID | LoanStatus) else value
+
+
+def _changes(before: dict[str, Any], after: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    return {
+        field: {"from": _json(before[field]), "to": _json(after[field])}
+        for field in TRACKED
+        if before[field] != after[field]
+    }
+
+
+def _record(
+    uow: UnitOfWork,
+    loan: Loan,
+    actor: Principal,
+    event: LoanEventKind,
+    changes: dict[str, dict[str, Any]],
+    note: str | None = None,
+) -> None:
+    uow.loan_events.add(
+        LoanEvent(
+            loan_id=loan.id,
+            at=utcnow(),
+            actor_id=actor.id,
+            actor_role=actor.role,
+            event=event,
+            changes=changes,
+            note=note,
+        )
+    )
+
+
+async def apply_for_loan(uow: UnitOfWork, *, actor: Principal, data: LoanCreate) -> Loan:
+    terms = await priced_terms(uow, data.loan_type, data.amount, data.term_months)
+    now = utcnow()
+    loan = Loan(
+        id=uuid.uuid4(),
+        customer_id=actor.id,
+        status=LoanStatus.new,
+        outstanding_principal=0,
+        created_at=now,
+        updated_at=now,
+    )
+    empty = dict.fromkeys(TRACKED)
+    _apply_terms(loan, terms)
+    uow.loans.add(loan)
+    await uow.loans.flush()
+    _record(uow, loan, actor, LoanEventKind.created, _changes(empty, _snapshot(loan)))
+    await uow.commit()
+    return loan
+
+
+async def _locked(uow: UnitOfWork, loan_id: uuid.UUID, actor: Principal) -> Loan:
+    """The loan, row-locked until commit, so no decision can slip in between check and write."""
+    loan = await uow.loans.visible(loan_id, actor, lock=True)
+    if loan is None:
+        raise LoanNotFound
+    return loan
+
+
+async def edit_loan(
+    uow: UnitOfWork, *, actor: Principal, loan_id: uuid.UUID, data: LoanUpdate
+) -> Loan:
+    loan = await _locked(uow, loan_id, actor)
+    if loan.status not in EDITABLE:
+        raise LoanNotEditable
+    terms = await priced_terms(
+        uow,
+        data.loan_type or loan.loan_type,
+        data.amount or loan.amount,
+        data.term_months or loan.term_months,
+    )
+    before = _snapshot(loan)
+    _apply_terms(loan, terms)
+    changes = _changes(before, _snapshot(loan))
+    if changes:
+        loan.updated_at = utcnow()
+        _record(uow, loan, actor, LoanEventKind.edited, changes)
+    await uow.commit()
+    return loan
+
+
+async def forward_loan(
+    uow: UnitOfWork, *, actor: Principal, loan_id: uuid.UUID, note: str | None
+) -> Loan:
+    loan = await _locked(uow, loan_id, actor)
+    if loan.status != LoanStatus.new:
+        raise LoanNotRequestable
+    before = _snapshot(loan)
+    loan.status, loan.agent_id, loan.updated_at = LoanStatus.requested, actor.id, utcnow()
+    _record(uow, loan, actor, LoanEventKind.requested, _changes(before, _snapshot(loan)), note)
+    await uow.commit()
+    return loan
+
+
+async def reject_loan(
+    uow: UnitOfWork, *, actor: Principal, loan_id: uuid.UUID, reason: str
+) -> Loan:
+    loan = await _locked(uow, loan_id, actor)
+    if loan.status not in EDITABLE:
+        raise LoanNotRejectable
+    before = _snapshot(loan)
+    loan.status, loan.rejection_reason, loan.updated_at = LoanStatus.rejected, reason, utcnow()
+    _record(uow, loan, actor, LoanEventKind.rejected, _changes(before, _snapshot(loan)), reason)
+    await uow.commit()
+    return loan
+
+
+async def get_loan(uow: UnitOfWork, *, actor: Principal, loan_id: uuid.UUID) -> Loan:
+    loan = await uow.loans.visible(loan_id, actor)
+    if loan is None:
+        raise LoanNotFound
+    return loan
+
+
+async def list_loans(
+    uow: UnitOfWork, *, actor: Principal, filters: LoanFilters, page: PageParams
+) -> tuple[Sequence[Loan], int]:
+    return await uow.loans.list_page(actor, filters, limit=page.limit, offset=page.offset)
+
+
+async def loan_history(
+    uow: UnitOfWork, *, actor: Principal, loan_id: uuid.UUID
+) -> Sequence[LoanEvent]:
+    loan = await get_loan(uow, actor=actor, loan_id=loan_id)
+    return await uow.loan_events.for_loan(loan.id)
+
+
+async def loan_schedule(
+    uow: UnitOfWork, *, actor: Principal, loan_id: uuid.UUID
+) -> tuple[Loan, Schedule]:
+    """Before approval: a preview priced as if disbursed today with the loan's stored terms."""
+    loan = await get_loan(uow, actor=actor, loan_id=loan_id)
+    schedule = build_schedule(
+        loan.amount,
+        loan.annual_rate_bp,
+        loan.term_months,
+        utc_today(),
+        ScheduleType(loan.schedule_type.value),
+    )
+    return loan, schedule
