@@ -131,8 +131,9 @@ async def _snapshot_reference_data(app: FastAPI, url: str) -> None:
         return
     async with app.state.engine.connect() as conn:
         _reference_rows[url] = {
-            name: [dict(row._mapping) for row in await conn.execute(
-                select(Base.metadata.tables[name]))]
+            name: [
+                dict(row._mapping) for row in await conn.execute(select(Base.metadata.tables[name]))
+            ]
             for name in REFERENCE_TABLES
         }
 

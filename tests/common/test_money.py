@@ -37,8 +37,25 @@ def test_accepted_amounts_become_exact_cents(value: object, cents: int) -> None:
 
 @pytest.mark.parametrize(
     "value",
-    ["0", "0.00", "-1.00", "1.001", 0.005, "1e3", "NaN", "Infinity", "", "abc", "1,000.00",
-     True, None, [], "1000000000000.01", 10**13, "١٢"],
+    [
+        "0",
+        "0.00",
+        "-1.00",
+        "1.001",
+        0.005,
+        "1e3",
+        "NaN",
+        "Infinity",
+        "",
+        "abc",
+        "1,000.00",
+        True,
+        None,
+        [],
+        "1000000000000.01",
+        10**13,
+        "١٢",
+    ],
 )
 def test_refused_amounts(value: object) -> None:
     with pytest.raises(ValueError):  # noqa: PT011 - the message is checked below via pydantic
@@ -47,8 +64,10 @@ def test_refused_amounts(value: object) -> None:
         Body(amount=value)  # type: ignore[arg-type]
 
 
-@pytest.mark.parametrize(("cents", "text"), [(0, "0.00"), (5, "0.05"), (125_000, "1250.00"),
-                                             (-5, "-0.05"), (-123_456, "-1234.56")])
+@pytest.mark.parametrize(
+    ("cents", "text"),
+    [(0, "0.00"), (5, "0.05"), (125_000, "1250.00"), (-5, "-0.05"), (-123_456, "-1234.56")],
+)
 def test_cents_render_as_two_decimal_strings(cents: int, text: str) -> None:
     assert format_cents(cents) == text
     assert Out(amount=cents).model_dump(mode="json") == {"amount": text}
