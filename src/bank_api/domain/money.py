@@ -44,8 +44,11 @@ def check_amount(amount: int, field: str = "amount") -> int:
 
 
 def remainder_order(remainders: Sequence[int]) -> list[int]:
-    """Positions ordered by largest remainder first, then by position (the one tie-break)."""
-    return sorted(range(len(remainders)), key=lambda i: -remainders[i])
+    """Positions ordered by largest remainder first, then by position (the one tie-break).
+
+    ``sorted`` is stable also with ``reverse=True``, so equal remainders keep their order.
+    """
+    return sorted(range(len(remainders)), key=remainders.__getitem__, reverse=True)
 
 
 def apportion(numerators: Sequence[int], denominator: int) -> tuple[int, ...]:
@@ -63,11 +66,12 @@ def apportion(numerators: Sequence[int], denominator: int) -> tuple[int, ...]:
     total, inexact = divmod(sum(numerators), denominator)
     if inexact:
         raise InvalidInput("numerators", "...", "quotas must add up to a whole number")
-    pairs = [divmod(n, denominator) for n in numerators]
-    parts = [floor for floor, _ in pairs]
+    parts = [n // denominator for n in numerators]
     leftover = total - sum(parts)
-    for i in remainder_order([rest for _, rest in pairs])[:leftover]:
-        parts[i] += 1
+    if leftover:
+        remainders = [n % denominator for n in numerators]
+        for i in remainder_order(remainders)[:leftover]:
+            parts[i] += 1
     return tuple(parts)
 
 

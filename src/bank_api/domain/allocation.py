@@ -1,0 +1,172 @@
+"""Allocation: which investors fund a credit, and with how much (SPEC §6).
+
+Candidates come as ``(investor_id, available_cents)`` in queue order (longest-idle money
+first). Each one's cap is ``cap_i = min(available_i, floor(max_share * amount))``.
+
+**Equal split** (water-filling). For the first ``k`` candidates, the water level ``λ(k)`` is
+the level with ``Σ min(cap_i, λ) = amount`` (defined once ``Σ cap_i >= amount``); everybody
+gives ``λ`` unless their cap is lower, in which case they give their whole cap. ``λ(k)`` only
+falls as ``k`` grows. The number of participants is ``k* = max(k_cover, k_ticket)``:
+
+* ``k_cover``: the fewest front candidates whose caps cover the amount (none: the allocation is
+  impossible, :class:`AllocationNotPossible` with ``available = Σ cap_i`` over all candidates);
+* ``k_ticket``: the most front candidates with ``Σ_{i<=k} min(cap_i, min_ticket) <= amount``.
+  For ``k > k_cover`` this is exactly ``λ(k) >= min_ticket``, so ``k*`` is "as many as possible
+  while λ >= min_ticket, but at least as many as needed to cover the amount".
+
+``λ(k*) < min_ticket`` happens only when ``k* = k_cover``, i.e. when the amount is smaller
+than ``min_ticket`` times the participants needed, either because the amount itself is below
+``min_ticket`` (one investor takes it all) or because the front of the queue holds investors
+whose caps are below ``min_ticket`` (they give everything and the level stays under it).
+Always ``λ >= 1`` cent (fewer would make ``k_cover`` smaller), so every part is > 0.
+
+Cents: each exact part ``min(cap_i, λ)`` is apportioned by largest remainder (see
+:func:`bank_api.domain.money.apportion`). Capped parts are whole; uncapped parts share one
+remainder, so the leftover cents go to the earliest uncapped participants in queue order, and
+an uncapped cap is > λ, so it is never exceeded. Result: parts add up to the amount,
+``0 < part <= cap``, ``part <= λ + 1``, and uncapped parts ``> λ - 1`` (in fact ``>= floor λ``).
+
+Cost: one early-stopping scan over the queue and one sort of the participants' caps:
+``O(n + k log k)``.
+
+**Pro rata**: every candidate gives ``amount * cap_i / Σ cap`` (largest remainder; zero
+parts are dropped). ``min_ticket`` does not apply.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Hashable, Sequence
+from dataclasses import dataclass
+from enum import StrEnum
+from fractions import Fraction
+from typing import Generic, TypeVar
+
+from bank_api.domain.errors import AllocationNotPossible, InvalidInput
+from bank_api.domain.money import apportion, check_amount, split_pro_rata
+
+K = TypeVar("K", bound=Hashable)
+
+DEFAULT_MIN_TICKET = 2500
+
+
+class Strategy(StrEnum):
+    EQUAL_SPLIT = "equal_split"
+    PRO_RATA = "pro_rata"
+
+
+@dataclass(frozen=True, slots=True)
+class AllocationPolicy:
+    min_ticket: int = DEFAULT_MIN_TICKET
+    max_share: Fraction | None = None
+    """Largest fraction of one loan a single investor may fund; ``None``: no cap."""
+    strategy: Strategy = Strategy.EQUAL_SPLIT
+
+    def __post_init__(self) -> None:
+        if self.min_ticket < 1:
+            raise InvalidInput("min_ticket", self.min_ticket, "must be at least 1 cent")
+        if self.max_share is not None and not 0 < self.max_share <= 1:
+            raise InvalidInput("max_share", self.max_share, "must be in (0, 1]")
+
+
+@dataclass(frozen=True, slots=True)
+class AllocationPart(Generic[K]):
+    investor_id: K
+    amount: int
+
+
+@dataclass(frozen=True, slots=True)
+class Allocation(Generic[K]):
+    parts: tuple[AllocationPart[K], ...]
+    """Participants in queue order; amounts add up to the loan amount."""
+    level: Fraction | None
+    """The water level λ of an equal split (``None`` for pro rata)."""
+
+
+def allocate(
+    amount: int,
+    candidates: Sequence[tuple[K, int]],
+    policy: AllocationPolicy = AllocationPolicy(),
+) -> Allocation[K]:
+    """Split ``amount`` cents among ``candidates`` under ``policy`` (see the module doc).
+
+    Raises InvalidAmount, InvalidInput (non-positive ``available`` or a repeated investor id)
+    and AllocationNotPossible.
+    """
+    check_amount(amount)
+    _check_candidates(candidates)
+    caps = capped_available(amount, [available for _, available in candidates], policy)
+    if policy.strategy is Strategy.PRO_RATA:
+        return _pro_rata(amount, candidates, caps)
+    return _equal_split(amount, candidates, caps, policy.min_ticket)
+
+
+def capped_available(amount: int, available: Sequence[int], policy: AllocationPolicy) -> list[int]:
+    """``cap_i = min(available_i, floor(max_share * amount))`` (just ``available_i`` uncapped)."""
+    if policy.max_share is None:
+        return list(available)
+    share_cap = policy.max_share.numerator * amount // policy.max_share.denominator
+    return [min(a, share_cap) for a in available]
+
+
+def participant_count(caps: Sequence[int], amount: int, min_ticket: int) -> int:
+    """``k* = max(k_cover, k_ticket)`` in one scan that stops once both are known."""
+    covered = ticketed = k_ticket = 0
+    k_cover = None
+    for k, cap in enumerate(caps, start=1):
+        if k_cover is None:
+            covered += cap
+            k_cover = k if covered >= amount else None
+        ticketed += cap if cap < min_ticket else min_ticket
+        if ticketed > amount:
+            break  # and covered >= ticketed > amount: a ticket never exceeds its cap
+        k_ticket = k
+    if k_cover is None:
+        raise AllocationNotPossible(requested=amount, available=covered)
+    return max(k_cover, k_ticket)
+
+
+def water_level(caps: Sequence[int], amount: int) -> tuple[int, int]:
+    """``λ = rest / uncapped`` with ``Σ min(cap_i, λ) = amount``; needs ``Σ caps >= amount``.
+
+    Walks the caps in ascending order: a cap below the level of the ones not yet capped
+    (``cap * uncapped < rest``) gives everything and leaves the rest to the others.
+    """
+    ordered = sorted(caps)
+    capped = j = 0
+    while ordered[j] * (len(ordered) - j) < amount - capped:
+        capped += ordered[j]
+        j += 1
+    return amount - capped, len(ordered) - j
+
+
+def _equal_split(
+    amount: int, candidates: Sequence[tuple[K, int]], caps: list[int], min_ticket: int
+) -> Allocation[K]:
+    count = participant_count(caps, amount, min_ticket)
+    rest, uncapped = water_level(caps[:count], amount)
+    parts = apportion([min(cap * uncapped, rest) for cap in caps[:count]], uncapped)
+    return Allocation(_parts(candidates[:count], parts), Fraction(rest, uncapped))
+
+
+def _pro_rata(amount: int, candidates: Sequence[tuple[K, int]], caps: list[int]) -> Allocation[K]:
+    total = sum(caps)
+    if total < amount:
+        raise AllocationNotPossible(requested=amount, available=total)
+    parts = split_pro_rata(amount, caps)
+    kept = [(candidate, part) for candidate, part in zip(candidates, parts, strict=True) if part]
+    return Allocation(_parts([c for c, _ in kept], [p for _, p in kept]), None)
+
+
+def _parts(
+    candidates: Sequence[tuple[K, int]], amounts: Sequence[int]
+) -> tuple[AllocationPart[K], ...]:
+    """``AllocationPart(candidate id, amount)`` pairwise (``map``: fast for a million)."""
+    ids = [investor_id for investor_id, _ in candidates]
+    return tuple(map(AllocationPart, ids, amounts))
+
+
+def _check_candidates(candidates: Sequence[tuple[K, int]]) -> None:
+    if any(available <= 0 for _, available in candidates):
+        raise InvalidInput("candidates", "...", "every available amount must be > 0")
+    if len({investor_id for investor_id, _ in candidates}) != len(candidates):
+        raise InvalidInput("candidates", "...", "an investor appears more than once")

@@ -1,0 +1,71 @@
+"""Overdue installments, days past due and non-performing loans (SPEC §6, "Overdue and NPL").
+
+An installment is overdue when its due date is before the business date and it is not fully
+paid. ``days_past_due`` counts the days since the oldest overdue installment's due date (0 when
+none is overdue); a loan with ``days_past_due >= 90`` is non-performing.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Final
+
+from bank_api.domain.payments import Paid, check_paid, is_settled
+from bank_api.domain.schedule import Installment
+
+NPL_DAYS_PAST_DUE: Final = 90
+
+
+class InstallmentStatus(StrEnum):
+    PENDING = "pending"
+    PARTIAL = "partial"
+    PAID = "paid"
+    OVERDUE = "overdue"
+
+
+@dataclass(frozen=True, slots=True)
+class Delinquency:
+    overdue_numbers: tuple[int, ...]
+    days_past_due: int
+    is_npl: bool
+    overdue_principal: int
+    """Unpaid principal of the overdue installments."""
+    overdue_interest: int
+    """Unpaid interest of the overdue installments."""
+
+
+def installment_status(
+    installment: Installment, paid: Paid, business_date: dt.date
+) -> InstallmentStatus:
+    """``paid`` if settled; else ``overdue`` if due before ``business_date``; else ``partial``
+    if anything is paid; else ``pending``."""
+    if is_settled(installment, paid):
+        return InstallmentStatus.PAID
+    if installment.due_date < business_date:
+        return InstallmentStatus.OVERDUE
+    if paid.principal or paid.interest:
+        return InstallmentStatus.PARTIAL
+    return InstallmentStatus.PENDING
+
+
+def delinquency(
+    installments: Sequence[Installment], paid: Sequence[Paid], business_date: dt.date
+) -> Delinquency:
+    """The loan's overdue installments, days past due and NPL flag on ``business_date``."""
+    check_paid(installments, paid)
+    overdue = [
+        (i, p)
+        for i, p in zip(installments, paid, strict=True)
+        if installment_status(i, p, business_date) is InstallmentStatus.OVERDUE
+    ]
+    days = (business_date - overdue[0][0].due_date).days if overdue else 0
+    return Delinquency(
+        overdue_numbers=tuple(i.number for i, _ in overdue),
+        days_past_due=days,
+        is_npl=days >= NPL_DAYS_PAST_DUE,
+        overdue_principal=sum(i.principal - p.principal for i, p in overdue),
+        overdue_interest=sum(i.interest - p.interest for i, p in overdue),
+    )

@@ -1,0 +1,129 @@
+"""The ledger invariants of SPEC §7 as pure checks over plain data (no I/O).
+
+The caller (``/admin/ledger/verify``, ``bank-api ledger verify``, the tests) loads the facts and
+gets back one :class:`CheckResult` per invariant, each naming up to five offenders.
+
+1. ``entries_balance``, ``accounts_sum_to_zero``: :func:`check_journal`;
+2. ``stored_balances_match_journal``: :func:`check_stored_balances`;
+3. ``investor_balances_non_negative``: :func:`check_investor_balances`;
+4. ``loan_allocations_sum_to_amount``, ``loan_schedule_principals_sum_to_amount``,
+   ``loan_outstanding_consistent``: :func:`check_loans`;
+5. ``payment_parts_add_up``, ``payment_investor_parts_add_up``: :func:`check_payments`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Hashable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
+
+from bank_api.domain.ledger import Account, AccountKind
+
+_EXAMPLES = 5
+
+
+@dataclass(frozen=True, slots=True)
+class CheckResult:
+    name: str
+    ok: bool
+    detail: str
+
+
+@dataclass(frozen=True, slots=True)
+class LoanFacts:
+    """What invariant 4 needs to know about one disbursed loan."""
+
+    loan_id: Hashable
+    amount: int
+    allocations: Sequence[int]
+    schedule_principals: Sequence[int]
+    principal_repaid: int
+    written_off: int
+    investor_outstanding: Sequence[int]
+    receivable_balance: int
+    """Balance of ``loan_receivable[loan]``: ``-outstanding`` when all is well."""
+
+
+@dataclass(frozen=True, slots=True)
+class PaymentFacts:
+    """What invariant 5 needs to know about one payment."""
+
+    payment_id: Hashable
+    amount: int
+    principal: int
+    interest: int
+    investor_principal: Sequence[int]
+    investor_interest: Sequence[int]
+
+
+def result(name: str, offenders: Sequence[object], what: str) -> CheckResult:
+    """``ok`` when there are no offenders; the detail counts them and shows a few."""
+    if not offenders:
+        return CheckResult(name, True, f"all {what} ok")
+    shown = ", ".join(repr(o) for o in offenders[:_EXAMPLES])
+    return CheckResult(name, False, f"{len(offenders)} {what} failing, e.g. {shown}")
+
+
+def check_journal(lines: Iterable[tuple[Hashable, int]]) -> tuple[CheckResult, CheckResult]:
+    """Invariant 1 over ``(entry_id, signed amount)`` pairs: every entry sums to zero, and so
+    does everything (hence all account balances together)."""
+    sums: dict[Hashable, int] = {}
+    for entry_id, amount in lines:
+        sums[entry_id] = sums.get(entry_id, 0) + amount
+    unbalanced = [entry_id for entry_id, total in sums.items() if total != 0]
+    grand_total = sum(sums.values())
+    overall = [] if grand_total == 0 else [grand_total]
+    return (
+        result("entries_balance", unbalanced, "entries"),
+        result("accounts_sum_to_zero", overall, "totals"),
+    )
+
+
+def check_stored_balances(
+    stored: Mapping[Account, int], replayed: Mapping[Account, int]
+) -> CheckResult:
+    """Invariant 2: every stored balance equals the replay of its lines (missing counts as 0)."""
+    accounts = sorted(set(stored) | set(replayed), key=repr)
+    wrong = [a for a in accounts if stored.get(a, 0) != replayed.get(a, 0)]
+    return result("stored_balances_match_journal", wrong, "accounts")
+
+
+def check_investor_balances(balances: Mapping[Account, int]) -> CheckResult:
+    """Invariant 3: no investor's available or invested balance is negative."""
+    investor_kinds = (AccountKind.INVESTOR_AVAILABLE, AccountKind.INVESTOR_INVESTED)
+    negative = [a for a, b in balances.items() if a.kind in investor_kinds and b < 0]
+    return result("investor_balances_non_negative", negative, "investor accounts")
+
+
+def check_loans(loans: Iterable[LoanFacts]) -> tuple[CheckResult, ...]:
+    """Invariant 4: allocations and schedule principals sum to the amount, and
+    ``amount - repaid - written off == Σ investors' outstanding == -loan_receivable``."""
+    facts = list(loans)
+    allocation = [f.loan_id for f in facts if sum(f.allocations) != f.amount]
+    schedule = [f.loan_id for f in facts if sum(f.schedule_principals) != f.amount]
+    outstanding = [f.loan_id for f in facts if not _outstanding_agrees(f)]
+    return (
+        result("loan_allocations_sum_to_amount", allocation, "loans"),
+        result("loan_schedule_principals_sum_to_amount", schedule, "loans"),
+        result("loan_outstanding_consistent", outstanding, "loans"),
+    )
+
+
+def check_payments(payments: Iterable[PaymentFacts]) -> tuple[CheckResult, ...]:
+    """Invariant 5: ``principal + interest == amount``, and the investors' parts add up to
+    the payment's principal and to its interest, exactly."""
+    facts = list(payments)
+    parts = [f.payment_id for f in facts if f.principal + f.interest != f.amount]
+    shares = [
+        f.payment_id
+        for f in facts
+        if sum(f.investor_principal) != f.principal or sum(f.investor_interest) != f.interest
+    ]
+    return (
+        result("payment_parts_add_up", parts, "payments"),
+        result("payment_investor_parts_add_up", shares, "payments"),
+    )
+
+
+def _outstanding_agrees(facts: LoanFacts) -> bool:
+    outstanding = facts.amount - facts.principal_repaid - facts.written_off
+    return outstanding == sum(facts.investor_outstanding) == -facts.receivable_balance

@@ -1,0 +1,242 @@
+from __future__ import annotations
+
+from fractions import Fraction
+
+import pytest
+from hypothesis import assume, given
+from hypothesis import strategies as st
+
+from bank_api.domain.allocation import (
+    Allocation,
+    AllocationPart,
+    AllocationPolicy,
+    Strategy,
+    allocate,
+    capped_available,
+)
+from bank_api.domain.errors import AllocationNotPossible, InvalidAmount, InvalidInput
+from tests.domain.strategies import PROPERTY
+
+EQUAL = AllocationPolicy()
+
+
+def _amounts(allocation: Allocation[str]) -> list[tuple[str, int]]:
+    return [(p.investor_id, p.amount) for p in allocation.parts]
+
+
+def test_hundred_among_ten_rich_investors_goes_to_the_first_four_at_the_min_ticket() -> None:
+    candidates = [(f"inv{i}", 1_000_00) for i in range(10)]
+    allocation = allocate(100_00, candidates, AllocationPolicy(min_ticket=25_00))
+    assert _amounts(allocation) == [("inv0", 2500), ("inv1", 2500), ("inv2", 2500), ("inv3", 2500)]
+    assert allocation.level == 25_00
+
+
+def test_seed_scenario_small_investor_gives_all_and_the_others_split_the_rest() -> None:
+    candidates = [("small", 10_00), ("alice", 10_000_00), ("bob", 10_000_00)]
+    allocation = allocate(1_000_00, candidates)
+    assert _amounts(allocation) == [("small", 10_00), ("alice", 495_00), ("bob", 495_00)]
+    assert allocation.level == 495_00
+
+
+def test_leftover_cents_go_to_the_earliest_uncapped_participants() -> None:
+    candidates = [("a", 100_00), ("b", 10_00), ("c", 100_00), ("d", 100_00), ("e", 100_00)]
+    # 5 participants: b gives 10.00; 90.02 left for four: 22.505 each -> 22.51, 22.51, 22.50, 22.50
+    allocation = allocate(100_02, candidates, AllocationPolicy(min_ticket=20_00))
+    assert _amounts(allocation) == [
+        ("a", 2251),
+        ("b", 1000),
+        ("c", 2251),
+        ("d", 2250),
+        ("e", 2250),
+    ]
+    assert allocation.level == Fraction(9002, 4)
+
+
+def test_amount_below_the_min_ticket_goes_to_the_first_investor() -> None:
+    allocation = allocate(10_00, [("a", 500_00), ("b", 500_00)])
+    assert _amounts(allocation) == [("a", 10_00)]
+
+
+def test_small_investors_at_the_front_give_everything_even_below_the_min_ticket() -> None:
+    candidates = [(f"s{i}", 10_00) for i in range(10)] + [("rich", 1_000_00)]
+    allocation = allocate(100_00, candidates)
+    assert _amounts(allocation) == [(f"s{i}", 10_00) for i in range(10)]
+    assert allocation.level == 10_00
+
+
+def test_max_share_caps_every_part() -> None:
+    candidates = [("a", 1_000_00), ("b", 1_000_00), ("c", 1_000_00)]
+    policy = AllocationPolicy(max_share=Fraction(1, 2))
+    allocation = allocate(100_00, candidates, policy)
+    assert _amounts(allocation) == [("a", 3334), ("b", 3333), ("c", 3333)]
+    assert capped_available(100_00, [1_000_00, 20_00], policy) == [50_00, 20_00]
+
+
+def test_not_possible_when_all_candidates_together_fall_short() -> None:
+    with pytest.raises(AllocationNotPossible) as caught:
+        allocate(1_000_00, [("a", 300_00), ("b", 200_00)])
+    assert (caught.value.requested, caught.value.available) == (1_000_00, 500_00)
+
+
+def test_not_possible_counts_only_what_the_share_cap_lets_through() -> None:
+    policy = AllocationPolicy(max_share=Fraction(1, 4))
+    with pytest.raises(AllocationNotPossible) as caught:
+        allocate(1_000_00, [("a", 1_000_00), ("b", 1_000_00)], policy)
+    assert (caught.value.requested, caught.value.available) == (1_000_00, 500_00)
+
+
+def test_share_cap_below_one_cent_makes_every_allocation_impossible() -> None:
+    with pytest.raises(AllocationNotPossible) as caught:
+        allocate(100, [("a", 1_000_00)], AllocationPolicy(max_share=Fraction(1, 1000)))
+    assert caught.value.available == 0
+
+
+def test_no_candidates_is_not_possible() -> None:
+    with pytest.raises(AllocationNotPossible):
+        allocate(100, [])
+
+
+def test_pro_rata_splits_in_proportion_to_available() -> None:
+    policy = AllocationPolicy(strategy=Strategy.PRO_RATA)
+    allocation = allocate(100_00, [("a", 100_00), ("b", 300_00)], policy)
+    assert _amounts(allocation) == [("a", 25_00), ("b", 75_00)]
+    assert allocation.level is None
+
+
+def test_pro_rata_leaves_out_zero_parts() -> None:
+    policy = AllocationPolicy(strategy=Strategy.PRO_RATA)
+    allocation = allocate(100, [("dust", 1), ("whale", 1_000_000)], policy)
+    assert _amounts(allocation) == [("whale", 100)]
+
+
+def test_pro_rata_not_possible() -> None:
+    policy = AllocationPolicy(strategy=Strategy.PRO_RATA)
+    with pytest.raises(AllocationNotPossible) as caught:
+        allocate(100_00, [("a", 10_00)], policy)
+    assert caught.value.available == 10_00
+
+
+@pytest.mark.parametrize(
+    ("amount", "candidates", "error"),
+    [
+        (0, [("a", 100)], InvalidAmount),
+        (100, [("a", 0)], InvalidInput),
+        (100, [("a", -5)], InvalidInput),
+        (100, [("a", 100), ("a", 100)], InvalidInput),
+    ],
+)
+def test_invalid_requests_are_refused(
+    amount: int, candidates: list[tuple[str, int]], error: type[Exception]
+) -> None:
+    with pytest.raises(error):
+        allocate(amount, candidates)
+
+
+@pytest.mark.parametrize(
+    ("min_ticket", "max_share", "field"),
+    [
+        (0, None, "min_ticket"),
+        (25_00, Fraction(0), "max_share"),
+        (25_00, Fraction(3, 2), "max_share"),
+    ],
+)
+def test_invalid_policies_are_refused(
+    min_ticket: int, max_share: Fraction | None, field: str
+) -> None:
+    with pytest.raises(InvalidInput) as caught:
+        AllocationPolicy(min_ticket=min_ticket, max_share=max_share)
+    assert caught.value.field == field
+
+
+def test_large_queue_allocates_everybody() -> None:
+    candidates = [(i, 1_000 + i % 7) for i in range(20_000)]
+    allocation = allocate(
+        sum(a for _, a in candidates) - 1, candidates, AllocationPolicy(min_ticket=1)
+    )
+    assert len(allocation.parts) == 20_000
+    assert allocation.parts[0] == AllocationPart(0, 1_000)
+
+
+# --- properties -------------------------------------------------------------------------------
+
+
+def _level(caps: list[int], amount: int) -> Fraction | None:
+    """λ with Σ min(cap, λ) = amount, by definition: try every count of capped investors."""
+    ordered = sorted(caps)
+    for capped in range(len(ordered)):
+        level = Fraction(amount - sum(ordered[:capped]), len(ordered) - capped)
+        if (capped == 0 or ordered[capped - 1] <= level) and level <= ordered[capped]:
+            return level
+    return None
+
+
+def _expected_count(caps: list[int], amount: int, min_ticket: int) -> int | None:
+    covering = [k for k in range(1, len(caps) + 1) if sum(caps[:k]) >= amount]
+    if not covering:
+        return None
+    ticketed = [k for k in covering if (_level(caps[:k], amount) or 0) >= min_ticket]
+    return max([covering[0], *ticketed])
+
+
+scales = st.sampled_from([10, 1_000, 100_000, 10**9])
+
+
+@st.composite
+def requests(draw: st.DrawFn) -> tuple[int, list[tuple[int, int]], AllocationPolicy]:
+    scale = draw(scales)
+    available = draw(st.lists(st.integers(1, scale), max_size=40))
+    amount = draw(st.integers(1, max(1, sum(available) + draw(st.integers(-scale, scale)))))
+    max_share = draw(st.none() | st.fractions(Fraction(1, 100), 1, max_denominator=100))
+    policy = AllocationPolicy(draw(st.integers(1, scale)), max_share, Strategy.EQUAL_SPLIT)
+    return amount, list(enumerate(available)), policy
+
+
+@given(requests())
+@PROPERTY
+def test_equal_split_invariants(
+    request: tuple[int, list[tuple[int, int]], AllocationPolicy],
+) -> None:
+    amount, candidates, policy = request
+    caps = capped_available(amount, [a for _, a in candidates], policy)
+    expected_count = _expected_count(caps, amount, policy.min_ticket)
+    if expected_count is None:
+        with pytest.raises(AllocationNotPossible) as refused:
+            allocate(amount, candidates, policy)
+        assert (refused.value.requested, refused.value.available) == (amount, sum(caps))
+        return
+    allocation = allocate(amount, candidates, policy)
+    assert allocation == allocate(amount, candidates, policy)  # deterministic
+    parts = [p.amount for p in allocation.parts]
+    level = allocation.level
+    assert level is not None
+    assert len(parts) == expected_count
+    assert [p.investor_id for p in allocation.parts] == [i for i, _ in candidates[: len(parts)]]
+    assert level == _level(caps[: len(parts)], amount)
+    assert sum(parts) == amount
+    for part, cap in zip(parts, caps, strict=False):
+        assert 0 < part <= cap
+        assert part < level + 1
+        if cap < level:
+            assert part == cap
+        else:
+            assert part > level - 1
+
+
+@given(requests())
+@PROPERTY
+def test_pro_rata_invariants(request: tuple[int, list[tuple[int, int]], AllocationPolicy]) -> None:
+    amount, candidates, policy = request
+    policy = AllocationPolicy(policy.min_ticket, policy.max_share, Strategy.PRO_RATA)
+    caps = dict(
+        zip(
+            (i for i, _ in candidates),
+            capped_available(amount, [a for _, a in candidates], policy),
+            strict=True,
+        )
+    )
+    assume(sum(caps.values()) >= amount)
+    allocation = allocate(amount, candidates, policy)
+    assert sum(p.amount for p in allocation.parts) == amount
+    for part in allocation.parts:
+        assert 0 < part.amount <= caps[part.investor_id]
+        assert abs(part.amount - Fraction(amount * caps[part.investor_id], sum(caps.values()))) < 1
