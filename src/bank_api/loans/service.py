@@ -165,30 +165,62 @@ async def edit_loan(
     return loan
 
 
+async def _transition(
+    uow: UnitOfWork,
+    actor: Principal,
+    loan_id: uuid.UUID,
+    *,
+    allowed: frozenset[LoanStatus],
+    refusal: type[Exception],
+    event: LoanEventKind,
+    note: str | None,
+    **values: Any,
+) -> Loan:
+    """Lock the loan, check its status, set `values`, record the event with its changes."""
+    loan = await _locked(uow, loan_id, actor)
+    if loan.status not in allowed:
+        raise refusal
+    before = _snapshot(loan)
+    for field, value in values.items():
+        setattr(loan, field, value)
+    loan.updated_at = utcnow()
+    _record(uow, loan, actor, event, _changes(before, _snapshot(loan)), note)
+    await uow.commit()
+    return loan
+
+
 async def forward_loan(
     uow: UnitOfWork, *, actor: Principal, loan_id: uuid.UUID, note: str | None
 ) -> Loan:
-    loan = await _locked(uow, loan_id, actor)
-    if loan.status != LoanStatus.new:
-        raise LoanNotRequestable
-    before = _snapshot(loan)
-    loan.status, loan.agent_id, loan.updated_at = LoanStatus.requested, actor.id, utcnow()
-    _record(uow, loan, actor, LoanEventKind.requested, _changes(before, _snapshot(loan)), note)
-    await uow.commit()
-    return loan
+    """new -> requested; the forwarding agent becomes the loan's agent."""
+    return await _transition(
+        uow,
+        actor,
+        loan_id,
+        allowed=frozenset({LoanStatus.new}),
+        refusal=LoanNotRequestable,
+        event=LoanEventKind.requested,
+        note=note,
+        status=LoanStatus.requested,
+        agent_id=actor.id,
+    )
 
 
 async def reject_loan(
     uow: UnitOfWork, *, actor: Principal, loan_id: uuid.UUID, reason: str
 ) -> Loan:
-    loan = await _locked(uow, loan_id, actor)
-    if loan.status not in EDITABLE:
-        raise LoanNotRejectable
-    before = _snapshot(loan)
-    loan.status, loan.rejection_reason, loan.updated_at = LoanStatus.rejected, reason, utcnow()
-    _record(uow, loan, actor, LoanEventKind.rejected, _changes(before, _snapshot(loan)), reason)
-    await uow.commit()
-    return loan
+    """new/requested -> rejected, with the reason."""
+    return await _transition(
+        uow,
+        actor,
+        loan_id,
+        allowed=EDITABLE,
+        refusal=LoanNotRejectable,
+        event=LoanEventKind.rejected,
+        note=reason,
+        status=LoanStatus.rejected,
+        rejection_reason=reason,
+    )
 
 
 async def get_loan(uow: UnitOfWork, *, actor: Principal, loan_id: uuid.UUID) -> Loan:
