@@ -66,8 +66,10 @@ def test_migrate_and_create_admin_on_a_fresh_sqlite_file(
     )
     assert main(["create-admin", "--username", "x", "--email", "bad", "--password", "short"]) == 2
     assert len(asyncio.run(_users(url))) == 1
+    assert main(["ledger", "verify"]) == 0
     output = capsys.readouterr()
     assert "admin root.admin created" in output.out
+    assert "ledger ok" in output.out
     assert "a long admin password" not in output.out + output.err
 
 
@@ -75,5 +77,5 @@ def test_console_script_is_installed() -> None:
     result = subprocess.run(
         [sys.executable, "-m", "bank_api.cli", "--help"], capture_output=True, text=True, check=True
     )
-    for command in ("serve", "migrate", "create-admin"):
+    for command in ("serve", "migrate", "create-admin", "ledger"):
         assert command in result.stdout

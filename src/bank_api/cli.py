@@ -1,4 +1,4 @@
-"""`bank-api serve | migrate | create-admin`."""
+"""`bank-api serve | migrate | create-admin | ledger verify`."""
 
 from __future__ import annotations
 
@@ -96,6 +96,28 @@ async def _insert_admin(
     return 0
 
 
+def _ledger_verify(args: argparse.Namespace, settings: Settings) -> int:
+    return asyncio.run(_verify(settings))
+
+
+async def _verify(settings: Settings) -> int:
+    from bank_api.database import create_engine, create_sessionmaker
+    from bank_api.ledger.service import verify_ledger
+    from bank_api.uow import UnitOfWork
+
+    engine = create_engine(settings)
+    try:
+        async with create_sessionmaker(engine)() as session, UnitOfWork(session) as uow:
+            checks = await verify_ledger(uow)
+    finally:
+        await engine.dispose()
+    for check in checks:
+        print(f"{'ok  ' if check.ok else 'FAIL'} {check.name}: {check.detail}")
+    ok = all(check.ok for check in checks)
+    print("ledger ok" if ok else "ledger has violations")
+    return 0 if ok else 1
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="bank-api", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
@@ -112,6 +134,11 @@ def build_parser() -> argparse.ArgumentParser:
     admin.add_argument("--password", help="prompted for when omitted")
     admin.add_argument("--full-name", default="Administrator")
     admin.set_defaults(handler=_create_admin)
+    ledger = commands.add_parser("ledger", help="ledger tools")
+    ledger_commands = ledger.add_subparsers(dest="ledger_command", required=True)
+    ledger_commands.add_parser(
+        "verify", help="check every ledger invariant (exit 1 if any fails)"
+    ).set_defaults(handler=_ledger_verify)
     return parser
 
 

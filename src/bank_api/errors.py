@@ -147,6 +147,20 @@ class ProductBoundsInvalid(AppError):
     pass
 
 
+# --- credit pool ----------------------------------------------------------------------------
+class InsufficientFunds(AppError):
+    def __init__(self, available: int, requested: int) -> None:
+        super().__init__(None, available=available, requested=requested)
+
+
+class IdempotencyKeyReused(AppError):
+    pass
+
+
+class IdempotencyKeyInUse(AppError):
+    pass
+
+
 # --- infrastructure -------------------------------------------------------------------------
 class NotFound(AppError):
     pass
@@ -305,6 +319,24 @@ PROBLEMS: dict[type[Exception], tuple[int, str, str, str]] = {
         "invalid_product_bounds",
         "Invalid product bounds",
         "A minimum would exceed its maximum.",
+    ),
+    InsufficientFunds: (
+        409,
+        "insufficient_funds",
+        "Insufficient funds",
+        "The amount exceeds the available balance.",
+    ),
+    IdempotencyKeyReused: (
+        422,
+        "idempotency_key_reused",
+        "Idempotency key reused",
+        "This Idempotency-Key was used for a different request.",
+    ),
+    IdempotencyKeyInUse: (
+        409,
+        "idempotency_key_in_use",
+        "Idempotency key in use",
+        "A request with this Idempotency-Key is still being processed.",
     ),
     NotFound: (404, "not_found", "Not found", "The requested resource does not exist."),
     DatabaseUnavailable: (

@@ -24,6 +24,7 @@ from bank_api.bootstrap import bootstrap_admin
 from bank_api.config import Settings, get_settings, warn_if_development_secret
 from bank_api.database import create_engine, create_sessionmaker
 from bank_api.errors import AppError, DatabaseUnavailable, error_response, problem_response
+from bank_api.investments.router import router as investments_router
 from bank_api.loans.router import router as loans_router
 from bank_api.middleware import RequestContextMiddleware, request_id_var
 from bank_api.security import PasswordHasher, TokenService
@@ -40,7 +41,7 @@ _HTTP_CODES = {
 }
 
 
-API_ROUTERS = (auth_router, users_router, loans_router, admin_router)
+API_ROUTERS = (auth_router, users_router, loans_router, investments_router, admin_router)
 
 
 def operation_id(route: APIRoute) -> str:

@@ -24,6 +24,8 @@ from bank_api.errors import (
     UserNotFound,
     problem_responses,
 )
+from bank_api.ledger import service as ledger_service
+from bank_api.ledger.schemas import CheckRead, VerificationRead
 from bank_api.loans import products
 from bank_api.loans.schemas import LoanProductCreate, LoanProductRead, LoanProductUpdate
 from bank_api.models import Role, UserStatus
@@ -124,3 +126,13 @@ async def create_loan_product(data: LoanProductCreate, uow: UoWDep) -> LoanProdu
 async def update_loan_product(code: str, data: LoanProductUpdate, uow: UoWDep) -> LoanProductRead:
     """Change a product's rate, bounds or name, or deactivate it (`is_active: false`)."""
     return LoanProductRead.model_validate(await products.update_product(uow, code, data))
+
+
+@router.get("/ledger/verify", response_model=VerificationRead)
+async def verify_ledger(uow: UoWDep) -> VerificationRead:
+    """Run every ledger invariant over the whole database."""
+    checks = await ledger_service.verify_ledger(uow)
+    return VerificationRead(
+        ok=all(c.ok for c in checks),
+        checks=[CheckRead(name=c.name, ok=c.ok, detail=c.detail) for c in checks],
+    )

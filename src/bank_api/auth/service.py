@@ -20,7 +20,7 @@ from bank_api.errors import (
     TooManyAttempts,
     UsernameTaken,
 )
-from bank_api.models import Role, ThrottleScope, User, UserStatus
+from bank_api.models import InvestorAccount, Role, ThrottleScope, User, UserStatus
 from bank_api.security import IssuedToken, PasswordHasher, TokenService
 from bank_api.uow import UnitOfWork
 from bank_api.users.schemas import UserCreate
@@ -72,6 +72,8 @@ async def register(uow: UnitOfWork, hasher: PasswordHasher, data: UserCreate) ->
         address=data.address,
     )
     uow.users.add(user)
+    if user.role == Role.investor:
+        uow.investors.add(InvestorAccount(investor_id=user.id, updated_at=utcnow()))
     await commit_unique(uow, username=data.username, email=data.email)
     return user
 
@@ -88,6 +90,7 @@ def _new_user(
     address: str | None = None,
 ) -> User:
     user = User(
+        id=uuid.uuid4(),
         full_name=full_name,
         phone=phone,
         address=address,

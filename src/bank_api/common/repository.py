@@ -36,7 +36,9 @@ class Repository(Generic[M]):
     async def flush(self) -> None:
         await self.session.flush()
 
-    async def page(self, stmt: Select[Any], *, limit: int, offset: int) -> tuple[Sequence[M], int]:
+    async def page(
+        self, stmt: Select[Any], *, limit: int, offset: int
+    ) -> tuple[Sequence[Any], int]:
         """One page of `stmt` (already ordered) and the total count of its rows."""
         count_stmt = select(func.count()).select_from(stmt.order_by(None).subquery())
         total = (await self.session.execute(count_stmt)).scalar_one()

@@ -34,7 +34,7 @@ class LoanFilters:
     updated_before: datetime | None = None
 
 
-def _bound(name: str, raw: str | None, *, upper: bool) -> datetime | None:
+def date_bound(name: str, raw: str | None, *, upper: bool) -> datetime | None:
     """(inclusive lower bound) or (exclusive upper bound) as an aware UTC datetime."""
     if raw is None:
         return None
@@ -74,10 +74,10 @@ def loan_filters(
         loan_type=loan_type,
         customer_id=customer_id,
         agent_id=agent_id,
-        created_from=_bound("created_from", created_from, upper=False),
-        created_before=_bound("created_to", created_to, upper=True),
-        updated_from=_bound("updated_from", updated_from, upper=False),
-        updated_before=_bound("updated_to", updated_to, upper=True),
+        created_from=date_bound("created_from", created_from, upper=False),
+        created_before=date_bound("created_to", created_to, upper=True),
+        updated_from=date_bound("updated_from", updated_from, upper=False),
+        updated_before=date_bound("updated_to", updated_to, upper=True),
     )
     for low, high in (
         (filters.created_from, filters.created_before),

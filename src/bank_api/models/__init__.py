@@ -1,6 +1,16 @@
 """Every model, imported in one place so Alembic's metadata sees all tables."""
 
 from bank_api.models.base import Base
+from bank_api.models.credit import Allocation, BusinessDate, Installment, Payment
+from bank_api.models.ledger import (
+    AccountKind,
+    EntryKind,
+    IdempotencyRecord,
+    InvestorAccount,
+    JournalEntry,
+    JournalLine,
+    Purpose,
+)
 from bank_api.models.loan import (
     Loan,
     LoanEvent,
@@ -13,13 +23,24 @@ from bank_api.models.login_failure import LoginFailure, ThrottleScope
 from bank_api.models.user import Role, User, UserStatus
 
 __all__ = [
+    "AccountKind",
+    "Allocation",
     "Base",
+    "BusinessDate",
+    "EntryKind",
+    "IdempotencyRecord",
+    "Installment",
+    "InvestorAccount",
+    "JournalEntry",
+    "JournalLine",
     "Loan",
     "LoanEvent",
     "LoanEventKind",
     "LoanProduct",
     "LoanStatus",
     "LoginFailure",
+    "Payment",
+    "Purpose",
     "Role",
     "ScheduleKind",
     "ThrottleScope",

@@ -24,14 +24,14 @@ NAMING_CONVENTION = {
 BigIntKey = BigInteger().with_variant(Integer(), "sqlite")
 
 
-def enum_column(cls: type[enum.Enum], name: str) -> Enum:
+def enum_column(cls: type[enum.Enum], name: str, length: int = 16) -> Enum:
     """A portable enum: VARCHAR + CHECK constraint on both dialects, stored by value."""
     return Enum(
         cls,
         name=name,
         native_enum=False,
         create_constraint=True,
-        length=16,
+        length=length,
         values_callable=lambda members: [m.value for m in members],
     )
 

@@ -1,0 +1,136 @@
+"""Investor wallet routes (investors only; the guard is set on the router)."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Query, Request
+from fastapi.responses import JSONResponse
+
+from bank_api.common.schemas import Page, PageParams, page_params
+from bank_api.dependencies import InvestorUser as Investor
+from bank_api.dependencies import SettingsDep, UoWDep, require_roles
+from bank_api.errors import (
+    Forbidden,
+    IdempotencyKeyInUse,
+    IdempotencyKeyReused,
+    InsufficientFunds,
+    InvalidDateRange,
+    NotAuthenticated,
+    problem_responses,
+)
+from bank_api.idempotency import IdempotencyKey, run_idempotent
+from bank_api.investments import service
+from bank_api.investments.schemas import AmountIn, MovementRead, PortfolioRead, TransactionRead
+from bank_api.loans.filters import date_bound
+from bank_api.models import AccountKind, Purpose, Role
+
+router = APIRouter(
+    prefix="/investments",
+    tags=["investments"],
+    dependencies=[Depends(require_roles(Role.investor))],
+    responses=problem_responses(NotAuthenticated, Forbidden),
+)
+IDEMPOTENT = problem_responses(IdempotencyKeyReused, IdempotencyKeyInUse)
+
+
+def _movement(kind: str) -> Any:
+    def render(movement: service.Movement) -> dict[str, Any]:
+        return MovementRead(
+            id=movement.entry.id,
+            type=kind,
+            amount=movement.amount,
+            created_at=movement.entry.created_at,
+            portfolio=PortfolioRead.model_validate(movement.portfolio, from_attributes=True),
+        ).model_dump(mode="json")
+
+    return render
+
+
+@router.post("/deposits", status_code=201, response_model=MovementRead, responses=IDEMPOTENT)
+async def deposit(
+    data: AmountIn,
+    actor: Investor,
+    uow: UoWDep,
+    key: IdempotencyKey,
+    request: Request,
+    settings: SettingsDep,
+) -> JSONResponse:
+    """Add money; it is `available` at once and joins the allocation queue."""
+    return await run_idempotent(
+        uow,
+        request.app.state.sessionmaker,
+        actor.id,
+        key,
+        _movement("deposit"),
+        lambda: service.deposit(uow, actor=actor, amount=data.amount, currency=settings.currency),
+    )
+
+
+@router.post(
+    "/withdrawals",
+    status_code=201,
+    response_model=MovementRead,
+    responses=IDEMPOTENT | problem_responses(InsufficientFunds),
+)
+async def withdraw(
+    data: AmountIn,
+    actor: Investor,
+    uow: UoWDep,
+    key: IdempotencyKey,
+    request: Request,
+    settings: SettingsDep,
+) -> JSONResponse:
+    """Take `available` money out; more than is available is 409 `insufficient_funds`."""
+    return await run_idempotent(
+        uow,
+        request.app.state.sessionmaker,
+        actor.id,
+        key,
+        _movement("withdrawal"),
+        lambda: service.withdraw(uow, actor=actor, amount=data.amount, currency=settings.currency),
+    )
+
+
+@router.get("/portfolio", response_model=PortfolioRead)
+async def portfolio(actor: Investor, uow: UoWDep, settings: SettingsDep) -> PortfolioRead:
+    """Balances: available (waiting), invested (lent out), interest earned, losses."""
+    result = await service.portfolio(uow, actor=actor, currency=settings.currency)
+    return PortfolioRead.model_validate(result, from_attributes=True)
+
+
+@router.get(
+    "/transactions",
+    response_model=Page[TransactionRead],
+    responses=problem_responses(InvalidDateRange),
+)
+async def transactions(
+    actor: Investor,
+    uow: UoWDep,
+    page: Annotated[PageParams, Depends(page_params)],
+    type: Purpose | None = None,
+    from_: Annotated[str | None, Query(alias="from", max_length=40)] = None,
+    to: Annotated[str | None, Query(max_length=40)] = None,
+) -> dict[str, object]:
+    """The investor's ledger lines, newest first."""
+    since, before = date_bound("from", from_, upper=False), date_bound("to", to, upper=True)
+    if since is not None and before is not None and since >= before:
+        raise InvalidDateRange
+    rows, total = await service.transactions(
+        uow, actor=actor, purpose=type, since=since, before=before, page=page
+    )
+    items = [
+        TransactionRead(
+            id=line.id,
+            entry_id=line.entry_id,
+            type=line.purpose.value,
+            amount=line.amount,
+            account="available"
+            if line.account_kind == AccountKind.investor_available
+            else "invested",
+            loan_id=line.loan_id,
+            created_at=line.created_at,
+        )
+        for line in rows
+    ]
+    return {"items": items, "total": total, "limit": page.limit, "offset": page.offset}

@@ -1,0 +1,98 @@
+"""Investor wallet: deposits, withdrawals, portfolio, statement."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from bank_api.common.principal import Principal
+from bank_api.common.schemas import PageParams
+from bank_api.common.types import utcnow
+from bank_api.domain import ledger
+from bank_api.errors import InsufficientFunds
+from bank_api.models import InvestorAccount, JournalEntry, JournalLine, Purpose
+from bank_api.uow import UnitOfWork
+
+
+@dataclass(frozen=True)
+class Portfolio:
+    currency: str
+    available: int
+    invested: int
+    interest_earned: int
+    losses: int
+    active_allocations: int
+    overdue_principal: int
+    npl_principal: int
+
+    @property
+    def total(self) -> int:
+        return self.available + self.invested
+
+
+@dataclass(frozen=True)
+class Movement:
+    entry: JournalEntry
+    amount: int
+    portfolio: Portfolio
+
+
+async def portfolio(uow: UnitOfWork, *, actor: Principal, currency: str) -> Portfolio:
+    account = await uow.investors.for_investor(actor.id)
+    return _portfolio(account, currency)
+
+
+def _portfolio(account: InvestorAccount, currency: str) -> Portfolio:
+    # Allocation, overdue and NPL figures join in once loans can be funded.
+    return Portfolio(
+        currency,
+        account.available,
+        account.invested,
+        account.interest_earned,
+        account.losses,
+        0,
+        0,
+        0,
+    )
+
+
+async def deposit(uow: UnitOfWork, *, actor: Principal, amount: int, currency: str) -> Movement:
+    """external -> available; money waiting from now joins the back of the allocation queue."""
+    account = await uow.investors.for_investor(actor.id, lock=True)
+    if account.available == 0:
+        account.queued_at = utcnow()
+    account.available += amount
+    account.updated_at = utcnow()
+    entry = await uow.ledger.post(ledger.deposit_entry(actor.id, amount), investor_id=actor.id)
+    movement = Movement(entry, amount, _portfolio(account, currency))
+    await uow.commit(movement)
+    return movement
+
+
+async def withdraw(uow: UnitOfWork, *, actor: Principal, amount: int, currency: str) -> Movement:
+    """available -> external, never below zero (row lock + CHECK constraint)."""
+    account = await uow.investors.for_investor(actor.id, lock=True)
+    if amount > account.available:
+        raise InsufficientFunds(available=account.available, requested=amount)
+    account.available -= amount
+    if account.available == 0:
+        account.queued_at = None
+    account.updated_at = utcnow()
+    entry = await uow.ledger.post(ledger.withdrawal_entry(actor.id, amount), investor_id=actor.id)
+    movement = Movement(entry, amount, _portfolio(account, currency))
+    await uow.commit(movement)
+    return movement
+
+
+async def transactions(
+    uow: UnitOfWork,
+    *,
+    actor: Principal,
+    purpose: Purpose | None,
+    since: datetime | None,
+    before: datetime | None,
+    page: PageParams,
+) -> tuple[Sequence[JournalLine], int]:
+    stmt = uow.ledger.investor_lines(actor.id, purpose, since, before)
+    return await uow.ledger.page(stmt, limit=page.limit, offset=page.offset)

@@ -1,0 +1,88 @@
+"""Journal writes (set-based) and the reads that verify and list them."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Select, func, insert, select
+
+from bank_api.common.repository import Repository
+from bank_api.common.types import utcnow
+from bank_api.domain import ledger as domain
+from bank_api.models import AccountKind, EntryKind, JournalEntry, JournalLine, Purpose
+
+
+class LedgerRepository(Repository[JournalEntry]):
+    model = JournalEntry
+
+    async def post(
+        self,
+        entry: domain.Entry,
+        *,
+        investor_id: uuid.UUID | None = None,
+        loan_id: uuid.UUID | None = None,
+    ) -> JournalEntry:
+        """Insert one balanced entry: the entry row, then all its lines in one statement."""
+        now = utcnow()
+        journal = JournalEntry(
+            kind=EntryKind(entry.kind.value),
+            created_at=now,
+            investor_id=investor_id,
+            loan_id=loan_id,
+        )
+        self.add(journal)
+        await self.flush()
+        rows = [
+            {
+                "entry_id": journal.id,
+                "account_kind": AccountKind(line.kind.value),
+                "owner_id": line.owner,
+                "amount": line.amount,
+                "purpose": Purpose(line.purpose.value),
+                "loan_id": loan_id,
+                "created_at": now,
+            }
+            for line in entry.lines
+        ]
+        await self.session.execute(insert(JournalLine), rows)
+        return journal
+
+    def investor_lines(
+        self,
+        investor_id: uuid.UUID,
+        purpose: Purpose | None = None,
+        since: datetime | None = None,
+        before: datetime | None = None,
+    ) -> Select[Any]:
+        stmt = (
+            select(JournalLine)
+            .where(
+                JournalLine.account_kind.in_(
+                    [AccountKind.investor_available, AccountKind.investor_invested]
+                ),
+                JournalLine.owner_id == investor_id,
+            )
+            .order_by(JournalLine.id.desc())
+        )
+        if purpose is not None:
+            stmt = stmt.where(JournalLine.purpose == purpose)
+        if since is not None:
+            stmt = stmt.where(JournalLine.created_at >= since)
+        if before is not None:
+            stmt = stmt.where(JournalLine.created_at < before)
+        return stmt
+
+    async def entry_sums(self) -> Sequence[tuple[int, int]]:
+        stmt = select(JournalLine.entry_id, func.sum(JournalLine.amount)).group_by(
+            JournalLine.entry_id
+        )
+        return [(row[0], int(row[1])) for row in await self.session.execute(stmt)]
+
+    async def account_balances(self) -> dict[tuple[AccountKind, uuid.UUID | None], int]:
+        stmt = select(
+            JournalLine.account_kind, JournalLine.owner_id, func.sum(JournalLine.amount)
+        ).group_by(JournalLine.account_kind, JournalLine.owner_id)
+        return {(row[0], row[1]): int(row[2]) for row in await self.session.execute(stmt)}

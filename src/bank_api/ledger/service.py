@@ -1,0 +1,166 @@
+"""`ledger verify`: every invariant of SPEC §7 over the whole database."""
+
+from __future__ import annotations
+
+import uuid
+from collections import defaultdict
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy import select
+
+from bank_api.domain import ledger as domain
+from bank_api.domain import verify
+from bank_api.models import (
+    Allocation,
+    Installment,
+    InvestorAccount,
+    JournalEntry,
+    JournalLine,
+    Loan,
+    LoanEvent,
+    LoanStatus,
+    Payment,
+    Purpose,
+)
+from bank_api.uow import UnitOfWork
+
+DISBURSED = (LoanStatus.active, LoanStatus.closed, LoanStatus.written_off)
+TRANSITIONS = {
+    (LoanStatus.new, LoanStatus.requested),
+    (LoanStatus.requested, LoanStatus.active),
+    (LoanStatus.new, LoanStatus.active),
+    (LoanStatus.new, LoanStatus.rejected),
+    (LoanStatus.requested, LoanStatus.rejected),
+    (LoanStatus.active, LoanStatus.closed),
+    (LoanStatus.active, LoanStatus.written_off),
+}
+
+
+def _account(kind: Any, owner: uuid.UUID | None) -> domain.Account:
+    return domain.Account(domain.AccountKind(kind.value), owner)
+
+
+async def verify_ledger(uow: UnitOfWork) -> list[verify.CheckResult]:
+    replayed = {
+        _account(kind, owner): total
+        for (kind, owner), total in (await uow.ledger.account_balances()).items()
+    }
+    stored = await _stored_balances(uow)
+    checks = [
+        *verify.check_journal(await uow.ledger.entry_sums()),
+        verify.check_stored_balances(
+            stored,
+            {
+                account: total
+                for account, total in replayed.items()
+                if account.kind != domain.AccountKind.EXTERNAL
+            },
+        ),
+        verify.check_investor_balances({**replayed, **stored}),
+        *verify.check_loans(await _loan_facts(uow, replayed)),
+        *verify.check_payments(await _payment_facts(uow)),
+        await _transitions(uow),
+    ]
+    return checks
+
+
+async def _stored_balances(uow: UnitOfWork) -> dict[domain.Account, int]:
+    stored: dict[domain.Account, int] = {}
+    for account in (await uow.session.execute(select(InvestorAccount))).scalars():
+        stored[domain.available(account.investor_id)] = account.available
+        stored[domain.invested(account.investor_id)] = account.invested
+    loans = await uow.session.execute(
+        select(Loan.id, Loan.outstanding_principal).where(Loan.status.in_(DISBURSED))
+    )
+    for loan_id, outstanding in loans:
+        stored[domain.receivable(loan_id)] = -outstanding
+    return stored
+
+
+async def _grouped(uow: UnitOfWork, model: Any, *columns: Any) -> dict[Any, list[Any]]:
+    grouped: dict[Any, list[Any]] = defaultdict(list)
+    for row in await uow.session.execute(select(model.loan_id, *columns)):
+        grouped[row[0]].append(row[1:])
+    return grouped
+
+
+async def _loan_facts(
+    uow: UnitOfWork, replayed: dict[domain.Account, int]
+) -> list[verify.LoanFacts]:
+    allocations = await _grouped(
+        uow, Allocation, Allocation.amount, Allocation.principal_received, Allocation.loss
+    )
+    principals = await _grouped(uow, Installment, Installment.principal, Installment.paid_principal)
+    loans = await uow.session.execute(
+        select(Loan.id, Loan.amount, Loan.outstanding_principal).where(Loan.status.in_(DISBURSED))
+    )
+    facts = []
+    for loan_id, amount, _ in loans:
+        parts = allocations.get(loan_id, [])
+        facts.append(
+            verify.LoanFacts(
+                loan_id=loan_id,
+                amount=amount,
+                allocations=[a for a, _, _ in parts],
+                schedule_principals=[p for p, _ in principals.get(loan_id, [])],
+                principal_repaid=sum(paid for _, paid in principals.get(loan_id, [])),
+                written_off=sum(loss for _, _, loss in parts),
+                investor_outstanding=[a - r - loss for a, r, loss in parts],
+                receivable_balance=replayed.get(domain.receivable(loan_id), 0),
+            )
+        )
+    return facts
+
+
+async def _payment_facts(uow: UnitOfWork) -> list[verify.PaymentFacts]:
+    shares: dict[uuid.UUID | None, dict[Purpose, list[int]]] = defaultdict(
+        lambda: defaultdict(list)
+    )
+    lines = await uow.session.execute(
+        select(JournalEntry.payment_id, JournalLine.purpose, JournalLine.amount)
+        .join(JournalLine, JournalLine.entry_id == JournalEntry.id)
+        .where(
+            JournalEntry.payment_id.is_not(None),
+            JournalLine.account_kind.in_(["investor_available"]),
+        )
+    )
+    for payment_id, purpose, amount in lines:
+        shares[payment_id][purpose].append(amount)
+    payments: Sequence[Payment] = (await uow.session.execute(select(Payment))).scalars().all()
+    return [
+        verify.PaymentFacts(
+            payment_id=p.id,
+            amount=p.amount,
+            principal=p.principal,
+            interest=p.interest,
+            investor_principal=shares[p.id][Purpose.principal_repayment],
+            investor_interest=shares[p.id][Purpose.interest],
+        )
+        for p in payments
+    ]
+
+
+async def _transitions(uow: UnitOfWork) -> verify.CheckResult:
+    """Invariant 6: every recorded status change is an allowed transition, the changes chain,
+    and each loan's status is where its history leads."""
+    history: dict[uuid.UUID, list[tuple[str, str]]] = defaultdict(list)
+    events = await uow.session.execute(
+        select(LoanEvent.loan_id, LoanEvent.changes).order_by(LoanEvent.id)
+    )
+    for loan_id, changes in events:
+        change = (changes or {}).get("status")
+        if change and change.get("from") is not None:
+            history[loan_id].append((change["from"], change["to"]))
+    wrong = []
+    for loan_id, status in await uow.session.execute(select(Loan.id, Loan.status)):
+        current = LoanStatus.new.value
+        for before, after in history.get(loan_id, []):
+            if before != current or (LoanStatus(before), LoanStatus(after)) not in TRANSITIONS:
+                wrong.append(loan_id)
+                break
+            current = after
+        else:
+            if current != status.value:
+                wrong.append(loan_id)
+    return verify.result("loan_status_transitions", wrong, "loans")

@@ -1,0 +1,56 @@
+"""Double spending under real concurrency, on PostgreSQL."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+
+from tests.helpers import Api
+
+pytestmark = [pytest.mark.postgres_only, pytest.mark.usefixtures("backend")]
+
+
+async def test_twenty_withdrawals_of_the_whole_balance_exactly_one_succeeds(api: Api) -> None:
+    investor = await api.user("investor")
+    await api.client.post(
+        "/api/v1/investments/deposits", json={"amount": "100.00"}, headers=investor.headers
+    )
+    responses = await asyncio.gather(
+        *(
+            api.client.post(
+                "/api/v1/investments/withdrawals",
+                json={"amount": "100.00"},
+                headers=investor.headers,
+            )
+            for _ in range(20)
+        )
+    )
+    statuses = sorted(r.status_code for r in responses)
+    assert statuses == [201] + [409] * 19
+    assert {r.json()["code"] for r in responses if r.status_code == 409} == {"insufficient_funds"}
+    portfolio = await api.client.get("/api/v1/investments/portfolio", headers=investor.headers)
+    assert portfolio.json()["available"] == "0.00"
+    admin = await api.user("admin")
+    verify = await api.client.get("/api/v1/admin/ledger/verify", headers=admin.headers)
+    assert verify.json()["ok"] is True
+
+
+async def test_concurrent_duplicates_of_one_key_have_one_effect(api: Api) -> None:
+    investor = await api.user("investor")
+    headers = {**investor.headers, "Idempotency-Key": "burst-1"}
+    responses = await asyncio.gather(
+        *(
+            api.client.post(
+                "/api/v1/investments/deposits", json={"amount": "10.00"}, headers=headers
+            )
+            for _ in range(10)
+        )
+    )
+    created = [r for r in responses if r.status_code == 201]
+    busy = [r for r in responses if r.status_code == 409]
+    assert len(created) + len(busy) == 10
+    assert {r.json()["code"] for r in busy} <= {"idempotency_key_in_use"}
+    assert len({r.json()["id"] for r in created}) == 1  # replays carry the first response
+    portfolio = await api.client.get("/api/v1/investments/portfolio", headers=investor.headers)
+    assert portfolio.json()["available"] == "10.00"
