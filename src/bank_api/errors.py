@@ -12,6 +12,8 @@ from typing import Any
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
+from bank_api.domain import errors as domain_errors
+
 PROBLEM_MEDIA_TYPE = "application/problem+json"
 
 
@@ -151,6 +153,14 @@ class ProductBoundsInvalid(AppError):
 class InsufficientFunds(AppError):
     def __init__(self, available: int, requested: int) -> None:
         super().__init__(None, available=available, requested=requested)
+
+
+class LoanNotApprovable(AppError):
+    pass
+
+
+class AllocationConflict(AppError):
+    """The chosen investors' balances kept changing under us; the request may be retried."""
 
 
 class IdempotencyKeyReused(AppError):
@@ -337,6 +347,24 @@ PROBLEMS: dict[type[Exception], tuple[int, str, str, str]] = {
         "idempotency_key_in_use",
         "Idempotency key in use",
         "A request with this Idempotency-Key is still being processed.",
+    ),
+    LoanNotApprovable: (
+        409,
+        "loan_not_approvable",
+        "Loan not approvable",
+        "Only a new or requested loan can be approved.",
+    ),
+    domain_errors.AllocationNotPossible: (
+        409,
+        "allocation_not_possible",
+        "Allocation not possible",
+        "The investors' available money cannot fund this loan now.",
+    ),
+    AllocationConflict: (
+        409,
+        "allocation_conflict",
+        "Allocation conflict",
+        "Investors' balances changed during approval; try again.",
     ),
     NotFound: (404, "not_found", "Not found", "The requested resource does not exist."),
     DatabaseUnavailable: (

@@ -23,6 +23,7 @@ from bank_api.auth.router import router as auth_router
 from bank_api.bootstrap import bootstrap_admin
 from bank_api.config import Settings, get_settings, warn_if_development_secret
 from bank_api.database import create_engine, create_sessionmaker
+from bank_api.domain.errors import DomainError
 from bank_api.errors import AppError, DatabaseUnavailable, error_response, problem_response
 from bank_api.investments.router import router as investments_router
 from bank_api.loans.router import router as loans_router
@@ -149,6 +150,7 @@ def _install_error_handlers(app: FastAPI) -> None:
         )
 
     app.add_exception_handler(AppError, on_app_error)
+    app.add_exception_handler(DomainError, on_app_error)
     app.add_exception_handler(RequestValidationError, on_validation_error)
     app.add_exception_handler(StarletteHTTPException, on_http_error)
     for error in (OperationalError, InterfaceError, PoolTimeout, ConnectionError):

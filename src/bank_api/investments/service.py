@@ -6,12 +6,22 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
+from sqlalchemy import func, select
+
 from bank_api.common.principal import Principal
 from bank_api.common.schemas import PageParams
 from bank_api.common.types import utcnow
 from bank_api.domain import ledger
 from bank_api.errors import InsufficientFunds
-from bank_api.models import InvestorAccount, JournalEntry, JournalLine, Purpose
+from bank_api.models import (
+    Allocation,
+    InvestorAccount,
+    JournalEntry,
+    JournalLine,
+    Loan,
+    LoanStatus,
+    Purpose,
+)
 from bank_api.uow import UnitOfWork
 
 
@@ -40,18 +50,24 @@ class Movement:
 
 async def portfolio(uow: UnitOfWork, *, actor: Principal, currency: str) -> Portfolio:
     account = await uow.investors.for_investor(actor.id)
-    return _portfolio(account, currency)
+    return await _portfolio(uow, account, currency)
 
 
-def _portfolio(account: InvestorAccount, currency: str) -> Portfolio:
-    # Allocation, overdue and NPL figures join in once loans can be funded.
+async def _portfolio(uow: UnitOfWork, account: InvestorAccount, currency: str) -> Portfolio:
+    # Overdue and NPL principal join in with repayments (they need paid installments).
+    active = await uow.session.scalar(
+        select(func.count())
+        .select_from(Allocation)
+        .join(Loan, Loan.id == Allocation.loan_id)
+        .where(Allocation.investor_id == account.investor_id, Loan.status == LoanStatus.active)
+    )
     return Portfolio(
         currency,
         account.available,
         account.invested,
         account.interest_earned,
         account.losses,
-        0,
+        int(active or 0),
         0,
         0,
     )
@@ -65,7 +81,7 @@ async def deposit(uow: UnitOfWork, *, actor: Principal, amount: int, currency: s
     account.available += amount
     account.updated_at = utcnow()
     entry = await uow.ledger.post(ledger.deposit_entry(actor.id, amount), investor_id=actor.id)
-    movement = Movement(entry, amount, _portfolio(account, currency))
+    movement = Movement(entry, amount, await _portfolio(uow, account, currency))
     await uow.commit(movement)
     return movement
 
@@ -80,7 +96,7 @@ async def withdraw(uow: UnitOfWork, *, actor: Principal, amount: int, currency: 
         account.queued_at = None
     account.updated_at = utcnow()
     entry = await uow.ledger.post(ledger.withdrawal_entry(actor.id, amount), investor_id=actor.id)
-    movement = Movement(entry, amount, _portfolio(account, currency))
+    movement = Movement(entry, amount, await _portfolio(uow, account, currency))
     await uow.commit(movement)
     return movement
 

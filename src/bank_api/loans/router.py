@@ -3,7 +3,8 @@ from __future__ import annotations
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query, status
+from fastapi import APIRouter, Depends, Query, Request, status
+from fastapi.responses import JSONResponse
 
 from bank_api.common.money import MoneyIn
 from bank_api.common.schemas import Page, PageParams, page_params, to_page
@@ -13,12 +14,18 @@ from bank_api.dependencies import (
     CurrentUser,
     CustomerUser,
     LoanReader,
+    SettingsDep,
+    StaffUser,
     UoWDep,
 )
+from bank_api.domain.errors import AllocationNotPossible
 from bank_api.errors import (
     AmountOutOfRange,
     Forbidden,
+    IdempotencyKeyInUse,
+    IdempotencyKeyReused,
     InvalidDateRange,
+    LoanNotApprovable,
     LoanNotEditable,
     LoanNotFound,
     LoanNotRejectable,
@@ -28,9 +35,11 @@ from bank_api.errors import (
     UnknownLoanType,
     problem_responses,
 )
-from bank_api.loans import products, service
+from bank_api.idempotency import IdempotencyKey, run_idempotent
+from bank_api.loans import approval, credit, products, service
 from bank_api.loans.filters import LoanFilters, loan_filters
 from bank_api.loans.schemas import (
+    AllocationRead,
     LoanCreate,
     LoanEventRead,
     LoanForward,
@@ -41,7 +50,7 @@ from bank_api.loans.schemas import (
     QuoteRead,
     ScheduleRead,
 )
-from bank_api.loans.views import quote_view, schedule_view
+from bank_api.loans.views import quote_view, schedule_view, stored_schedule_view
 
 router = APIRouter(tags=["loans"], responses=problem_responses(NotAuthenticated, Forbidden))
 PRICING = problem_responses(UnknownLoanType, AmountOutOfRange, TermOutOfRange)
@@ -152,7 +161,58 @@ async def loan_history(loan_id: uuid.UUID, actor: LoanReader, uow: UoWDep) -> li
     response_model=ScheduleRead,
     responses=problem_responses(LoanNotFound),
 )
-async def loan_schedule(loan_id: uuid.UUID, actor: LoanReader, uow: UoWDep) -> ScheduleRead:
-    """The repayment schedule; before approval a preview (`preview: true`)."""
+async def loan_schedule(
+    loan_id: uuid.UUID, actor: LoanReader, uow: UoWDep, settings: SettingsDep
+) -> ScheduleRead:
+    """The repayment schedule with what is paid; before approval a preview (`preview: true`)."""
+    loan, rows = await credit.schedule_with_status(
+        uow, actor=actor, loan_id=loan_id, settings=settings
+    )
+    if rows:
+        return stored_schedule_view(loan.id, rows)
     loan, schedule = await service.loan_schedule(uow, actor=actor, loan_id=loan_id)
     return schedule_view(loan.id, schedule, preview=True)
+
+
+@router.post(
+    "/loans/{loan_id}/approve",
+    response_model=LoanRead,
+    responses=problem_responses(
+        LoanNotFound,
+        LoanNotApprovable,
+        AllocationNotPossible,
+        IdempotencyKeyReused,
+        IdempotencyKeyInUse,
+    ),
+)
+async def approve_loan(
+    loan_id: uuid.UUID,
+    actor: AdminUser,
+    uow: UoWDep,
+    key: IdempotencyKey,
+    request: Request,
+    settings: SettingsDep,
+) -> JSONResponse:
+    """Fund the loan from investors' waiting money, disburse it and fix its schedule."""
+    return await run_idempotent(
+        uow,
+        request.app.state.sessionmaker,
+        actor.id,
+        key,
+        lambda loan: LoanRead.model_validate(loan).model_dump(mode="json"),
+        lambda: approval.approve_loan(uow, actor=actor, loan_id=loan_id, settings=settings),
+        status_code=200,
+    )
+
+
+@router.get(
+    "/loans/{loan_id}/allocations",
+    response_model=list[AllocationRead],
+    responses=problem_responses(LoanNotFound),
+)
+async def loan_allocations(
+    loan_id: uuid.UUID, actor: StaffUser, uow: UoWDep
+) -> list[AllocationRead]:
+    """Who funded the loan, with what share and what is still outstanding."""
+    loan, rows = await credit.allocations(uow, actor=actor, loan_id=loan_id)
+    return [AllocationRead.of(row, loan.amount) for row in rows]

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import date, datetime
+from fractions import Fraction
 from typing import Annotated, Any
 
 from pydantic import Field, StringConstraints, model_validator
@@ -165,3 +166,21 @@ class QuoteRead(ResponseSchema):
     total_interest: MoneyOut
     total_payable: MoneyOut
     installments: list[InstallmentRead]
+
+
+class AllocationRead(ResponseSchema):
+    investor_id: uuid.UUID
+    amount: MoneyOut
+    share: str = Field(description="Fraction of the loan, six decimals", examples=["0.250000"])
+    outstanding_principal: MoneyOut
+
+    @classmethod
+    def of(cls, allocation: Any, loan_amount: int) -> AllocationRead:
+        share = Fraction(allocation.amount, loan_amount)
+        micro = round(share * 1_000_000)  # half-even, like every rounding here
+        return cls(
+            investor_id=allocation.investor_id,
+            amount=allocation.amount,
+            share=f"{micro // 1_000_000}.{micro % 1_000_000:06d}",
+            outstanding_principal=allocation.outstanding_principal,
+        )

@@ -78,7 +78,7 @@ def _apply_terms(loan: Loan, terms: Terms) -> None:
     loan.total_payable = terms.schedule.total_payable
 
 
-def _snapshot(loan: Loan) -> dict[str, Any]:
+def snapshot(loan: Loan) -> dict[str, Any]:
     return {field: getattr(loan, field) for field in TRACKED}
 
 
@@ -86,7 +86,7 @@ def _json(value: Any) -> Any:
     return str(value) if isinstance(value, uuid.UUID | LoanStatus) else value
 
 
-def _changes(before: dict[str, Any], after: dict[str, Any]) -> dict[str, dict[str, Any]]:
+def changes_between(before: dict[str, Any], after: dict[str, Any]) -> dict[str, dict[str, Any]]:
     return {
         field: {"from": _json(before[field]), "to": _json(after[field])}
         for field in TRACKED
@@ -94,7 +94,7 @@ def _changes(before: dict[str, Any], after: dict[str, Any]) -> dict[str, dict[st
     }
 
 
-def _record(
+def record_event(
     uow: UnitOfWork,
     loan: Loan,
     actor: Principal,
@@ -130,12 +130,12 @@ async def apply_for_loan(uow: UnitOfWork, *, actor: Principal, data: LoanCreate)
     _apply_terms(loan, terms)
     uow.loans.add(loan)
     await uow.loans.flush()
-    _record(uow, loan, actor, LoanEventKind.created, _changes(empty, _snapshot(loan)))
+    record_event(uow, loan, actor, LoanEventKind.created, changes_between(empty, snapshot(loan)))
     await uow.commit()
     return loan
 
 
-async def _locked(uow: UnitOfWork, loan_id: uuid.UUID, actor: Principal) -> Loan:
+async def locked_loan(uow: UnitOfWork, loan_id: uuid.UUID, actor: Principal) -> Loan:
     """The loan, row-locked until commit, so no decision can slip in between check and write."""
     loan = await uow.loans.visible(loan_id, actor, lock=True)
     if loan is None:
@@ -146,7 +146,7 @@ async def _locked(uow: UnitOfWork, loan_id: uuid.UUID, actor: Principal) -> Loan
 async def edit_loan(
     uow: UnitOfWork, *, actor: Principal, loan_id: uuid.UUID, data: LoanUpdate
 ) -> Loan:
-    loan = await _locked(uow, loan_id, actor)
+    loan = await locked_loan(uow, loan_id, actor)
     if loan.status not in EDITABLE:
         raise LoanNotEditable
     terms = await priced_terms(
@@ -155,12 +155,12 @@ async def edit_loan(
         data.amount or loan.amount,
         data.term_months or loan.term_months,
     )
-    before = _snapshot(loan)
+    before = snapshot(loan)
     _apply_terms(loan, terms)
-    changes = _changes(before, _snapshot(loan))
+    changes = changes_between(before, snapshot(loan))
     if changes:
         loan.updated_at = utcnow()
-        _record(uow, loan, actor, LoanEventKind.edited, changes)
+        record_event(uow, loan, actor, LoanEventKind.edited, changes)
     await uow.commit()
     return loan
 
@@ -177,14 +177,14 @@ async def _transition(
     **values: Any,
 ) -> Loan:
     """Lock the loan, check its status, set `values`, record the event with its changes."""
-    loan = await _locked(uow, loan_id, actor)
+    loan = await locked_loan(uow, loan_id, actor)
     if loan.status not in allowed:
         raise refusal
-    before = _snapshot(loan)
+    before = snapshot(loan)
     for field, value in values.items():
         setattr(loan, field, value)
     loan.updated_at = utcnow()
-    _record(uow, loan, actor, event, _changes(before, _snapshot(loan)), note)
+    record_event(uow, loan, actor, event, changes_between(before, snapshot(loan)), note)
     await uow.commit()
     return loan
 

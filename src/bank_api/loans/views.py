@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import uuid
 
+from bank_api.domain.payments import Paid
+from bank_api.domain.schedule import Installment as Planned
 from bank_api.domain.schedule import Schedule
 from bank_api.loans.schemas import InstallmentRead, QuoteRead, ScheduleRead, ScheduleTotals
 from bank_api.loans.service import Terms
@@ -31,6 +33,30 @@ def schedule_view(loan_id: uuid.UUID, schedule: Schedule, *, preview: bool) -> S
     return ScheduleRead(
         loan_id=loan_id, preview=preview, installments=_installments(schedule), totals=totals
     )
+
+
+def stored_schedule_view(loan_id: uuid.UUID, rows: list[tuple[Planned, Paid, str]]) -> ScheduleRead:
+    """An approved loan's schedule as stored, with what is paid and each installment's status."""
+    installments = [
+        InstallmentRead(
+            number=p.number,
+            due_date=p.due_date,
+            payment=p.payment,
+            principal=p.principal,
+            interest=p.interest,
+            paid_principal=paid.principal,
+            paid_interest=paid.interest,
+            status=status,
+        )
+        for p, paid, status in rows
+    ]
+    principal = sum(p.principal for p, _, _ in rows)
+    interest = sum(p.interest for p, _, _ in rows)
+    paid_total = sum(paid.principal + paid.interest for _, paid, _ in rows)
+    totals = ScheduleTotals(
+        principal=principal, interest=interest, payable=principal + interest, paid=paid_total
+    )
+    return ScheduleRead(loan_id=loan_id, preview=False, installments=installments, totals=totals)
 
 
 def quote_view(terms: Terms) -> QuoteRead:

@@ -1,0 +1,68 @@
+"""Competing approvals on PostgreSQL: the pool is never over-committed."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+
+from tests.helpers import Api
+from tests.loans.conftest import new_loan
+from tests.loans.test_approval import investor_with, verify_ok
+
+pytestmark = [pytest.mark.postgres_only, pytest.mark.usefixtures("backend")]
+
+
+async def test_five_approvals_for_a_pool_that_funds_three(api: Api) -> None:
+    investors = [await investor_with(api, "1000.00") for _ in range(3)]  # 3,000.00 in all
+    customer = await api.user("customer")
+    admin = await api.user("admin")
+    loans = [await new_loan(api, customer, amount="1000.00") for _ in range(5)]
+    responses = await asyncio.gather(
+        *(
+            api.client.post(f"/api/v1/loans/{loan['id']}/approve", headers=admin.headers)
+            for loan in loans
+        )
+    )
+    statuses = sorted(r.status_code for r in responses)
+    assert statuses == [200, 200, 200, 409, 409], [r.text for r in responses]
+    assert {r.json()["code"] for r in responses if r.status_code == 409} <= {
+        "allocation_not_possible",
+        "allocation_conflict",
+    }
+    for investor in investors:
+        figures = (
+            await api.client.get("/api/v1/investments/portfolio", headers=investor.headers)
+        ).json()
+        assert (figures["available"], figures["invested"]) == ("0.00", "1000.00")
+    active = (await api.client.get("/api/v1/loans?status=active", headers=admin.headers)).json()
+    assert active["total"] == 3
+    await verify_ok(api, admin)
+
+
+async def test_withdrawals_racing_an_approval_never_overdraw(api: Api) -> None:
+    investors = [await investor_with(api, "500.00") for _ in range(4)]
+    customer = await api.user("customer")
+    admin = await api.user("admin")
+    loan = await new_loan(api, customer, amount="1000.00")
+    calls = [api.client.post(f"/api/v1/loans/{loan['id']}/approve", headers=admin.headers)]
+    calls += [
+        api.client.post(
+            "/api/v1/investments/withdrawals", json={"amount": "500.00"}, headers=i.headers
+        )
+        for i in investors[:2]
+    ]
+    approve, *withdrawals = await asyncio.gather(*calls)
+    assert approve.status_code in (200, 409)
+    assert all(w.status_code in (201, 409) for w in withdrawals)
+    total_available = 0
+    for investor in investors:
+        figures = (
+            await api.client.get("/api/v1/investments/portfolio", headers=investor.headers)
+        ).json()
+        assert not figures["available"].startswith("-")
+        total_available += int(figures["available"].replace(".", ""))
+    withdrawn = sum(50_000 for w in withdrawals if w.status_code == 201)
+    lent = 100_000 if approve.status_code == 200 else 0
+    assert total_available == 200_000 - withdrawn - lent
+    await verify_ok(api, admin)
