@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bank_api.common.principal import Principal
 from bank_api.config import Settings
 from bank_api.errors import Forbidden, NotAuthenticated
+from bank_api.idempotency import IdempotencyKey, Idempotent
 from bank_api.models import Role, UserStatus
 from bank_api.security import PasswordHasher, TokenService, issued_before
 from bank_api.uow import UnitOfWork
@@ -98,3 +99,10 @@ CustomerUser = Annotated[Principal, Depends(require_roles(Role.customer))]
 AgentUser = Annotated[Principal, Depends(require_roles(Role.agent))]
 LoanReader = Annotated[Principal, Depends(require_roles(Role.customer, Role.agent, Role.admin))]
 InvestorUser = Annotated[Principal, Depends(require_roles(Role.investor))]
+
+
+async def get_idempotent(request: Request, uow: UoWDep, key: IdempotencyKey) -> Idempotent:
+    return Idempotent(uow, request.app.state.sessionmaker, key)
+
+
+IdempotentDep = Annotated[Idempotent, Depends(get_idempotent)]

@@ -138,38 +138,38 @@ async def idempotency_key(
 IdempotencyKey = Annotated[tuple[str, str] | None, Depends(idempotency_key)]
 
 
-async def run_idempotent(
-    uow: Any,
-    sessionmaker: async_sessionmaker[AsyncSession],
-    user_id: uuid.UUID,
-    key: tuple[str, str] | None,
-    render: Any,
-    work: Any,
-    status_code: int = 201,
-) -> JSONResponse:
-    """Run `work()` once per key: replay a completed key, refuse a reused or busy one.
+@dataclass
+class Idempotent:
+    """Runs one money-moving use case at most once per (caller, `Idempotency-Key`)."""
 
-    `render(result)` turns the use case's result into the JSON body; the same body is returned
-    now and stored for replays.
-    """
-    if key is None:
-        return JSONResponse(render(await work()), status_code=status_code)
-    # The reservation is its own transaction: end the request's (read-only so far) one first,
-    # or on SQLite, where every transaction holds the write lock, the two would wait on each
-    # other.
-    await uow.rollback()
-    reservation = await reserve(sessionmaker, user_id, *key)
-    if reservation.replay is not None:
-        return JSONResponse(
-            reservation.replay.body,
-            status_code=reservation.replay.status_code,
-            headers={REPLAY_HEADER: "true"},
-        )
-    uow.reservation, uow.render, uow.status_code = reservation, render, status_code
-    try:
-        result = await work()
-    except BaseException:
-        await uow.rollback()
-        await release(sessionmaker, reservation)
-        raise
-    return JSONResponse(render(result), status_code=status_code)
+    uow: Any
+    sessionmaker: async_sessionmaker[AsyncSession]
+    key: tuple[str, str] | None
+
+    async def run(
+        self, user_id: uuid.UUID, render: Any, work: Any, status_code: int = 201
+    ) -> JSONResponse:
+        """`render(result)` turns the use case's result into the JSON body; the same body is
+        returned now and stored for replays."""
+        if self.key is None:
+            return JSONResponse(render(await work()), status_code=status_code)
+        # The reservation is its own transaction: end the request's (read-only so far) one
+        # first, or on SQLite, where every transaction holds the write lock, the two would
+        # wait on each other.
+        await self.uow.rollback()
+        reservation = await reserve(self.sessionmaker, user_id, *self.key)
+        if reservation.replay is not None:
+            return JSONResponse(
+                reservation.replay.body,
+                status_code=reservation.replay.status_code,
+                headers={REPLAY_HEADER: "true"},
+            )
+        self.uow.reservation, self.uow.render = reservation, render
+        self.uow.status_code = status_code
+        try:
+            result = await work()
+        except BaseException:
+            await self.uow.rollback()
+            await release(self.sessionmaker, reservation)
+            raise
+        return JSONResponse(render(result), status_code=status_code)

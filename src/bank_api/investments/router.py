@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Depends, Query
 from fastapi.responses import JSONResponse
 
 from bank_api.common.schemas import Page, PageParams, page_params
+from bank_api.dependencies import IdempotentDep, SettingsDep, UoWDep, require_roles
 from bank_api.dependencies import InvestorUser as Investor
-from bank_api.dependencies import SettingsDep, UoWDep, require_roles
 from bank_api.errors import (
     Forbidden,
     IdempotencyKeyInUse,
@@ -19,7 +19,6 @@ from bank_api.errors import (
     NotAuthenticated,
     problem_responses,
 )
-from bank_api.idempotency import IdempotencyKey, run_idempotent
 from bank_api.investments import service
 from bank_api.investments.schemas import AmountIn, MovementRead, PortfolioRead, TransactionRead
 from bank_api.loans.filters import date_bound
@@ -49,21 +48,15 @@ def _movement(kind: str) -> Any:
 
 @router.post("/deposits", status_code=201, response_model=MovementRead, responses=IDEMPOTENT)
 async def deposit(
-    data: AmountIn,
-    actor: Investor,
-    uow: UoWDep,
-    key: IdempotencyKey,
-    request: Request,
-    settings: SettingsDep,
+    data: AmountIn, actor: Investor, idem: IdempotentDep, settings: SettingsDep
 ) -> JSONResponse:
     """Add money; it is `available` at once and joins the allocation queue."""
-    return await run_idempotent(
-        uow,
-        request.app.state.sessionmaker,
+    return await idem.run(
         actor.id,
-        key,
         _movement("deposit"),
-        lambda: service.deposit(uow, actor=actor, amount=data.amount, currency=settings.currency),
+        lambda: service.deposit(
+            idem.uow, actor=actor, amount=data.amount, currency=settings.currency
+        ),
     )
 
 
@@ -74,21 +67,15 @@ async def deposit(
     responses=IDEMPOTENT | problem_responses(InsufficientFunds),
 )
 async def withdraw(
-    data: AmountIn,
-    actor: Investor,
-    uow: UoWDep,
-    key: IdempotencyKey,
-    request: Request,
-    settings: SettingsDep,
+    data: AmountIn, actor: Investor, idem: IdempotentDep, settings: SettingsDep
 ) -> JSONResponse:
     """Take `available` money out; more than is available is 409 `insufficient_funds`."""
-    return await run_idempotent(
-        uow,
-        request.app.state.sessionmaker,
+    return await idem.run(
         actor.id,
-        key,
         _movement("withdrawal"),
-        lambda: service.withdraw(uow, actor=actor, amount=data.amount, currency=settings.currency),
+        lambda: service.withdraw(
+            idem.uow, actor=actor, amount=data.amount, currency=settings.currency
+        ),
     )
 
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query, Request, status
+from fastapi import APIRouter, Depends, Query, status
 from fastapi.responses import JSONResponse
 
 from bank_api.common.money import MoneyIn
@@ -13,6 +13,7 @@ from bank_api.dependencies import (
     AgentUser,
     CurrentUser,
     CustomerUser,
+    IdempotentDep,
     LoanReader,
     SettingsDep,
     StaffUser,
@@ -35,7 +36,6 @@ from bank_api.errors import (
     UnknownLoanType,
     problem_responses,
 )
-from bank_api.idempotency import IdempotencyKey, run_idempotent
 from bank_api.loans import approval, credit, products, service
 from bank_api.loans.filters import LoanFilters, loan_filters
 from bank_api.loans.schemas import (
@@ -186,21 +186,13 @@ async def loan_schedule(
     ),
 )
 async def approve_loan(
-    loan_id: uuid.UUID,
-    actor: AdminUser,
-    uow: UoWDep,
-    key: IdempotencyKey,
-    request: Request,
-    settings: SettingsDep,
+    loan_id: uuid.UUID, actor: AdminUser, idem: IdempotentDep, settings: SettingsDep
 ) -> JSONResponse:
     """Fund the loan from investors' waiting money, disburse it and fix its schedule."""
-    return await run_idempotent(
-        uow,
-        request.app.state.sessionmaker,
+    return await idem.run(
         actor.id,
-        key,
         lambda loan: LoanRead.model_validate(loan).model_dump(mode="json"),
-        lambda: approval.approve_loan(uow, actor=actor, loan_id=loan_id, settings=settings),
+        lambda: approval.approve_loan(idem.uow, actor=actor, loan_id=loan_id, settings=settings),
         status_code=200,
     )
 
