@@ -163,6 +163,18 @@ class AllocationConflict(AppError):
     """The chosen investors' balances kept changing under us; the request may be retried."""
 
 
+class LoanClosed(AppError):
+    pass
+
+
+class LoanNotActive(AppError):
+    pass
+
+
+class TransactionConflict(AppError):
+    """Retries of a serialization failure or deadlock ran out."""
+
+
 class IdempotencyKeyReused(AppError):
     pass
 
@@ -365,6 +377,25 @@ PROBLEMS: dict[type[Exception], tuple[int, str, str, str]] = {
         "allocation_conflict",
         "Allocation conflict",
         "Investors' balances changed during approval; try again.",
+    ),
+    LoanClosed: (409, "loan_closed", "Loan closed", "This loan is fully repaid."),
+    LoanNotActive: (
+        409,
+        "loan_not_active",
+        "Loan not active",
+        "Only an active loan takes payments.",
+    ),
+    domain_errors.Overpayment: (
+        422,
+        "overpayment",
+        "Overpayment",
+        "The amount is more than what remains to be paid on this loan.",
+    ),
+    TransactionConflict: (
+        409,
+        "transaction_conflict",
+        "Transaction conflict",
+        "Concurrent changes kept conflicting with this request; try again.",
     ),
     NotFound: (404, "not_found", "Not found", "The requested resource does not exist."),
     DatabaseUnavailable: (

@@ -30,6 +30,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from bank_api.common.types import utcnow
 from bank_api.errors import IdempotencyKeyInUse, IdempotencyKeyReused
 from bank_api.models import IdempotencyRecord
+from bank_api.retry import retrying
 
 STALE_AFTER = timedelta(minutes=5)
 KEY_PATTERN = r"^[\x20-\x7e]{1,255}$"
@@ -140,7 +141,8 @@ IdempotencyKey = Annotated[tuple[str, str] | None, Depends(idempotency_key)]
 
 @dataclass
 class Idempotent:
-    """Runs one money-moving use case at most once per (caller, `Idempotency-Key`)."""
+    """Runs one money-moving use case at most once per (caller, `Idempotency-Key`), retrying
+    it on a serialization failure or deadlock."""
 
     uow: Any
     sessionmaker: async_sessionmaker[AsyncSession]
@@ -152,7 +154,8 @@ class Idempotent:
         """`render(result)` turns the use case's result into the JSON body; the same body is
         returned now and stored for replays."""
         if self.key is None:
-            return JSONResponse(render(await work()), status_code=status_code)
+            result = await retrying(self.uow.rollback, work)
+            return JSONResponse(render(result), status_code=status_code)
         # The reservation is its own transaction: end the request's (read-only so far) one
         # first, or on SQLite, where every transaction holds the write lock, the two would
         # wait on each other.
@@ -167,7 +170,7 @@ class Idempotent:
         self.uow.reservation, self.uow.render = reservation, render
         self.uow.status_code = status_code
         try:
-            result = await work()
+            result = await retrying(self.uow.rollback, work)
         except BaseException:
             await self.uow.rollback()
             await release(self.sessionmaker, reservation)

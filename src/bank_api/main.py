@@ -24,10 +24,17 @@ from bank_api.bootstrap import bootstrap_admin
 from bank_api.config import Settings, get_settings, warn_if_development_secret
 from bank_api.database import create_engine, create_sessionmaker
 from bank_api.domain.errors import DomainError
-from bank_api.errors import AppError, DatabaseUnavailable, error_response, problem_response
+from bank_api.errors import (
+    AppError,
+    DatabaseUnavailable,
+    TransactionConflict,
+    error_response,
+    problem_response,
+)
 from bank_api.investments.router import router as investments_router
 from bank_api.loans.router import router as loans_router
 from bank_api.middleware import RequestContextMiddleware, request_id_var
+from bank_api.retry import is_retryable
 from bank_api.security import PasswordHasher, TokenService
 from bank_api.service.router import router as service_router
 from bank_api.users.router import router as users_router
@@ -132,6 +139,8 @@ def _install_error_handlers(app: FastAPI) -> None:
         )
 
     async def on_database_down(request: Request, exc: Exception) -> JSONResponse:
+        if is_retryable(exc):  # a deadlock outside the retrying paths: the client may retry
+            return error_response(TransactionConflict(), request_id_var.get())
         log.warning("database unavailable: %s", type(exc).__name__)
         return error_response(DatabaseUnavailable(), request_id_var.get())
 

@@ -12,8 +12,9 @@ from __future__ import annotations
 import uuid
 from fractions import Fraction
 
-from sqlalchemy import BigInteger, Uuid, case, column, insert, select, update, values
+from sqlalchemy import BigInteger, Uuid, case, insert, select
 
+from bank_api.common.bulk import update_from_values
 from bank_api.common.clock import business_date
 from bank_api.common.principal import Principal
 from bank_api.common.types import utcnow
@@ -139,23 +140,19 @@ async def _move_money(uow: UnitOfWork, loan: Loan, parts: list[tuple[uuid.UUID, 
             for investor, part in parts
         ],
     )
-    moved = (
-        values(column("investor_id", Uuid), column("part", BigInteger), name="moved")
-        .data(parts)
-        .cte("moved")
-    )
-    await uow.session.execute(
-        update(InvestorAccount)
-        .where(InvestorAccount.investor_id == moved.c.investor_id)
-        .values(
-            available=InvestorAccount.available - moved.c.part,
-            invested=InvestorAccount.invested + moved.c.part,
-            queued_at=case(
-                (InvestorAccount.available == moved.c.part, None), else_=InvestorAccount.queued_at
+    await update_from_values(
+        uow.session,
+        InvestorAccount,
+        [("investor_id", Uuid()), ("part", BigInteger())],
+        parts,
+        lambda v: InvestorAccount.investor_id == v.c.investor_id,
+        lambda v: {
+            "available": InvestorAccount.available - v.c.part,
+            "invested": InvestorAccount.invested + v.c.part,
+            "queued_at": case(
+                (InvestorAccount.available == v.c.part, None), else_=InvestorAccount.queued_at
             ),
-            updated_at=now,
-        )
-        .add_cte(moved)
-        .execution_options(synchronize_session=False)
+            "updated_at": now,
+        },
     )
     await uow.ledger.post(ledger.disbursement_entry(loan.id, parts), loan_id=loan.id)

@@ -19,13 +19,15 @@ from bank_api.dependencies import (
     StaffUser,
     UoWDep,
 )
-from bank_api.domain.errors import AllocationNotPossible
+from bank_api.domain.errors import AllocationNotPossible, Overpayment
 from bank_api.errors import (
     AmountOutOfRange,
     Forbidden,
     IdempotencyKeyInUse,
     IdempotencyKeyReused,
     InvalidDateRange,
+    LoanClosed,
+    LoanNotActive,
     LoanNotApprovable,
     LoanNotEditable,
     LoanNotFound,
@@ -36,7 +38,7 @@ from bank_api.errors import (
     UnknownLoanType,
     problem_responses,
 )
-from bank_api.loans import approval, credit, products, service
+from bank_api.loans import approval, credit, payments, products, service
 from bank_api.loans.filters import LoanFilters, loan_filters
 from bank_api.loans.schemas import (
     AllocationRead,
@@ -47,6 +49,8 @@ from bank_api.loans.schemas import (
     LoanRead,
     LoanReject,
     LoanUpdate,
+    PaymentIn,
+    PaymentRead,
     QuoteRead,
     ScheduleRead,
 )
@@ -208,3 +212,50 @@ async def loan_allocations(
     """Who funded the loan, with what share and what is still outstanding."""
     loan, rows = await credit.allocations(uow, actor=actor, loan_id=loan_id)
     return [AllocationRead.of(row, loan.amount) for row in rows]
+
+
+def _payment_body(result: payments.PaymentResult) -> dict[str, object]:
+    body = PaymentRead.model_validate(result.payment).model_copy(
+        update={"loan_status": result.loan.status, "outstanding": result.loan.outstanding_principal}
+    )
+    return body.model_dump(mode="json")
+
+
+@router.post(
+    "/loans/{loan_id}/payments",
+    status_code=201,
+    response_model=PaymentRead,
+    responses=problem_responses(
+        LoanNotFound,
+        LoanClosed,
+        LoanNotActive,
+        Overpayment,
+        IdempotencyKeyReused,
+        IdempotencyKeyInUse,
+    ),
+)
+async def pay_loan(
+    loan_id: uuid.UUID, data: PaymentIn, actor: CustomerUser, idem: IdempotentDep
+) -> JSONResponse:
+    """Pay into your loan: oldest installment first, interest before principal."""
+    return await idem.run(
+        actor.id,
+        _payment_body,
+        lambda: payments.record_payment(idem.uow, actor=actor, loan_id=loan_id, amount=data.amount),
+    )
+
+
+@router.get(
+    "/loans/{loan_id}/payments",
+    response_model=Page[PaymentRead],
+    responses=problem_responses(LoanNotFound),
+)
+async def list_loan_payments(
+    loan_id: uuid.UUID,
+    actor: LoanReader,
+    uow: UoWDep,
+    page: Annotated[PageParams, Depends(page_params)],
+) -> dict[str, object]:
+    """The loan's payments, newest first."""
+    rows, total = await payments.list_payments(uow, actor=actor, loan_id=loan_id, page=page)
+    return to_page(PaymentRead, rows, total, page)

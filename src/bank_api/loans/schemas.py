@@ -184,3 +184,27 @@ class AllocationRead(ResponseSchema):
             share=f"{micro // 1_000_000}.{micro % 1_000_000:06d}",
             outstanding_principal=allocation.outstanding_principal,
         )
+
+
+class PaymentIn(RequestSchema):
+    amount: MoneyIn
+
+
+class AppliedRead(ResponseSchema):
+    number: int
+    principal: MoneyOut
+    interest: MoneyOut
+
+
+class PaymentRead(ResponseSchema):
+    id: uuid.UUID
+    loan_id: uuid.UUID
+    amount: MoneyOut
+    principal: MoneyOut
+    interest: MoneyOut
+    applied: list[AppliedRead]
+    created_at: datetime
+    loan_status: LoanStatus | None = None
+    outstanding: MoneyOut | None = Field(
+        None, description="The loan's outstanding principal right after this payment"
+    )

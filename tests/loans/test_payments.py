@@ -1,0 +1,144 @@
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from tests.helpers import Account, Api, assert_problem
+from tests.loans.conftest import new_loan
+from tests.loans.test_approval import investor_with, portfolio, verify_ok
+
+pytestmark = pytest.mark.usefixtures("backend")
+
+
+def cents(text: str) -> int:
+    return int(text.replace(".", ""))
+
+
+async def active_loan(api: Api, customer: Account, admin: Account, **terms: Any) -> dict[str, Any]:
+    loan = await new_loan(api, customer, **terms)
+    approved = await api.client.post(f"/api/v1/loans/{loan['id']}/approve", headers=admin.headers)
+    assert approved.status_code == 200, approved.text
+    body: dict[str, Any] = approved.json()
+    return body
+
+
+async def pay(api: Api, customer: Account, loan_id: str, amount: str, **headers: str) -> Any:
+    return await api.client.post(
+        f"/api/v1/loans/{loan_id}/payments",
+        json={"amount": amount},
+        headers={**customer.headers, **headers},
+    )
+
+
+async def test_end_to_end_every_investor_gets_principal_and_interest_back(api: Api) -> None:
+    investors = [await investor_with(api, a) for a in ("1000.00", "800.00", "600.00")]
+    customer = await api.user("customer")
+    admin = await api.user("admin")
+    loan = await active_loan(
+        api, customer, admin, loan_type="personal_loan", amount="1200.00", term_months=6
+    )
+    schedule = (
+        await api.client.get(f"/api/v1/loans/{loan['id']}/schedule", headers=customer.headers)
+    ).json()
+    payments = [i["payment"] for i in schedule["installments"]]
+    total_interest = cents(schedule["totals"]["interest"])
+    for number, amount in enumerate(payments, start=1):
+        response = await pay(api, customer, loan["id"], amount)
+        assert response.status_code == 201, response.text
+        body = response.json()
+        assert [a["number"] for a in body["applied"]] == [number]
+        assert cents(body["principal"]) + cents(body["interest"]) == cents(amount)
+    assert body["loan_status"] == "closed"
+    assert body["outstanding"] == "0.00"
+    final = (await api.client.get(f"/api/v1/loans/{loan['id']}", headers=customer.headers)).json()
+    assert (final["status"], final["outstanding_principal"]) == ("closed", "0.00")
+    assert final["closed_at"] is not None
+    earned = []
+    for investor, deposit in zip(investors, (100_000, 80_000, 60_000), strict=True):
+        figures = await portfolio(api, investor)
+        assert figures["invested"] == "0.00"
+        interest = cents(figures["interest_earned"])
+        assert cents(figures["available"]) == deposit + interest  # 400.00 lent, all back
+        assert abs(interest * 3 - total_interest) <= 3  # equal thirds, within a cent each
+        earned.append(interest)
+    assert sum(earned) == total_interest
+    schedule = (
+        await api.client.get(f"/api/v1/loans/{loan['id']}/schedule", headers=customer.headers)
+    ).json()
+    assert {i["status"] for i in schedule["installments"]} == {"paid"}
+    assert_problem(await pay(api, customer, loan["id"], "1.00"), 409, "loan_closed")
+    events = [
+        e["event"]
+        for e in (
+            await api.client.get(f"/api/v1/loans/{loan['id']}/history", headers=admin.headers)
+        ).json()
+    ]
+    assert events == ["created", "approved", *["payment"] * 6, "closed"]
+    await verify_ok(api, admin)
+
+
+async def test_a_payment_spanning_installments_and_prepayment(api: Api) -> None:
+    await investor_with(api, "5000.00")
+    customer = await api.user("customer")
+    admin = await api.user("admin")
+    loan = await active_loan(api, customer, admin, amount="1200.00", term_months=6)
+    schedule = (
+        await api.client.get(f"/api/v1/loans/{loan['id']}/schedule", headers=customer.headers)
+    ).json()["installments"]
+    two_and_a_bit = cents(schedule[0]["payment"]) + cents(schedule[1]["payment"]) + 1000
+    amount = f"{two_and_a_bit // 100}.{two_and_a_bit % 100:02d}"
+    body = (await pay(api, customer, loan["id"], amount)).json()
+    assert [a["number"] for a in body["applied"]] == [1, 2, 3]
+    third = body["applied"][2]
+    assert cents(third["interest"]) == min(1000, cents(schedule[2]["interest"]))
+    after = (
+        await api.client.get(f"/api/v1/loans/{loan['id']}/schedule", headers=customer.headers)
+    ).json()["installments"]
+    assert [i["status"] for i in after[:4]] == ["paid", "paid", "partial", "pending"]
+    await verify_ok(api, admin)
+
+
+async def test_payment_refusals(api: Api) -> None:
+    await investor_with(api, "5000.00")
+    owner = await api.user("customer")
+    other = await api.user("customer")
+    admin = await api.user("admin")
+    loan = await active_loan(api, owner, admin, amount="1000.00", term_months=3)
+    total = cents(loan["total_payable"])
+    over = total + 1
+    assert_problem(
+        await pay(api, owner, loan["id"], f"{over // 100}.{over % 100:02d}"), 422, "overpayment"
+    )
+    assert_problem(await pay(api, other, loan["id"], "10.00"), 404, "loan_not_found")
+    fresh = await new_loan(api, owner)
+    assert_problem(await pay(api, owner, fresh["id"], "10.00"), 409, "loan_not_active")
+    for role in ("investor", "agent"):
+        account = await api.user(role)
+        assert_problem(await pay(api, account, loan["id"], "10.00"), 403, "forbidden")
+    for amount in ("0", "-1.00", "1.001"):
+        assert_problem(await pay(api, owner, loan["id"], amount), 422, "validation_error")
+    listed = (
+        await api.client.get(f"/api/v1/loans/{loan['id']}/payments", headers=owner.headers)
+    ).json()
+    assert listed["total"] == 0
+    await verify_ok(api, admin)
+
+
+async def test_a_replayed_payment_has_one_effect(api: Api) -> None:
+    await investor_with(api, "5000.00")
+    customer = await api.user("customer")
+    admin = await api.user("admin")
+    loan = await active_loan(api, customer, admin, amount="1000.00", term_months=3)
+    first = await pay(api, customer, loan["id"], "100.00", **{"Idempotency-Key": "pay-1"})
+    again = await pay(api, customer, loan["id"], "100.00", **{"Idempotency-Key": "pay-1"})
+    assert (first.status_code, again.status_code) == (201, 201)
+    assert again.json() == first.json()
+    assert again.headers["idempotent-replayed"] == "true"
+    other = await pay(api, customer, loan["id"], "99.00", **{"Idempotency-Key": "pay-1"})
+    assert_problem(other, 422, "idempotency_key_reused")
+    listed = (
+        await api.client.get(f"/api/v1/loans/{loan['id']}/payments", headers=admin.headers)
+    ).json()
+    assert listed["total"] == 1
+    await verify_ok(api, admin)
