@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable, Coroutine
+from datetime import date
 from typing import Annotated, Any
 
 from fastapi import Depends, Request
 from fastapi.security import OAuth2PasswordBearer
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bank_api.common.clock import business_date
 from bank_api.common.principal import Principal
 from bank_api.config import Settings
 from bank_api.errors import Forbidden, NotAuthenticated
@@ -106,3 +108,10 @@ async def get_idempotent(request: Request, uow: UoWDep, key: IdempotencyKey) -> 
 
 
 IdempotentDep = Annotated[Idempotent, Depends(get_idempotent)]
+
+
+async def get_business_date(uow: UoWDep, settings: SettingsDep) -> date:
+    return await business_date(uow.session, settings)
+
+
+Today = Annotated[date, Depends(get_business_date)]

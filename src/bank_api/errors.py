@@ -163,6 +163,10 @@ class AllocationConflict(AppError):
     """The chosen investors' balances kept changing under us; the request may be retried."""
 
 
+class LoanNotWritableOff(AppError):
+    pass
+
+
 class LoanClosed(AppError):
     pass
 
@@ -377,6 +381,12 @@ PROBLEMS: dict[type[Exception], tuple[int, str, str, str]] = {
         "allocation_conflict",
         "Allocation conflict",
         "Investors' balances changed during approval; try again.",
+    ),
+    LoanNotWritableOff: (
+        409,
+        "loan_not_writable_off",
+        "Loan not writable off",
+        "Only an active loan at least 90 days past due can be written off.",
     ),
     LoanClosed: (409, "loan_closed", "Loan closed", "This loan is fully repaid."),
     LoanNotActive: (

@@ -2,20 +2,25 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import uuid
 from typing import Annotated
 
 from fastapi import APIRouter, Depends
+from pydantic import BaseModel, Field
 
+from bank_api.admin import pool as pool_service
 from bank_api.admin import service
-from bank_api.common.schemas import Page, PageParams, page_params, to_page
-from bank_api.dependencies import AdminUser, UoWDep, require_roles
+from bank_api.common.money import MoneyOut
+from bank_api.common.schemas import Page, PageParams, RequestSchema, page_params, to_page
+from bank_api.dependencies import AdminUser, SettingsDep, Today, UoWDep, require_roles
 from bank_api.errors import (
     AgentNotFound,
     AgentNotPending,
     CannotDisableSelf,
     Forbidden,
     NotAuthenticated,
+    NotFound,
     ProductBoundsInvalid,
     ProductExists,
     ProductNotFound,
@@ -136,3 +141,53 @@ async def verify_ledger(uow: UoWDep) -> VerificationRead:
         ok=all(c.ok for c in checks),
         checks=[CheckRead(name=c.name, ok=c.ok, detail=c.detail) for c in checks],
     )
+
+
+class PoolRead(BaseModel):
+    currency: str
+    investors_available: MoneyOut
+    investors_invested: MoneyOut
+    active_loans: int
+    outstanding_principal: MoneyOut
+    overdue_principal: MoneyOut
+    npl_principal: MoneyOut
+    npl_ratio: str = Field(
+        description="NPL principal / outstanding principal, four decimals", examples=["0.0125"]
+    )
+
+
+class BusinessDateIn(RequestSchema):
+    date: dt.date
+
+
+class BusinessDateRead(BaseModel):
+    date: dt.date
+
+
+@router.get("/pool", response_model=PoolRead)
+async def pool(uow: UoWDep, today: Today, settings: SettingsDep) -> PoolRead:
+    """The pool: investors' money, loans outstanding, overdue and non-performing principal."""
+    figures = await pool_service.pool_figures(uow, today)
+    ratio = round(figures.npl_ratio * 10_000)
+    return PoolRead(
+        currency=settings.currency,
+        investors_available=figures.investors_available,
+        investors_invested=figures.investors_invested,
+        active_loans=figures.active_loans,
+        outstanding_principal=figures.outstanding_principal,
+        overdue_principal=figures.overdue_principal,
+        npl_principal=figures.npl_principal,
+        npl_ratio=f"{ratio // 10_000}.{ratio % 10_000:04d}",
+    )
+
+
+@router.put(
+    "/business-date", response_model=BusinessDateRead, responses=problem_responses(NotFound)
+)
+async def set_business_date(
+    data: BusinessDateIn, uow: UoWDep, settings: SettingsDep
+) -> BusinessDateRead:
+    """Set "today" for due dates and overdue checks (only when the setting allows it)."""
+    if not settings.allow_business_date_override:
+        raise NotFound
+    return BusinessDateRead(date=await pool_service.set_business_date(uow, data.date))

@@ -12,13 +12,12 @@ from typing import Any
 from sqlalchemy import ColumnElement, column, update, values
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.selectable import CTE
-from sqlalchemy.types import TypeEngine
 
 
 async def update_from_values(
     session: AsyncSession,
     model: Any,
-    columns: Sequence[tuple[str, TypeEngine[Any]]],
+    columns: Sequence[tuple[str, Any]],
     rows: Sequence[tuple[Any, ...]],
     match: Callable[[CTE], ColumnElement[bool]],
     assignments: Callable[[CTE], Mapping[str, Any]],

@@ -8,7 +8,7 @@ from fastapi import APIRouter, Depends, Query
 from fastapi.responses import JSONResponse
 
 from bank_api.common.schemas import Page, PageParams, page_params
-from bank_api.dependencies import IdempotentDep, SettingsDep, UoWDep, require_roles
+from bank_api.dependencies import IdempotentDep, SettingsDep, Today, UoWDep, require_roles
 from bank_api.dependencies import InvestorUser as Investor
 from bank_api.errors import (
     Forbidden,
@@ -20,9 +20,15 @@ from bank_api.errors import (
     problem_responses,
 )
 from bank_api.investments import service
-from bank_api.investments.schemas import AmountIn, MovementRead, PortfolioRead, TransactionRead
+from bank_api.investments.schemas import (
+    AmountIn,
+    InvestorAllocationRead,
+    MovementRead,
+    PortfolioRead,
+    TransactionRead,
+)
 from bank_api.loans.filters import date_bound
-from bank_api.models import AccountKind, Purpose, Role
+from bank_api.models import AccountKind, LoanStatus, Purpose, Role
 
 router = APIRouter(
     prefix="/investments",
@@ -48,14 +54,14 @@ def _movement(kind: str) -> Any:
 
 @router.post("/deposits", status_code=201, response_model=MovementRead, responses=IDEMPOTENT)
 async def deposit(
-    data: AmountIn, actor: Investor, idem: IdempotentDep, settings: SettingsDep
+    data: AmountIn, actor: Investor, idem: IdempotentDep, settings: SettingsDep, today: Today
 ) -> JSONResponse:
     """Add money; it is `available` at once and joins the allocation queue."""
     return await idem.run(
         actor.id,
         _movement("deposit"),
         lambda: service.deposit(
-            idem.uow, actor=actor, amount=data.amount, currency=settings.currency
+            idem.uow, actor=actor, amount=data.amount, currency=settings.currency, today=today
         ),
     )
 
@@ -67,22 +73,24 @@ async def deposit(
     responses=IDEMPOTENT | problem_responses(InsufficientFunds),
 )
 async def withdraw(
-    data: AmountIn, actor: Investor, idem: IdempotentDep, settings: SettingsDep
+    data: AmountIn, actor: Investor, idem: IdempotentDep, settings: SettingsDep, today: Today
 ) -> JSONResponse:
     """Take `available` money out; more than is available is 409 `insufficient_funds`."""
     return await idem.run(
         actor.id,
         _movement("withdrawal"),
         lambda: service.withdraw(
-            idem.uow, actor=actor, amount=data.amount, currency=settings.currency
+            idem.uow, actor=actor, amount=data.amount, currency=settings.currency, today=today
         ),
     )
 
 
 @router.get("/portfolio", response_model=PortfolioRead)
-async def portfolio(actor: Investor, uow: UoWDep, settings: SettingsDep) -> PortfolioRead:
+async def portfolio(
+    actor: Investor, uow: UoWDep, settings: SettingsDep, today: Today
+) -> PortfolioRead:
     """Balances: available (waiting), invested (lent out), interest earned, losses."""
-    result = await service.portfolio(uow, actor=actor, currency=settings.currency)
+    result = await service.portfolio(uow, actor=actor, currency=settings.currency, today=today)
     return PortfolioRead.model_validate(result, from_attributes=True)
 
 
@@ -119,5 +127,31 @@ async def transactions(
             created_at=line.created_at,
         )
         for line in rows
+    ]
+    return {"items": items, "total": total, "limit": page.limit, "offset": page.offset}
+
+
+@router.get("/allocations", response_model=Page[InvestorAllocationRead])
+async def allocations(
+    actor: Investor,
+    uow: UoWDep,
+    today: Today,
+    page: Annotated[PageParams, Depends(page_params)],
+    status: LoanStatus | None = None,
+) -> dict[str, object]:
+    """The investor's parts of loans, newest first, filtered by the loan's status."""
+    rows, total = await service.allocations(uow, actor=actor, status=status, today=today, page=page)
+    items = [
+        InvestorAllocationRead(
+            loan_id=r.allocation.loan_id,
+            amount=r.allocation.amount,
+            outstanding_principal=r.allocation.outstanding_principal,
+            principal_repaid=r.allocation.principal_received,
+            interest_earned=r.allocation.interest_received,
+            loss=r.allocation.loss,
+            loan_status=r.loan_status,
+            days_past_due=r.days_past_due,
+        )
+        for r in rows
     ]
     return {"items": items, "total": total, "limit": page.limit, "offset": page.offset}

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 
 from sqlalchemy import func, select
 
@@ -13,6 +13,7 @@ from bank_api.common.schemas import PageParams
 from bank_api.common.types import utcnow
 from bank_api.domain import ledger
 from bank_api.errors import InsufficientFunds
+from bank_api.loans.overdue import days_past_due, npl_cutoff, oldest_overdue
 from bank_api.models import (
     Allocation,
     InvestorAccount,
@@ -42,25 +43,44 @@ class Portfolio:
 
 
 @dataclass(frozen=True)
+class InvestorAllocation:
+    allocation: Allocation
+    loan_status: LoanStatus
+    days_past_due: int
+
+
+@dataclass(frozen=True)
 class Movement:
     entry: JournalEntry
     amount: int
     portfolio: Portfolio
 
 
-async def portfolio(uow: UnitOfWork, *, actor: Principal, currency: str) -> Portfolio:
+async def portfolio(uow: UnitOfWork, *, actor: Principal, currency: str, today: date) -> Portfolio:
     account = await uow.investors.for_investor(actor.id)
-    return await _portfolio(uow, account, currency)
+    return await _portfolio(uow, account, currency, today)
 
 
-async def _portfolio(uow: UnitOfWork, account: InvestorAccount, currency: str) -> Portfolio:
-    # Overdue and NPL principal join in with repayments (they need paid installments).
+async def _portfolio(
+    uow: UnitOfWork, account: InvestorAccount, currency: str, today: date
+) -> Portfolio:
+    mine = Allocation.investor_id == account.investor_id
+    outstanding = Allocation.amount - Allocation.principal_received - Allocation.loss
     active = await uow.session.scalar(
         select(func.count())
         .select_from(Allocation)
         .join(Loan, Loan.id == Allocation.loan_id)
-        .where(Allocation.investor_id == account.investor_id, Loan.status == LoanStatus.active)
+        .where(mine, Loan.status == LoanStatus.active)
     )
+    late = oldest_overdue(today).subquery()
+    overdue = npl = 0
+    for since, principal in await uow.session.execute(
+        select(late.c.since, outstanding)
+        .join(Allocation, Allocation.loan_id == late.c.loan_id)
+        .where(mine)
+    ):
+        overdue += principal
+        npl += principal if since <= npl_cutoff(today) else 0
     return Portfolio(
         currency,
         account.available,
@@ -68,12 +88,35 @@ async def _portfolio(uow: UnitOfWork, account: InvestorAccount, currency: str) -
         account.interest_earned,
         account.losses,
         int(active or 0),
-        0,
-        0,
+        overdue,
+        npl,
     )
 
 
-async def deposit(uow: UnitOfWork, *, actor: Principal, amount: int, currency: str) -> Movement:
+async def allocations(
+    uow: UnitOfWork, *, actor: Principal, status: LoanStatus | None, today: date, page: PageParams
+) -> tuple[list[InvestorAllocation], int]:
+    stmt = (
+        select(Allocation, Loan.status)
+        .join(Loan, Loan.id == Allocation.loan_id)
+        .where(Allocation.investor_id == actor.id)
+        .order_by(Allocation.created_at.desc(), Allocation.loan_id)
+    )
+    if status is not None:
+        stmt = stmt.where(Loan.status == status)
+    total = await uow.session.scalar(
+        select(func.count()).select_from(stmt.order_by(None).subquery())
+    )
+    rows = (await uow.session.execute(stmt.limit(page.limit).offset(page.offset))).all()
+    late = await days_past_due(uow.session, [a.loan_id for a, _ in rows], today)
+    return [
+        InvestorAllocation(a, loan_status, late.get(a.loan_id, 0)) for a, loan_status in rows
+    ], int(total or 0)
+
+
+async def deposit(
+    uow: UnitOfWork, *, actor: Principal, amount: int, currency: str, today: date
+) -> Movement:
     """external -> available; money waiting from now joins the back of the allocation queue."""
     account = await uow.investors.for_investor(actor.id, lock=True)
     if account.available == 0:
@@ -81,12 +124,14 @@ async def deposit(uow: UnitOfWork, *, actor: Principal, amount: int, currency: s
     account.available += amount
     account.updated_at = utcnow()
     entry = await uow.ledger.post(ledger.deposit_entry(actor.id, amount), investor_id=actor.id)
-    movement = Movement(entry, amount, await _portfolio(uow, account, currency))
+    movement = Movement(entry, amount, await _portfolio(uow, account, currency, today))
     await uow.commit(movement)
     return movement
 
 
-async def withdraw(uow: UnitOfWork, *, actor: Principal, amount: int, currency: str) -> Movement:
+async def withdraw(
+    uow: UnitOfWork, *, actor: Principal, amount: int, currency: str, today: date
+) -> Movement:
     """available -> external, never below zero (row lock + CHECK constraint)."""
     account = await uow.investors.for_investor(actor.id, lock=True)
     if amount > account.available:
@@ -96,7 +141,7 @@ async def withdraw(uow: UnitOfWork, *, actor: Principal, amount: int, currency: 
         account.queued_at = None
     account.updated_at = utcnow()
     entry = await uow.ledger.post(ledger.withdrawal_entry(actor.id, amount), investor_id=actor.id)
-    movement = Movement(entry, amount, await _portfolio(uow, account, currency))
+    movement = Movement(entry, amount, await _portfolio(uow, account, currency, today))
     await uow.commit(movement)
     return movement
 

@@ -25,6 +25,7 @@ _BOUND_HELP = (
 @dataclass(frozen=True)
 class LoanFilters:
     status: LoanStatus | None = None
+    overdue: bool | None = None
     loan_type: str | None = None
     customer_id: uuid.UUID | None = None
     agent_id: uuid.UUID | None = None
@@ -64,6 +65,10 @@ def loan_filters(
     loan_type: Annotated[str | None, Query(max_length=32)] = None,
     customer_id: uuid.UUID | None = None,
     agent_id: uuid.UUID | None = None,
+    overdue: Annotated[
+        bool | None,
+        Query(description="Active loans with an overdue installment (true) or without (false)"),
+    ] = None,
     created_from: Annotated[str | None, Query(max_length=40, description=_BOUND_HELP)] = None,
     created_to: Annotated[str | None, Query(max_length=40, description=_BOUND_HELP)] = None,
     updated_from: Annotated[str | None, Query(max_length=40, description=_BOUND_HELP)] = None,
@@ -74,6 +79,7 @@ def loan_filters(
         loan_type=loan_type,
         customer_id=customer_id,
         agent_id=agent_id,
+        overdue=overdue,
         created_from=date_bound("created_from", created_from, upper=False),
         created_before=date_bound("created_to", created_to, upper=True),
         updated_from=date_bound("updated_from", updated_from, upper=False),

@@ -2,13 +2,15 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
+from datetime import date
 from typing import Any
 
-from sqlalchemy import Select, select
+from sqlalchemy import Select, not_, select
 
 from bank_api.common.principal import Principal
 from bank_api.common.repository import Repository
 from bank_api.loans.filters import LoanFilters
+from bank_api.loans.overdue import is_overdue
 from bank_api.models import Loan, LoanEvent, LoanProduct, Role
 
 
@@ -49,9 +51,12 @@ class LoanRepository(Repository[Loan]):
         return loan
 
     async def list_page(
-        self, actor: Principal, filters: LoanFilters, *, limit: int, offset: int
+        self, actor: Principal, filters: LoanFilters, *, today: date, limit: int, offset: int
     ) -> tuple[Sequence[Loan], int]:
         stmt = self.readable_by(select(Loan), actor)
+        if filters.overdue is not None:
+            overdue = is_overdue(today)
+            stmt = stmt.where(overdue if filters.overdue else not_(overdue))
         equal = {
             Loan.status: filters.status,
             Loan.loan_type: filters.loan_type,

@@ -17,6 +17,7 @@ from bank_api.dependencies import (
     LoanReader,
     SettingsDep,
     StaffUser,
+    Today,
     UoWDep,
 )
 from bank_api.domain.errors import AllocationNotPossible, Overpayment
@@ -33,12 +34,13 @@ from bank_api.errors import (
     LoanNotFound,
     LoanNotRejectable,
     LoanNotRequestable,
+    LoanNotWritableOff,
     NotAuthenticated,
     TermOutOfRange,
     UnknownLoanType,
     problem_responses,
 )
-from bank_api.loans import approval, credit, payments, products, service
+from bank_api.loans import approval, credit, payments, products, service, writeoff
 from bank_api.loans.filters import LoanFilters, loan_filters
 from bank_api.loans.schemas import (
     AllocationRead,
@@ -94,16 +96,20 @@ async def list_loans(
     uow: UoWDep,
     filters: Annotated[LoanFilters, Depends(loan_filters)],
     page: Annotated[PageParams, Depends(page_params)],
+    today: Today,
 ) -> dict[str, object]:
     """Loans, newest first; a customer sees only their own."""
-    rows, total = await service.list_loans(uow, actor=actor, filters=filters, page=page)
-    return to_page(LoanRead, rows, total, page)
+    rows, total, late = await service.list_loans(
+        uow, actor=actor, filters=filters, page=page, today=today
+    )
+    items = [LoanRead.of(row, late.get(row.id, 0)) for row in rows]
+    return {"items": items, "total": total, "limit": page.limit, "offset": page.offset}
 
 
 @router.get("/loans/{loan_id}", response_model=LoanRead, responses=problem_responses(LoanNotFound))
-async def read_loan(loan_id: uuid.UUID, actor: LoanReader, uow: UoWDep) -> LoanRead:
+async def read_loan(loan_id: uuid.UUID, actor: LoanReader, uow: UoWDep, today: Today) -> LoanRead:
     """One loan (its owner, agents and admins)."""
-    return LoanRead.model_validate(await service.get_loan(uow, actor=actor, loan_id=loan_id))
+    return LoanRead.of(*await service.read_loan(uow, actor=actor, loan_id=loan_id, today=today))
 
 
 @router.patch(
@@ -259,3 +265,16 @@ async def list_loan_payments(
     """The loan's payments, newest first."""
     rows, total = await payments.list_payments(uow, actor=actor, loan_id=loan_id, page=page)
     return to_page(PaymentRead, rows, total, page)
+
+
+@router.post(
+    "/loans/{loan_id}/write-off",
+    response_model=LoanRead,
+    responses=problem_responses(LoanNotFound, LoanNotWritableOff),
+)
+async def write_off_loan(
+    loan_id: uuid.UUID, actor: AdminUser, uow: UoWDep, today: Today
+) -> LoanRead:
+    """Write off an active loan 90+ days past due; its investors lose their outstanding part."""
+    loan = await writeoff.write_off_loan(uow, actor=actor, loan_id=loan_id, today=today)
+    return LoanRead.of(loan)

@@ -9,6 +9,7 @@ from pydantic import Field, StringConstraints, model_validator
 
 from bank_api.common.money import MoneyIn, MoneyOut, RateIn, RateOut
 from bank_api.common.schemas import RequestSchema, ResponseSchema
+from bank_api.domain.delinquency import NPL_DAYS_PAST_DUE
 from bank_api.models import LoanEventKind, LoanStatus, Role, ScheduleKind
 
 ProductCode = Annotated[
@@ -119,6 +120,13 @@ class LoanRead(ResponseSchema):
     updated_at: datetime
     approved_at: datetime | None
     closed_at: datetime | None
+
+    @classmethod
+    def of(cls, loan: Any, days_past_due: int = 0) -> LoanRead:
+        read = cls.model_validate(loan)
+        return read.model_copy(
+            update={"days_past_due": days_past_due, "is_npl": days_past_due >= NPL_DAYS_PAST_DUE}
+        )
 
 
 class LoanEventRead(ResponseSchema):

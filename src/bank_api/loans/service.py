@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import date
 from typing import Any
 
 from bank_api.common.clock import utc_today
@@ -21,6 +22,7 @@ from bank_api.errors import (
     TermOutOfRange,
 )
 from bank_api.loans.filters import LoanFilters
+from bank_api.loans.overdue import days_past_due
 from bank_api.loans.products import active_product
 from bank_api.loans.schemas import LoanCreate, LoanUpdate
 from bank_api.models import Loan, LoanEvent, LoanEventKind, LoanProduct, LoanStatus
@@ -230,10 +232,21 @@ async def get_loan(uow: UnitOfWork, *, actor: Principal, loan_id: uuid.UUID) -> 
     return loan
 
 
+async def read_loan(
+    uow: UnitOfWork, *, actor: Principal, loan_id: uuid.UUID, today: date
+) -> tuple[Loan, int]:
+    """The loan and its days past due on the business date."""
+    loan = await get_loan(uow, actor=actor, loan_id=loan_id)
+    return loan, (await days_past_due(uow.session, [loan.id], today)).get(loan.id, 0)
+
+
 async def list_loans(
-    uow: UnitOfWork, *, actor: Principal, filters: LoanFilters, page: PageParams
-) -> tuple[Sequence[Loan], int]:
-    return await uow.loans.list_page(actor, filters, limit=page.limit, offset=page.offset)
+    uow: UnitOfWork, *, actor: Principal, filters: LoanFilters, page: PageParams, today: date
+) -> tuple[Sequence[Loan], int, dict[uuid.UUID, int]]:
+    rows, total = await uow.loans.list_page(
+        actor, filters, today=today, limit=page.limit, offset=page.offset
+    )
+    return rows, total, await days_past_due(uow.session, [row.id for row in rows], today)
 
 
 async def loan_history(

@@ -1,0 +1,66 @@
+"""Pool figures and the business date (admin)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from fractions import Fraction
+
+from sqlalchemy import func, select
+
+from bank_api.loans.overdue import npl_cutoff, oldest_overdue
+from bank_api.models import BusinessDate, InvestorAccount, Loan, LoanStatus
+from bank_api.uow import UnitOfWork
+
+
+@dataclass(frozen=True)
+class PoolFigures:
+    investors_available: int
+    investors_invested: int
+    active_loans: int
+    outstanding_principal: int
+    overdue_principal: int
+    npl_principal: int
+
+    @property
+    def npl_ratio(self) -> Fraction:
+        if not self.outstanding_principal:
+            return Fraction(0)
+        return Fraction(self.npl_principal, self.outstanding_principal)
+
+
+async def pool_figures(uow: UnitOfWork, today: date) -> PoolFigures:
+    available, invested = (
+        await uow.session.execute(
+            select(
+                func.coalesce(func.sum(InvestorAccount.available), 0),
+                func.coalesce(func.sum(InvestorAccount.invested), 0),
+            )
+        )
+    ).one()
+    count, outstanding = (
+        await uow.session.execute(
+            select(func.count(), func.coalesce(func.sum(Loan.outstanding_principal), 0)).where(
+                Loan.status == LoanStatus.active
+            )
+        )
+    ).one()
+    late = oldest_overdue(today).subquery()
+    rows = await uow.session.execute(
+        select(late.c.since, Loan.outstanding_principal).join(Loan, Loan.id == late.c.loan_id)
+    )
+    overdue = npl = 0
+    for since, principal in rows:
+        overdue += principal
+        npl += principal if since <= npl_cutoff(today) else 0
+    return PoolFigures(int(available), int(invested), int(count), int(outstanding), overdue, npl)
+
+
+async def set_business_date(uow: UnitOfWork, value: date) -> date:
+    row = await uow.session.get(BusinessDate, 1, with_for_update=True)
+    if row is None:
+        uow.session.add(BusinessDate(id=1, value=value))
+    else:
+        row.value = value
+    await uow.commit()
+    return value
