@@ -14,8 +14,9 @@ OVERRIDE = [{"allow_business_date_override": True}]
 
 
 async def set_date(api: Api, headers: dict[str, str], day: date) -> Any:
-    return await api.client.put("/api/v1/admin/business-date", json={"date": day.isoformat()},
-                                headers=headers)
+    return await api.client.put(
+        "/api/v1/admin/business-date", json={"date": day.isoformat()}, headers=headers
+    )
 
 
 async def test_business_date_is_404_unless_enabled(api: Api) -> None:
@@ -29,32 +30,52 @@ async def test_overdue_npl_and_write_off(api: Api) -> None:
     customer = await api.user("customer")
     admin = await api.user("admin")
     loan = await active_loan(api, customer, admin, amount="900.00", term_months=6)
-    schedule = (await api.client.get(f"/api/v1/loans/{loan['id']}/schedule",
-                                     headers=customer.headers)).json()["installments"]
-    first_due = date.fromisoformat(schedule[0]["due_date"])
-    assert_problem(await api.client.post(f"/api/v1/loans/{loan['id']}/write-off",
-                                         headers=admin.headers), 409, "loan_not_writable_off")
+    schedule = (
+        await api.client.get(f"/api/v1/loans/{loan['id']}/schedule", headers=customer.headers)
+    ).json()["installments"]
+    assert_problem(
+        await api.client.post(f"/api/v1/loans/{loan['id']}/write-off", headers=admin.headers),
+        409,
+        "loan_not_writable_off",
+    )
     await pay(api, customer, loan["id"], schedule[0]["payment"])  # first installment on time
 
     second_due = date.fromisoformat(schedule[1]["due_date"])
     assert (await set_date(api, admin.headers, second_due + timedelta(days=10))).json() == {
-        "date": (second_due + timedelta(days=10)).isoformat()}
+        "date": (second_due + timedelta(days=10)).isoformat()
+    }
     late = (await api.client.get(f"/api/v1/loans/{loan['id']}", headers=admin.headers)).json()
     assert (late["days_past_due"], late["is_npl"]) == (10, False)
-    statuses = [i["status"] for i in (await api.client.get(
-        f"/api/v1/loans/{loan['id']}/schedule", headers=admin.headers)).json()["installments"]]
+    statuses = [
+        i["status"]
+        for i in (
+            await api.client.get(f"/api/v1/loans/{loan['id']}/schedule", headers=admin.headers)
+        ).json()["installments"]
+    ]
     assert statuses[:3] == ["paid", "overdue", "pending"]
-    overdue_ids = [i["id"] for i in (await api.client.get(
-        "/api/v1/loans?overdue=true", headers=admin.headers)).json()["items"]]
+    overdue_ids = [
+        i["id"]
+        for i in (await api.client.get("/api/v1/loans?overdue=true", headers=admin.headers)).json()[
+            "items"
+        ]
+    ]
     assert overdue_ids == [loan["id"]]
-    assert (await api.client.get("/api/v1/loans?overdue=false&status=active",
-                                 headers=admin.headers)).json()["total"] == 0
+    assert (
+        await api.client.get("/api/v1/loans?overdue=false&status=active", headers=admin.headers)
+    ).json()["total"] == 0
     outstanding = cents(late["outstanding_principal"])
     pool = (await api.client.get("/api/v1/admin/pool", headers=admin.headers)).json()
-    assert (pool["active_loans"], cents(pool["overdue_principal"]), pool["npl_principal"],
-            pool["npl_ratio"]) == (1, outstanding, "0.00", "0.0000")
-    assert_problem(await api.client.post(f"/api/v1/loans/{loan['id']}/write-off",
-                                         headers=admin.headers), 409, "loan_not_writable_off")
+    assert (
+        pool["active_loans"],
+        cents(pool["overdue_principal"]),
+        pool["npl_principal"],
+        pool["npl_ratio"],
+    ) == (1, outstanding, "0.00", "0.0000")
+    assert_problem(
+        await api.client.post(f"/api/v1/loans/{loan['id']}/write-off", headers=admin.headers),
+        409,
+        "loan_not_writable_off",
+    )
 
     await set_date(api, admin.headers, second_due + timedelta(days=90))
     npl = (await api.client.get(f"/api/v1/loans/{loan['id']}", headers=customer.headers)).json()
@@ -63,23 +84,28 @@ async def test_overdue_npl_and_write_off(api: Api) -> None:
     assert (cents(pool["npl_principal"]), pool["npl_ratio"]) == (outstanding, "1.0000")
     figures = [await portfolio(api, i) for i in investors]
     assert sum(cents(f["npl_principal"]) for f in figures) == outstanding
-    allocations = (await api.client.get("/api/v1/investments/allocations",
-                                        headers=investors[0].headers)).json()
+    allocations = (
+        await api.client.get("/api/v1/investments/allocations", headers=investors[0].headers)
+    ).json()
     assert allocations["items"][0]["days_past_due"] == 90
 
-    written = await api.client.post(f"/api/v1/loans/{loan['id']}/write-off",
-                                    headers=admin.headers)
+    written = await api.client.post(f"/api/v1/loans/{loan['id']}/write-off", headers=admin.headers)
     assert written.status_code == 200, written.text
     assert (written.json()["status"], written.json()["outstanding_principal"]) == (
-        "written_off", "0.00")
+        "written_off",
+        "0.00",
+    )
     after = [await portfolio(api, i) for i in investors]
     losses = [cents(f["losses"]) for f in after]
     assert sum(losses) == outstanding
     assert max(losses) - min(losses) <= 1  # equal parts lent, equal parts lost
     assert all(f["invested"] == "0.00" for f in after)
     assert_problem(await pay(api, customer, loan["id"], "10.00"), 409, "loan_not_active")
-    assert_problem(await api.client.post(f"/api/v1/loans/{loan['id']}/write-off",
-                                         headers=admin.headers), 409, "loan_not_writable_off")
+    assert_problem(
+        await api.client.post(f"/api/v1/loans/{loan['id']}/write-off", headers=admin.headers),
+        409,
+        "loan_not_writable_off",
+    )
     await verify_ok(api, admin)
 
 
@@ -87,6 +113,7 @@ async def test_overdue_npl_and_write_off(api: Api) -> None:
 async def test_business_date_needs_a_date(api: Api) -> None:
     admin = await api.user("admin")
     for body in ({}, {"date": "tomorrow"}, {"date": "2026-02-30"}):
-        response = await api.client.put("/api/v1/admin/business-date", json=body,
-                                        headers=admin.headers)
+        response = await api.client.put(
+            "/api/v1/admin/business-date", json=body, headers=admin.headers
+        )
         assert_problem(response, 422, "validation_error")
