@@ -5,6 +5,7 @@
     python3 tasks.py test     install, run the whole suite (SQLite, and PostgreSQL if reachable)
     python3 tasks.py lint     ruff and mypy
     python3 tasks.py lock     re-pin requirements/*.txt from pyproject.toml (needs the network)
+    python3 tasks.py openapi  rewrite the committed openapi.json after a deliberate API change
 
 Dependencies are installed from the pinned files in requirements/ into ./.venv, once per
 change of those files.
@@ -93,7 +94,12 @@ def lock(args: list[str]) -> None:
     sh(BIN / "uv", *common, "--extra", "dev", "-o", LOCKS["dev"])
 
 
-TASKS = {"run": run, "test": test, "lint": lint, "lock": lock}
+def openapi(args: list[str]) -> None:
+    install("dev")
+    sh(PYTHON, "-c", "from tests.test_openapi import write_schema; write_schema()")
+
+
+TASKS = {"run": run, "test": test, "lint": lint, "lock": lock, "openapi": openapi}
 
 
 def main() -> None:

@@ -23,6 +23,7 @@ from bank_api.auth.router import router as auth_router
 from bank_api.bootstrap import bootstrap_admin
 from bank_api.config import Settings, get_settings, warn_if_development_secret
 from bank_api.database import create_engine, create_sessionmaker
+from bank_api.docs import install_docs
 from bank_api.domain.errors import DomainError
 from bank_api.errors import (
     AppError,
@@ -53,7 +54,7 @@ API_ROUTERS = (auth_router, users_router, loans_router, investments_router, admi
 
 
 def operation_id(route: APIRoute) -> str:
-    return f"{route.tags[0]}-{route.name}"
+    return f"{route.tags[0]}-{route.name}" if route.tags else route.name
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -95,6 +96,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(service_router)
     for router in API_ROUTERS:
         app.include_router(router, prefix=API_PREFIX)
+    if settings.docs_enabled:
+        install_docs(app)
     _install_error_handlers(app)
     if settings.cors_origins:
         app.add_middleware(
