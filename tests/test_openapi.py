@@ -43,3 +43,22 @@ def test_money_fields_are_decimal_strings_in_responses() -> None:
     ):
         prop = schemas[name]["properties"][field]
         assert (prop["type"], prop["format"]) == ("string", "decimal"), (name, field)
+
+
+def test_errors_are_documented_as_problem_details() -> None:
+    schema = generated_schema()
+    assert {"Problem", "ValidationProblem"} <= set(schema["components"]["schemas"])
+    assert "HTTPValidationError" not in schema["components"]["schemas"]
+    checked = 0
+    for path, operations in schema["paths"].items():
+        for method, operation in operations.items():
+            assert "responses" in operation, (method, path)
+            for status, response in operation["responses"].items():
+                if status.startswith(("4", "5")):
+                    assert list(response["content"]) == ["application/problem+json"], (
+                        method,
+                        path,
+                        status,
+                    )
+                    checked += 1
+    assert checked > 50

@@ -36,6 +36,8 @@ def upgrade(database_url: str, revision: str = "head") -> None:
 def _serve(args: argparse.Namespace, settings: Settings) -> int:
     import uvicorn
 
+    from bank_api.observability import log_config
+
     uvicorn.run(
         "bank_api.main:app",
         host=args.host,
@@ -43,6 +45,8 @@ def _serve(args: argparse.Namespace, settings: Settings) -> int:
         workers=args.workers,
         proxy_headers=True,
         log_level=args.log_level,
+        access_log=False,  # the service writes its own access lines, with the request id
+        log_config=log_config(args.log_level),
     )
     return 0
 

@@ -115,3 +115,11 @@ async def get_business_date(uow: UoWDep, settings: SettingsDep) -> date:
 
 
 Today = Annotated[date, Depends(get_business_date)]
+
+
+def get_recorder(request: Request) -> Callable[[str, int], None]:
+    record: Callable[[str, int], None] = request.app.state.metrics.record
+    return record
+
+
+RecordEvent = Annotated[Callable[[str, int], None], Depends(get_recorder)]

@@ -456,14 +456,14 @@ def error_response(error: Exception, request_id: str | None) -> JSONResponse:
 
 
 def problem_responses(*errors: type[Exception]) -> dict[int | str, dict[str, Any]]:
-    """OpenAPI `responses=` for a route: each status with the Problem schema."""
+    """OpenAPI `responses=` for a route: each status as `application/problem+json` with the
+    `Problem` schema, listing the stable codes it may carry."""
     out: dict[int | str, dict[str, Any]] = {}
     for error in errors:
         status, code, title, _ = PROBLEMS[error]
         entry = out.setdefault(
             status,
             {
-                "model": Problem,
                 "description": "",
                 "content": {
                     PROBLEM_MEDIA_TYPE: {"schema": {"$ref": "#/components/schemas/Problem"}}

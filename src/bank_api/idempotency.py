@@ -149,13 +149,19 @@ class Idempotent:
     key: tuple[str, str] | None
 
     async def run(
-        self, user_id: uuid.UUID, render: Any, work: Any, status_code: int = 201
+        self,
+        user_id: uuid.UUID,
+        render: Any,
+        work: Any,
+        status_code: int = 201,
+        observe: Any = None,
     ) -> JSONResponse:
         """`render(result)` turns the use case's result into the JSON body; the same body is
-        returned now and stored for replays."""
+        returned now and stored for replays. `observe(result)` runs once per fresh result
+        (never for a replay), for business metrics."""
         if self.key is None:
             result = await retrying(self.uow.rollback, work)
-            return JSONResponse(render(result), status_code=status_code)
+            return self._fresh(render, result, status_code, observe)
         # The reservation is its own transaction: end the request's (read-only so far) one
         # first, or on SQLite, where every transaction holds the write lock, the two would
         # wait on each other.
@@ -175,4 +181,10 @@ class Idempotent:
             await self.uow.rollback()
             await release(self.sessionmaker, reservation)
             raise
+        return self._fresh(render, result, status_code, observe)
+
+    @staticmethod
+    def _fresh(render: Any, result: Any, status_code: int, observe: Any) -> JSONResponse:
+        if observe is not None:
+            observe(result)
         return JSONResponse(render(result), status_code=status_code)

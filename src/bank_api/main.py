@@ -12,7 +12,6 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import JSONResponse
-from fastapi.routing import APIRoute
 from sqlalchemy.exc import InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException as StarletteHTTPException
@@ -35,6 +34,8 @@ from bank_api.errors import (
 from bank_api.investments.router import router as investments_router
 from bank_api.loans.router import router as loans_router
 from bank_api.middleware import RequestContextMiddleware, request_id_var
+from bank_api.observability import install_metrics
+from bank_api.openapi import install_openapi, operation_id
 from bank_api.retry import is_retryable
 from bank_api.security import PasswordHasher, TokenService
 from bank_api.service.router import router as service_router
@@ -51,10 +52,6 @@ _HTTP_CODES = {
 
 
 API_ROUTERS = (auth_router, users_router, loans_router, investments_router, admin_router)
-
-
-def operation_id(route: APIRoute) -> str:
-    return f"{route.tags[0]}-{route.name}" if route.tags else route.name
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -96,6 +93,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(service_router)
     for router in API_ROUTERS:
         app.include_router(router, prefix=API_PREFIX)
+    install_openapi(app)
     if settings.docs_enabled:
         install_docs(app)
     _install_error_handlers(app)
@@ -107,6 +105,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             allow_headers=["*"],
             expose_headers=["X-Request-ID", "Idempotent-Replayed", "Retry-After"],
         )
+    install_metrics(app)  # inside the request-id middleware, so access lines carry the id
     app.add_middleware(RequestContextMiddleware, max_body_bytes=settings.max_body_bytes)
     return app
 

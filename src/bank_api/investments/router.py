@@ -8,7 +8,14 @@ from fastapi import APIRouter, Depends, Query
 from fastapi.responses import JSONResponse
 
 from bank_api.common.schemas import Page, PageParams, page_params
-from bank_api.dependencies import IdempotentDep, SettingsDep, Today, UoWDep, require_roles
+from bank_api.dependencies import (
+    IdempotentDep,
+    RecordEvent,
+    SettingsDep,
+    Today,
+    UoWDep,
+    require_roles,
+)
 from bank_api.dependencies import InvestorUser as Investor
 from bank_api.errors import (
     Forbidden,
@@ -54,7 +61,12 @@ def _movement(kind: str) -> Any:
 
 @router.post("/deposits", status_code=201, response_model=MovementRead, responses=IDEMPOTENT)
 async def deposit(
-    data: AmountIn, actor: Investor, idem: IdempotentDep, settings: SettingsDep, today: Today
+    data: AmountIn,
+    actor: Investor,
+    idem: IdempotentDep,
+    settings: SettingsDep,
+    today: Today,
+    record: RecordEvent,
 ) -> JSONResponse:
     """Add money; it is `available` at once and joins the allocation queue."""
     return await idem.run(
@@ -63,6 +75,7 @@ async def deposit(
         lambda: service.deposit(
             idem.uow, actor=actor, amount=data.amount, currency=settings.currency, today=today
         ),
+        observe=lambda movement: record("deposit", movement.amount),
     )
 
 
@@ -73,7 +86,12 @@ async def deposit(
     responses=IDEMPOTENT | problem_responses(InsufficientFunds),
 )
 async def withdraw(
-    data: AmountIn, actor: Investor, idem: IdempotentDep, settings: SettingsDep, today: Today
+    data: AmountIn,
+    actor: Investor,
+    idem: IdempotentDep,
+    settings: SettingsDep,
+    today: Today,
+    record: RecordEvent,
 ) -> JSONResponse:
     """Take `available` money out; more than is available is 409 `insufficient_funds`."""
     return await idem.run(
@@ -82,6 +100,7 @@ async def withdraw(
         lambda: service.withdraw(
             idem.uow, actor=actor, amount=data.amount, currency=settings.currency, today=today
         ),
+        observe=lambda movement: record("withdrawal", movement.amount),
     )
 
 

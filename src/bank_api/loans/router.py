@@ -15,6 +15,7 @@ from bank_api.dependencies import (
     CustomerUser,
     IdempotentDep,
     LoanReader,
+    RecordEvent,
     SettingsDep,
     StaffUser,
     Today,
@@ -196,7 +197,11 @@ async def loan_schedule(
     ),
 )
 async def approve_loan(
-    loan_id: uuid.UUID, actor: AdminUser, idem: IdempotentDep, settings: SettingsDep
+    loan_id: uuid.UUID,
+    actor: AdminUser,
+    idem: IdempotentDep,
+    settings: SettingsDep,
+    record: RecordEvent,
 ) -> JSONResponse:
     """Fund the loan from investors' waiting money, disburse it and fix its schedule."""
     return await idem.run(
@@ -204,6 +209,7 @@ async def approve_loan(
         lambda loan: LoanRead.model_validate(loan).model_dump(mode="json"),
         lambda: approval.approve_loan(idem.uow, actor=actor, loan_id=loan_id, settings=settings),
         status_code=200,
+        observe=lambda loan: record("loan_approved", loan.amount),
     )
 
 
@@ -241,13 +247,18 @@ def _payment_body(result: payments.PaymentResult) -> dict[str, object]:
     ),
 )
 async def pay_loan(
-    loan_id: uuid.UUID, data: PaymentIn, actor: CustomerUser, idem: IdempotentDep
+    loan_id: uuid.UUID,
+    data: PaymentIn,
+    actor: CustomerUser,
+    idem: IdempotentDep,
+    record: RecordEvent,
 ) -> JSONResponse:
     """Pay into your loan: oldest installment first, interest before principal."""
     return await idem.run(
         actor.id,
         _payment_body,
         lambda: payments.record_payment(idem.uow, actor=actor, loan_id=loan_id, amount=data.amount),
+        observe=lambda result: record("payment", result.payment.amount),
     )
 
 

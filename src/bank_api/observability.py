@@ -1,0 +1,142 @@
+"""Structured JSON logs carrying the request id, and Prometheus metrics.
+
+Every log line is one JSON object with `time`, `level`, `logger`, `message` and, inside a
+request, `request_id`. The request middleware writes one access line per request. Metrics are
+per process (`/metrics`); several workers each expose their own.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Any
+
+from fastapi import FastAPI, Response
+from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
+from prometheus_client.exposition import CONTENT_TYPE_LATEST
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from bank_api.middleware import request_id_var
+from bank_api.openapi import operation_id
+
+access_log = logging.getLogger("bank_api.access")
+_STANDARD = set(vars(logging.makeLogRecord({}))) | {"message", "asctime"}
+
+
+class JsonFormatter(logging.Formatter):
+    def format(self, record: logging.LogRecord) -> str:
+        line: dict[str, Any] = {
+            "time": datetime.fromtimestamp(record.created, UTC).isoformat(),
+            "level": record.levelname.lower(),
+            "logger": record.name,
+            "message": record.getMessage(),
+        }
+        request_id = request_id_var.get()
+        if request_id:
+            line["request_id"] = request_id
+        line.update({k: v for k, v in vars(record).items() if k not in _STANDARD})
+        if record.exc_info:
+            line["exception"] = self.formatException(record.exc_info)
+        return json.dumps(line, default=str)
+
+
+def log_config(level: str = "info") -> dict[str, Any]:
+    """A `logging.config.dictConfig` for the service and uvicorn, all in JSON."""
+    handler = {"class": "logging.StreamHandler", "formatter": "json", "stream": "ext://sys.stdout"}
+    return {
+        "version": 1,
+        "disable_existing_loggers": False,
+        "formatters": {"json": {"()": JsonFormatter}},
+        "handlers": {"stdout": handler},
+        "loggers": {
+            "bank_api": {"handlers": ["stdout"], "level": level.upper(), "propagate": False},
+            "uvicorn": {"handlers": ["stdout"], "level": level.upper(), "propagate": False},
+            "uvicorn.access": {"handlers": [], "level": "WARNING", "propagate": False},
+        },
+    }
+
+
+class Metrics:
+    def __init__(self) -> None:
+        self.registry = CollectorRegistry()
+        self.requests = Counter(
+            "http_requests_total",
+            "HTTP requests by route and status",
+            ["method", "route", "status"],
+            registry=self.registry,
+        )
+        self.latency = Histogram(
+            "http_request_duration_seconds",
+            "HTTP request latency",
+            ["method", "route"],
+            registry=self.registry,
+        )
+        self.events = Counter(
+            "bank_events_total", "Business events", ["event"], registry=self.registry
+        )
+        self.amounts = Counter(
+            "bank_amount_cents_total", "Money moved, in cents", ["event"], registry=self.registry
+        )
+
+    def record(self, event: str, cents: int) -> None:
+        self.events.labels(event).inc()
+        self.amounts.labels(event).inc(cents)
+
+
+def _route_label(scope: Scope) -> str:
+    """The operation id (`<tag>-<function>`), bounded in number unlike raw paths."""
+    route = scope.get("route")
+    if route is None or not getattr(route, "name", None):
+        return "unmatched"
+    return operation_id(route) if getattr(route, "tags", None) else str(route.name)
+
+
+class MetricsMiddleware:
+    """Counts and times every HTTP request by operation, and writes the access log line."""
+
+    def __init__(self, app: ASGIApp, metrics: Metrics) -> None:
+        self.app = app
+        self.metrics = metrics
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = time.perf_counter()
+        status = 500
+
+        async def observed_send(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+            await send(message)
+
+        try:
+            await self.app(scope, receive, observed_send)
+        finally:
+            elapsed = time.perf_counter() - started
+            route = _route_label(scope)
+            self.metrics.requests.labels(scope["method"], route, str(status)).inc()
+            self.metrics.latency.labels(scope["method"], route).observe(elapsed)
+            access_log.info(
+                "%s %s %s",
+                scope["method"],
+                scope["path"],
+                status,
+                extra={"status": status, "route": route, "duration_ms": round(elapsed * 1000, 2)},
+            )
+
+
+def install_metrics(app: FastAPI) -> Callable[[str, int], None]:
+    metrics = Metrics()
+    app.state.metrics = metrics
+
+    @app.get("/metrics", include_in_schema=False)
+    async def prometheus() -> Response:
+        return Response(generate_latest(metrics.registry), media_type=CONTENT_TYPE_LATEST)
+
+    app.add_middleware(MetricsMiddleware, metrics=metrics)
+    return metrics.record

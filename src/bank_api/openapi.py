@@ -1,0 +1,52 @@
+"""OpenAPI post-processing: errors are documented as RFC 9457 problems.
+
+FastAPI documents validation errors as `application/json` `HTTPValidationError`; this service
+answers them as `application/problem+json` `ValidationProblem`, so the schema says so, and the
+`Problem` schemas are registered once under `components`.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import FastAPI
+
+from bank_api.errors import PROBLEM_MEDIA_TYPE, Problem, ValidationProblem
+
+REF = "#/components/schemas/{model}"
+_VALIDATION = {
+    "description": "`validation_error`: the request is not valid (see `errors`)",
+    "content": {PROBLEM_MEDIA_TYPE: {"schema": {"$ref": "#/components/schemas/ValidationProblem"}}},
+}
+
+
+def operation_id(route: Any) -> str:
+    return f"{route.tags[0]}-{route.name}" if route.tags else route.name
+
+
+def _register(schemas: dict[str, Any]) -> None:
+    for model in (Problem, ValidationProblem):
+        schema = model.model_json_schema(ref_template=REF)
+        schemas.update(schema.pop("$defs", {}))
+        schemas[model.__name__] = schema
+    schemas.pop("HTTPValidationError", None)
+    schemas.pop("ValidationError", None)
+
+
+def install_openapi(app: FastAPI) -> None:
+    generate = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is not None:
+            return app.openapi_schema
+        schema = generate()
+        _register(schema.setdefault("components", {}).setdefault("schemas", {}))
+        for operations in schema.get("paths", {}).values():
+            for operation in operations.values():
+                responses = operation.get("responses", {})
+                if "422" in responses:
+                    responses["422"] = _VALIDATION
+        app.openapi_schema = schema
+        return schema
+
+    app.openapi = openapi  # type: ignore[method-assign]

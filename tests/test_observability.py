@@ -1,0 +1,66 @@
+from __future__ import annotations
+
+import io
+import json
+import logging
+
+import pytest
+
+from bank_api.observability import JsonFormatter
+from tests.helpers import Api
+
+pytestmark = pytest.mark.usefixtures("backend")
+
+
+def _sample(text: str, name: str, **labels: str) -> float:
+    wanted = ",".join(f'{k}="{v}"' for k, v in sorted(labels.items()))
+    for line in text.splitlines():
+        if line.startswith(f"{name}{{") and all(f'{k}="{v}"' in line for k, v in labels.items()):
+            return float(line.rsplit(" ", 1)[1])
+    raise AssertionError(f"{name}{{{wanted}}} not found")
+
+
+async def test_metrics_count_requests_and_money(api: Api) -> None:
+    investor = await api.user("investor")
+    headers = {**investor.headers, "Idempotency-Key": "m-1"}
+    for _ in range(2):  # the replay must not count twice
+        await api.client.post(
+            "/api/v1/investments/deposits", json={"amount": "12.34"}, headers=headers
+        )
+    text = (await api.client.get("/metrics")).text
+    assert _sample(text, "bank_events_total", event="deposit") == 1
+    assert _sample(text, "bank_amount_cents_total", event="deposit") == 1234
+    assert (
+        _sample(
+            text, "http_requests_total", method="POST", route="investments-deposit", status="201"
+        )
+        == 2
+    )
+    assert (
+        _sample(
+            text, "http_request_duration_seconds_count", method="POST", route="investments-deposit"
+        )
+        == 2
+    )
+
+
+async def test_log_lines_are_json_with_the_request_id(api: Api) -> None:
+    stream = io.StringIO()
+    handler = logging.StreamHandler(stream)
+    handler.setFormatter(JsonFormatter())
+    logger = logging.getLogger("bank_api.access")
+    logger.addHandler(handler)
+    logger.setLevel(logging.INFO)
+    try:
+        await api.client.get("/healthz", headers={"X-Request-ID": "trace-42"})
+    finally:
+        logger.removeHandler(handler)
+    line = json.loads(stream.getvalue().splitlines()[-1])
+    assert (line["request_id"], line["status"], line["route"], line["level"]) == (
+        "trace-42",
+        200,
+        "service-healthz",
+        "info",
+    )
+    assert line["message"] == "GET /healthz 200"
+    assert line["time"].endswith("+00:00")
