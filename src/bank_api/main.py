@@ -128,6 +128,20 @@ def _install_error_handlers(app: FastAPI) -> None:
 
     async def on_http_error(request: Request, exc: Exception) -> JSONResponse:
         assert isinstance(exc, StarletteHTTPException)
+        if exc.status_code == 400:  # a body FastAPI could not even decode: invalid request
+            issue = {
+                "loc": ["body"],
+                "msg": "the body is not valid UTF-8 JSON",
+                "type": "json_invalid",
+            }
+            return problem_response(
+                422,
+                "validation_error",
+                "Invalid request",
+                "The request is not valid; see `errors`.",
+                request_id=request_id_var.get(),
+                extra={"errors": [issue]},
+            )
         code = _HTTP_CODES.get(exc.status_code, "http_error")
         title = code.replace("_", " ").capitalize()
         detail = exc.detail if isinstance(exc.detail, str) else title

@@ -24,6 +24,23 @@ def operation_id(route: Any) -> str:
     return f"{route.tags[0]}-{route.name}" if route.tags else route.name
 
 
+def _validation(documented: dict[str, Any]) -> dict[str, Any]:
+    """A route's 422: always `validation_error`, plus any 422 codes of its own (`Problem`)."""
+    content = documented.get("content", {})
+    if PROBLEM_MEDIA_TYPE not in content:  # FastAPI's default: only validation errors
+        return _VALIDATION
+    either = {
+        "anyOf": [
+            {"$ref": "#/components/schemas/ValidationProblem"},
+            {"$ref": "#/components/schemas/Problem"},
+        ]
+    }
+    return {
+        "description": f"{_VALIDATION['description']}; {documented['description']}",
+        "content": {PROBLEM_MEDIA_TYPE: {"schema": either}},
+    }
+
+
 def _register(schemas: dict[str, Any]) -> None:
     for model in (Problem, ValidationProblem):
         schema = model.model_json_schema(ref_template=REF)
@@ -45,7 +62,7 @@ def install_openapi(app: FastAPI) -> None:
             for operation in operations.values():
                 responses = operation.get("responses", {})
                 if "422" in responses:
-                    responses["422"] = _VALIDATION
+                    responses["422"] = _validation(responses["422"])
         app.openapi_schema = schema
         return schema
 
