@@ -2,7 +2,8 @@
 """The project's task runner, standard library only, so a fresh machine needs just Python 3.11+.
 
     python3 tasks.py run      install, migrate the embedded SQLite database, start the server
-    python3 tasks.py test     install, run the whole suite (SQLite, and PostgreSQL if reachable)
+    python3 tasks.py test     install, run the whole suite (SQLite, and PostgreSQL if reachable;
+                              installs Debian's chromium for the browser test when missing)
     python3 tasks.py lint     ruff and mypy
     python3 tasks.py lock     re-pin requirements/*.txt from pyproject.toml (needs the network)
     python3 tasks.py openapi  rewrite the committed openapi.json after a deliberate API change
@@ -15,6 +16,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import shutil
 import subprocess
 import sys
 import venv
@@ -57,8 +59,22 @@ def run(args: list[str]) -> None:
     sh(BIN / "bank-api", "serve", *args)
 
 
+def ensure_chromium() -> None:
+    """The browser test drives Debian's `chromium`; install it when it is missing."""
+    if shutil.which("chromium") or Path("/usr/bin/chromium").exists():
+        return
+    apt = shutil.which("apt-get")
+    if apt is None:
+        raise SystemExit("the browser test needs Chromium: install your system's `chromium`")
+    sudo = [] if os.geteuid() == 0 else ["sudo"]
+    env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
+    sh(*sudo, apt, "update", "-q", env=env)
+    sh(*sudo, apt, "install", "-y", "-q", "chromium", env=env)
+
+
 def test(args: list[str]) -> None:
     install("dev")
+    ensure_chromium()
     sh(
         PYTHON,
         "-m",
