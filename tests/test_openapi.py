@@ -62,3 +62,19 @@ def test_errors_are_documented_as_problem_details() -> None:
                     )
                     checked += 1
     assert checked > 50
+
+
+def test_every_json_request_body_has_an_example() -> None:
+    schema = generated_schema()
+    components = schema["components"]["schemas"]
+    bodies = 0
+    for path, operations in schema["paths"].items():
+        for method, operation in operations.items():
+            content = operation.get("requestBody", {}).get("content", {})
+            if "application/json" in content:
+                bodies += 1
+                body = content["application/json"]["schema"]
+                ref = body.get("$ref") or next(o["$ref"] for o in body["anyOf"] if "$ref" in o)
+                name = ref.rsplit("/", 1)[1]
+                assert components[name].get("examples"), (method, path, name)
+    assert bodies >= 12

@@ -7,7 +7,7 @@ import uuid
 from typing import Annotated
 
 from fastapi import APIRouter, Depends
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from bank_api.admin import pool as pool_service
 from bank_api.admin import service
@@ -157,6 +157,8 @@ class PoolRead(BaseModel):
 
 
 class BusinessDateIn(RequestSchema):
+    model_config = ConfigDict(json_schema_extra={"examples": [{"date": "2027-03-31"}]})
+
     date: dt.date
 
 

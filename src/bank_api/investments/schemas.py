@@ -4,12 +4,16 @@ import uuid
 from datetime import datetime
 from typing import Literal
 
+from pydantic import ConfigDict
+
 from bank_api.common.money import MoneyIn, MoneyOut
 from bank_api.common.schemas import RequestSchema, ResponseSchema
 from bank_api.models import LoanStatus
 
 
 class AmountIn(RequestSchema):
+    model_config = ConfigDict(json_schema_extra={"examples": [{"amount": "1250.00"}]})
+
     amount: MoneyIn
 
 

@@ -5,7 +5,7 @@ from datetime import date, datetime
 from fractions import Fraction
 from typing import Annotated, Any
 
-from pydantic import Field, StringConstraints, model_validator
+from pydantic import ConfigDict, Field, StringConstraints, model_validator
 
 from bank_api.common.money import MoneyIn, MoneyOut, RateIn, RateOut
 from bank_api.common.schemas import RequestSchema, ResponseSchema
@@ -46,6 +46,24 @@ class LoanProductRead(ResponseSchema):
 
 
 class LoanProductCreate(RequestSchema):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "code": "green_loan",
+                    "name": "Green loan",
+                    "annual_rate": "3.50",
+                    "min_amount": "1000.00",
+                    "max_amount": "20000.00",
+                    "min_term_months": 12,
+                    "max_term_months": 48,
+                    "schedule_type": "annuity",
+                    "is_active": True,
+                }
+            ]
+        }
+    )
+
     code: ProductCode
     name: Annotated[str, StringConstraints(min_length=1, max_length=100)]
     annual_rate: RateIn
@@ -66,6 +84,10 @@ class LoanProductCreate(RequestSchema):
 
 
 class LoanProductUpdate(_NonEmpty):
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"annual_rate": "4.25", "is_active": False}]}
+    )
+
     name: Annotated[str, StringConstraints(min_length=1, max_length=100)] | None = None
     annual_rate: RateIn | None = None
     min_amount: MoneyIn | None = None
@@ -77,6 +99,12 @@ class LoanProductUpdate(_NonEmpty):
 
 
 class LoanCreate(RequestSchema):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [{"loan_type": "personal_loan", "amount": "10000.00", "term_months": 12}]
+        }
+    )
+
     loan_type: Annotated[str, StringConstraints(min_length=1, max_length=32)] = Field(
         examples=["personal_loan"]
     )
@@ -85,16 +113,28 @@ class LoanCreate(RequestSchema):
 
 
 class LoanUpdate(_NonEmpty):
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"amount": "8000.00", "term_months": 24}]}
+    )
+
     loan_type: Annotated[str, StringConstraints(min_length=1, max_length=32)] | None = None
     amount: MoneyIn | None = None
     term_months: Term | None = None
 
 
 class LoanForward(RequestSchema):
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"note": "Income and identity verified"}]}
+    )
+
     note: Annotated[str, StringConstraints(max_length=1000)] | None = None
 
 
 class LoanReject(RequestSchema):
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"reason": "Income could not be verified"}]}
+    )
+
     reason: Annotated[str, StringConstraints(min_length=1, max_length=500)] = Field(
         examples=["Income could not be verified"]
     )
@@ -195,6 +235,8 @@ class AllocationRead(ResponseSchema):
 
 
 class PaymentIn(RequestSchema):
+    model_config = ConfigDict(json_schema_extra={"examples": [{"amount": "882.65"}]})
+
     amount: MoneyIn
 
 

@@ -4,7 +4,7 @@ import uuid
 from datetime import datetime
 from typing import Annotated, Literal
 
-from pydantic import EmailStr, Field, StringConstraints, model_validator
+from pydantic import ConfigDict, EmailStr, Field, StringConstraints, model_validator
 
 from bank_api.common.schemas import RequestSchema, ResponseSchema
 from bank_api.models import Role, UserStatus
@@ -31,6 +31,22 @@ Address = Annotated[
 
 
 class UserCreate(RequestSchema):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "username": "jane.doe",
+                    "password": "correct horse battery",
+                    "email": "jane@example.com",
+                    "full_name": "Jane Doe",
+                    "phone": "+1 555 0100",
+                    "address": "1 Main St, Springfield",
+                    "role": "customer",
+                }
+            ]
+        }
+    )
+
     username: Username
     password: Password
     email: Email
@@ -43,6 +59,10 @@ class UserCreate(RequestSchema):
 
 
 class UserUpdate(RequestSchema):
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"full_name": "Jane Q. Doe", "phone": "+1 555 0199"}]}
+    )
+
     username: Username | None = None
     email: Email | None = None
     full_name: FullName | None = None
@@ -60,6 +80,17 @@ class UserUpdate(RequestSchema):
 
 
 class PasswordChange(RequestSchema):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "current_password": "correct horse battery",
+                    "new_password": "battery staple horse correct",
+                }
+            ]
+        }
+    )
+
     current_password: Password
     new_password: Password
 
