@@ -8,7 +8,7 @@ from fractions import Fraction
 
 from sqlalchemy import func, select
 
-from bank_api.loans.overdue import npl_cutoff, oldest_overdue
+from bank_api.loans.overdue import oldest_overdue, overdue_and_npl
 from bank_api.models import BusinessDate, InvestorAccount, Loan, LoanStatus
 from bank_api.uow import UnitOfWork
 
@@ -49,10 +49,7 @@ async def pool_figures(uow: UnitOfWork, today: date) -> PoolFigures:
     rows = await uow.session.execute(
         select(late.c.since, Loan.outstanding_principal).join(Loan, Loan.id == late.c.loan_id)
     )
-    overdue = npl = 0
-    for since, principal in rows:
-        overdue += principal
-        npl += principal if since <= npl_cutoff(today) else 0
+    overdue, npl = overdue_and_npl(rows, today)
     return PoolFigures(int(available), int(invested), int(count), int(outstanding), overdue, npl)
 
 

@@ -2,17 +2,15 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import uuid
 from typing import Annotated
 
 from fastapi import APIRouter, Depends
-from pydantic import BaseModel, ConfigDict, Field
 
 from bank_api.admin import pool as pool_service
 from bank_api.admin import service
-from bank_api.common.money import MoneyOut
-from bank_api.common.schemas import Page, PageParams, RequestSchema, page_params, to_page
+from bank_api.admin.schemas import BusinessDateIn, BusinessDateRead, PoolRead
+from bank_api.common.schemas import Page, PageParams, page_params, to_page
 from bank_api.dependencies import AdminUser, SettingsDep, Today, UoWDep, require_roles
 from bank_api.errors import (
     AgentNotFound,
@@ -143,44 +141,10 @@ async def verify_ledger(uow: UoWDep) -> VerificationRead:
     )
 
 
-class PoolRead(BaseModel):
-    currency: str
-    investors_available: MoneyOut
-    investors_invested: MoneyOut
-    active_loans: int
-    outstanding_principal: MoneyOut
-    overdue_principal: MoneyOut
-    npl_principal: MoneyOut
-    npl_ratio: str = Field(
-        description="NPL principal / outstanding principal, four decimals", examples=["0.0125"]
-    )
-
-
-class BusinessDateIn(RequestSchema):
-    model_config = ConfigDict(json_schema_extra={"examples": [{"date": "2027-03-31"}]})
-
-    date: dt.date
-
-
-class BusinessDateRead(BaseModel):
-    date: dt.date
-
-
 @router.get("/pool", response_model=PoolRead)
 async def pool(uow: UoWDep, today: Today, settings: SettingsDep) -> PoolRead:
     """The pool: investors' money, loans outstanding, overdue and non-performing principal."""
-    figures = await pool_service.pool_figures(uow, today)
-    ratio = round(figures.npl_ratio * 10_000)
-    return PoolRead(
-        currency=settings.currency,
-        investors_available=figures.investors_available,
-        investors_invested=figures.investors_invested,
-        active_loans=figures.active_loans,
-        outstanding_principal=figures.outstanding_principal,
-        overdue_principal=figures.overdue_principal,
-        npl_principal=figures.npl_principal,
-        npl_ratio=f"{ratio // 10_000}.{ratio % 10_000:04d}",
-    )
+    return PoolRead.of(await pool_service.pool_figures(uow, today), settings.currency)
 
 
 @router.put(

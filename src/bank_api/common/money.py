@@ -11,12 +11,23 @@ from __future__ import annotations
 
 import re
 from decimal import Decimal, InvalidOperation
+from fractions import Fraction
 from typing import Annotated, Any
 
 from pydantic import BeforeValidator, PlainSerializer, WithJsonSchema
 
+from bank_api.domain.money import round_cents
+
 MAX_AMOUNT_CENTS = 1_000_000_000_000_00
 _MONEY_PATTERN = r"^\d{1,13}(\.\d{1,2})?$"
+
+
+def format_fraction(value: Fraction, places: int) -> str:
+    """A non-negative ratio as a decimal string, rounded half-even by the domain's helper:
+    (1/3, 4) -> "0.3333"."""
+    scaled = round_cents(value * 10**places)  # the one rounding helper, any scale
+    whole, part = divmod(scaled, 10**places)
+    return f"{whole}.{part:0{places}d}"
 
 
 def format_cents(cents: int) -> str:

@@ -35,7 +35,7 @@ from bank_api.investments.schemas import (
     TransactionRead,
 )
 from bank_api.loans.filters import date_bound
-from bank_api.models import AccountKind, LoanStatus, Purpose, Role
+from bank_api.models import LoanStatus, Purpose, Role
 
 router = APIRouter(
     prefix="/investments",
@@ -133,20 +133,7 @@ async def transactions(
     rows, total = await service.transactions(
         uow, actor=actor, purpose=type, since=since, before=before, page=page
     )
-    items = [
-        TransactionRead(
-            id=line.id,
-            entry_id=line.entry_id,
-            type=line.purpose.value,
-            amount=line.amount,
-            account="available"
-            if line.account_kind == AccountKind.investor_available
-            else "invested",
-            loan_id=line.loan_id,
-            created_at=line.created_at,
-        )
-        for line in rows
-    ]
+    items = [TransactionRead.of(line) for line in rows]
     return {"items": items, "total": total, "limit": page.limit, "offset": page.offset}
 
 
@@ -160,17 +147,5 @@ async def allocations(
 ) -> dict[str, object]:
     """The investor's parts of loans, newest first, filtered by the loan's status."""
     rows, total = await service.allocations(uow, actor=actor, status=status, today=today, page=page)
-    items = [
-        InvestorAllocationRead(
-            loan_id=r.allocation.loan_id,
-            amount=r.allocation.amount,
-            outstanding_principal=r.allocation.outstanding_principal,
-            principal_repaid=r.allocation.principal_received,
-            interest_earned=r.allocation.interest_received,
-            loss=r.allocation.loss,
-            loan_status=r.loan_status,
-            days_past_due=r.days_past_due,
-        )
-        for r in rows
-    ]
+    items = [InvestorAllocationRead.of(row) for row in rows]
     return {"items": items, "total": total, "limit": page.limit, "offset": page.offset}

@@ -2,13 +2,13 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import ConfigDict
 
 from bank_api.common.money import MoneyIn, MoneyOut
 from bank_api.common.schemas import RequestSchema, ResponseSchema
-from bank_api.models import LoanStatus
+from bank_api.models import AccountKind, LoanStatus
 
 
 class AmountIn(RequestSchema):
@@ -46,6 +46,19 @@ class TransactionRead(ResponseSchema):
     loan_id: uuid.UUID | None
     created_at: datetime
 
+    @classmethod
+    def of(cls, line: Any) -> TransactionRead:
+        account = "available" if line.account_kind == AccountKind.investor_available else "invested"
+        return cls(
+            id=line.id,
+            entry_id=line.entry_id,
+            type=line.purpose.value,
+            amount=line.amount,
+            account=account,
+            loan_id=line.loan_id,
+            created_at=line.created_at,
+        )
+
 
 class InvestorAllocationRead(ResponseSchema):
     loan_id: uuid.UUID
@@ -56,3 +69,17 @@ class InvestorAllocationRead(ResponseSchema):
     loss: MoneyOut
     loan_status: LoanStatus
     days_past_due: int
+
+    @classmethod
+    def of(cls, row: Any) -> InvestorAllocationRead:
+        allocation = row.allocation
+        return cls(
+            loan_id=allocation.loan_id,
+            amount=allocation.amount,
+            outstanding_principal=allocation.outstanding_principal,
+            principal_repaid=allocation.principal_received,
+            interest_earned=allocation.interest_received,
+            loss=allocation.loss,
+            loan_status=row.loan_status,
+            days_past_due=row.days_past_due,
+        )

@@ -13,7 +13,7 @@ from bank_api.common.schemas import PageParams
 from bank_api.common.types import utcnow
 from bank_api.domain import ledger
 from bank_api.errors import InsufficientFunds
-from bank_api.loans.overdue import days_past_due, npl_cutoff, oldest_overdue
+from bank_api.loans.overdue import days_past_due, oldest_overdue, overdue_and_npl
 from bank_api.models import (
     Allocation,
     InvestorAccount,
@@ -73,14 +73,12 @@ async def _portfolio(
         .where(mine, Loan.status == LoanStatus.active)
     )
     late = oldest_overdue(today).subquery()
-    overdue = npl = 0
-    for since, principal in await uow.session.execute(
+    rows = await uow.session.execute(
         select(late.c.since, outstanding)
         .join(Allocation, Allocation.loan_id == late.c.loan_id)
         .where(mine)
-    ):
-        overdue += principal
-        npl += principal if since <= npl_cutoff(today) else 0
+    )
+    overdue, npl = overdue_and_npl(rows, today)
     return Portfolio(
         currency,
         account.available,

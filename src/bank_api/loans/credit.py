@@ -8,10 +8,8 @@ from datetime import date
 
 from sqlalchemy import select
 
-from bank_api.common.clock import business_date
 from bank_api.common.principal import Principal
-from bank_api.config import Settings
-from bank_api.domain.delinquency import delinquency, installment_status
+from bank_api.domain.delinquency import installment_status
 from bank_api.domain.payments import Paid
 from bank_api.domain.schedule import Installment as Planned
 from bank_api.loans.service import get_loan
@@ -41,18 +39,11 @@ async def stored_schedule(uow: UnitOfWork, loan_id: uuid.UUID) -> list[tuple[Pla
 
 
 async def schedule_with_status(
-    uow: UnitOfWork, *, actor: Principal, loan_id: uuid.UUID, settings: Settings
+    uow: UnitOfWork, *, actor: Principal, loan_id: uuid.UUID, today: date
 ) -> tuple[Loan, list[tuple[Planned, Paid, str]]]:
     loan = await get_loan(uow, actor=actor, loan_id=loan_id)
-    today = await business_date(uow.session, settings)
     rows = await stored_schedule(uow, loan.id)
     return loan, [(p, paid, installment_status(p, paid, today).value) for p, paid in rows]
-
-
-def days_past_due(rows: list[tuple[Planned, Paid]], today: date) -> int:
-    if not rows:
-        return 0
-    return delinquency([p for p, _ in rows], [paid for _, paid in rows], today).days_past_due
 
 
 async def allocations(

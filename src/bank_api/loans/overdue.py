@@ -50,6 +50,15 @@ def npl_cutoff(today: date) -> date:
     return today - timedelta(days=NPL_DAYS_PAST_DUE)
 
 
+def overdue_and_npl(rows: Iterable[Any], today: date) -> tuple[int, int]:
+    """Sum principal over (oldest overdue due date, principal) rows: (overdue, of it NPL)."""
+    overdue = npl = 0
+    for since, principal in rows:
+        overdue += principal
+        npl += principal if since <= npl_cutoff(today) else 0
+    return overdue, npl
+
+
 async def days_past_due(
     session: Any, loan_ids: Iterable[uuid.UUID], today: date
 ) -> dict[uuid.UUID, int]:

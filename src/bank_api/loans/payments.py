@@ -26,7 +26,7 @@ from bank_api.domain.distribution import Holding, InvestorPayment, distribute_pa
 from bank_api.domain.payments import PaymentApplication, apply_payment
 from bank_api.errors import LoanClosed, LoanNotActive, LoanNotFound
 from bank_api.loans.credit import stored_schedule
-from bank_api.loans.service import changes_between, record_event, snapshot
+from bank_api.loans.service import changes_between, get_loan, record_event, snapshot
 from bank_api.models import (
     Allocation,
     Installment,
@@ -195,8 +195,6 @@ async def _advance_loan(
 async def list_payments(
     uow: UnitOfWork, *, actor: Principal, loan_id: uuid.UUID, page: PageParams
 ) -> tuple[Sequence[Payment], int]:
-    from bank_api.loans.service import get_loan
-
     loan = await get_loan(uow, actor=actor, loan_id=loan_id)
     stmt = (
         select(Payment)

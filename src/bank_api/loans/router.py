@@ -77,17 +77,20 @@ async def quote_loan(
     loan_type: Annotated[str, Query(max_length=32)],
     amount: Annotated[MoneyIn, Query()],
     term_months: Annotated[int, Query(ge=1, le=360)],
+    today: Today,
 ) -> QuoteRead:
     """A full schedule preview for these terms, as if disbursed today (nothing is stored)."""
-    return quote_view(await service.priced_terms(uow, loan_type, amount, term_months))
+    return quote_view(await service.priced_terms(uow, loan_type, amount, term_months, today))
 
 
 @router.post(
     "/loans", status_code=status.HTTP_201_CREATED, response_model=LoanRead, responses=PRICING
 )
-async def apply_for_loan(data: LoanCreate, actor: CustomerUser, uow: UoWDep) -> LoanRead:
+async def apply_for_loan(
+    data: LoanCreate, actor: CustomerUser, uow: UoWDep, today: Today
+) -> LoanRead:
     """Apply for a loan; rate, payment and totals come from the product's schedule."""
-    loan = await service.apply_for_loan(uow, actor=actor, data=data)
+    loan = await service.apply_for_loan(uow, actor=actor, data=data, today=today)
     return LoanRead.model_validate(loan)
 
 
@@ -119,11 +122,11 @@ async def read_loan(loan_id: uuid.UUID, actor: LoanReader, uow: UoWDep, today: T
     responses=problem_responses(LoanNotFound, LoanNotEditable) | PRICING,
 )
 async def edit_loan(
-    loan_id: uuid.UUID, data: LoanUpdate, actor: AgentUser, uow: UoWDep
+    loan_id: uuid.UUID, data: LoanUpdate, actor: AgentUser, uow: UoWDep, today: Today
 ) -> LoanRead:
     """Change amount, term or type of a new or requested loan; the price is recomputed."""
     return LoanRead.model_validate(
-        await service.edit_loan(uow, actor=actor, loan_id=loan_id, data=data)
+        await service.edit_loan(uow, actor=actor, loan_id=loan_id, data=data, today=today)
     )
 
 
@@ -173,16 +176,13 @@ async def loan_history(loan_id: uuid.UUID, actor: LoanReader, uow: UoWDep) -> li
     responses=problem_responses(LoanNotFound),
 )
 async def loan_schedule(
-    loan_id: uuid.UUID, actor: LoanReader, uow: UoWDep, settings: SettingsDep
+    loan_id: uuid.UUID, actor: LoanReader, uow: UoWDep, today: Today
 ) -> ScheduleRead:
     """The repayment schedule with what is paid; before approval a preview (`preview: true`)."""
-    loan, rows = await credit.schedule_with_status(
-        uow, actor=actor, loan_id=loan_id, settings=settings
-    )
+    loan, rows = await credit.schedule_with_status(uow, actor=actor, loan_id=loan_id, today=today)
     if rows:
         return stored_schedule_view(loan.id, rows)
-    loan, schedule = await service.loan_schedule(uow, actor=actor, loan_id=loan_id)
-    return schedule_view(loan.id, schedule, preview=True)
+    return schedule_view(loan.id, service.preview_schedule(loan, today), preview=True)
 
 
 @router.post(

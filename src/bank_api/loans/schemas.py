@@ -7,7 +7,7 @@ from typing import Annotated, Any
 
 from pydantic import ConfigDict, Field, StringConstraints, model_validator
 
-from bank_api.common.money import MoneyIn, MoneyOut, RateIn, RateOut
+from bank_api.common.money import MoneyIn, MoneyOut, RateIn, RateOut, format_fraction
 from bank_api.common.schemas import RequestSchema, ResponseSchema
 from bank_api.domain.delinquency import NPL_DAYS_PAST_DUE
 from bank_api.models import LoanEventKind, LoanStatus, Role, ScheduleKind
@@ -224,12 +224,10 @@ class AllocationRead(ResponseSchema):
 
     @classmethod
     def of(cls, allocation: Any, loan_amount: int) -> AllocationRead:
-        share = Fraction(allocation.amount, loan_amount)
-        micro = round(share * 1_000_000)  # half-even, like every rounding here
         return cls(
             investor_id=allocation.investor_id,
             amount=allocation.amount,
-            share=f"{micro // 1_000_000}.{micro % 1_000_000:06d}",
+            share=format_fraction(Fraction(allocation.amount, loan_amount), 6),
             outstanding_principal=allocation.outstanding_principal,
         )
 

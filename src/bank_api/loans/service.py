@@ -8,7 +8,6 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from bank_api.common.clock import utc_today
 from bank_api.common.principal import Principal
 from bank_api.common.schemas import PageParams
 from bank_api.common.types import utcnow
@@ -52,8 +51,11 @@ class Terms:
     schedule: Schedule
 
 
-async def priced_terms(uow: UnitOfWork, loan_type: str, amount: int, term_months: int) -> Terms:
-    """Check the terms against the product and price them with the domain schedule."""
+async def priced_terms(
+    uow: UnitOfWork, loan_type: str, amount: int, term_months: int, start: date
+) -> Terms:
+    """Check the terms against the product and price them with the domain schedule, as if
+    disbursed on `start` (the business date)."""
     product = await active_product(uow, loan_type)
     if not product.min_amount <= amount <= product.max_amount:
         raise AmountOutOfRange
@@ -63,7 +65,7 @@ async def priced_terms(uow: UnitOfWork, loan_type: str, amount: int, term_months
         amount,
         product.annual_rate_bp,
         term_months,
-        utc_today(),
+        start,
         ScheduleType(product.schedule_type.value),
     )
     return Terms(product, amount, term_months, schedule)
@@ -117,8 +119,10 @@ def record_event(
     )
 
 
-async def apply_for_loan(uow: UnitOfWork, *, actor: Principal, data: LoanCreate) -> Loan:
-    terms = await priced_terms(uow, data.loan_type, data.amount, data.term_months)
+async def apply_for_loan(
+    uow: UnitOfWork, *, actor: Principal, data: LoanCreate, today: date
+) -> Loan:
+    terms = await priced_terms(uow, data.loan_type, data.amount, data.term_months, today)
     now = utcnow()
     loan = Loan(
         id=uuid.uuid4(),
@@ -146,7 +150,7 @@ async def locked_loan(uow: UnitOfWork, loan_id: uuid.UUID, actor: Principal) -> 
 
 
 async def edit_loan(
-    uow: UnitOfWork, *, actor: Principal, loan_id: uuid.UUID, data: LoanUpdate
+    uow: UnitOfWork, *, actor: Principal, loan_id: uuid.UUID, data: LoanUpdate, today: date
 ) -> Loan:
     loan = await locked_loan(uow, loan_id, actor)
     if loan.status not in EDITABLE:
@@ -156,6 +160,7 @@ async def edit_loan(
         data.loan_type or loan.loan_type,
         data.amount or loan.amount,
         data.term_months or loan.term_months,
+        today,
     )
     before = snapshot(loan)
     _apply_terms(loan, terms)
@@ -256,16 +261,12 @@ async def loan_history(
     return await uow.loan_events.for_loan(loan.id)
 
 
-async def loan_schedule(
-    uow: UnitOfWork, *, actor: Principal, loan_id: uuid.UUID
-) -> tuple[Loan, Schedule]:
-    """Before approval: a preview priced as if disbursed today with the loan's stored terms."""
-    loan = await get_loan(uow, actor=actor, loan_id=loan_id)
-    schedule = build_schedule(
+def preview_schedule(loan: Loan, start: date) -> Schedule:
+    """Before approval: the loan's stored terms as if disbursed on `start`."""
+    return build_schedule(
         loan.amount,
         loan.annual_rate_bp,
         loan.term_months,
-        utc_today(),
+        start,
         ScheduleType(loan.schedule_type.value),
     )
-    return loan, schedule

@@ -1,0 +1,45 @@
+from __future__ import annotations
+
+import datetime as dt
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from bank_api.admin.pool import PoolFigures
+from bank_api.common.money import MoneyOut, format_fraction
+from bank_api.common.schemas import RequestSchema
+
+
+class PoolRead(BaseModel):
+    currency: str
+    investors_available: MoneyOut
+    investors_invested: MoneyOut
+    active_loans: int
+    outstanding_principal: MoneyOut
+    overdue_principal: MoneyOut
+    npl_principal: MoneyOut
+    npl_ratio: str = Field(
+        description="NPL principal / outstanding principal, four decimals", examples=["0.0125"]
+    )
+
+    @classmethod
+    def of(cls, figures: PoolFigures, currency: str) -> PoolRead:
+        return cls(
+            currency=currency,
+            investors_available=figures.investors_available,
+            investors_invested=figures.investors_invested,
+            active_loans=figures.active_loans,
+            outstanding_principal=figures.outstanding_principal,
+            overdue_principal=figures.overdue_principal,
+            npl_principal=figures.npl_principal,
+            npl_ratio=format_fraction(figures.npl_ratio, 4),
+        )
+
+
+class BusinessDateIn(RequestSchema):
+    model_config = ConfigDict(json_schema_extra={"examples": [{"date": "2027-03-31"}]})
+
+    date: dt.date
+
+
+class BusinessDateRead(BaseModel):
+    date: dt.date
