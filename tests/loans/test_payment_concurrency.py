@@ -1,11 +1,15 @@
 from __future__ import annotations
 
 import asyncio
+from datetime import date, timedelta
+from typing import Any
 
 import pytest
+from sqlalchemy import event
 
 from tests.helpers import Api
 from tests.loans.test_approval import investor_with, verify_ok
+from tests.loans.test_overdue import OVERRIDE, set_date
 from tests.loans.test_payments import active_loan, cents, pay
 
 pytestmark = [pytest.mark.postgres_only, pytest.mark.usefixtures("backend")]
@@ -26,3 +30,61 @@ async def test_simultaneous_payments_never_overpay(api: Api) -> None:
     state = (await api.client.get(f"/api/v1/loans/{loan['id']}", headers=admin.headers)).json()
     assert state["status"] == "active"
     await verify_ok(api, admin)
+
+
+async def test_payments_on_loans_sharing_investors_all_succeed(api: Api) -> None:
+    """Loans of different sizes funded from the head of the same queue: paying them all at
+    once must not deadlock on the shared investors' balances (they are locked in id order)."""
+    for _ in range(30):
+        await investor_with(api, "2000.00")
+    customer = await api.user("customer")
+    admin = await api.user("admin")
+    loans = [
+        await active_loan(api, customer, admin, amount=amount, term_months=6)
+        for amount in ("750.00", "400.00", "250.00", "1000.00", "600.00", "300.00")
+    ]
+    for _ in range(3):
+        responses = await asyncio.gather(
+            *(pay(api, customer, loan["id"], loan["monthly_payment"]) for loan in loans)
+        )
+        assert [r.status_code for r in responses] == [201] * len(loans), [r.text for r in responses]
+    await verify_ok(api, admin)
+
+
+@pytest.mark.parametrize("settings_overrides", OVERRIDE)
+async def test_balance_updates_lock_investor_rows_in_id_order_first(api: Api) -> None:
+    """A set-based UPDATE locks rows in its join plan's order, so payments and write-offs
+    first lock the investors' balances with an ordered SELECT ... FOR UPDATE."""
+    for _ in range(3):
+        await investor_with(api, "1000.00")
+    customer = await api.user("customer")
+    admin = await api.user("admin")
+    loan = await active_loan(api, customer, admin, amount="900.00", term_months=6)
+    statements: list[str] = []
+
+    def record(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
+        statements.append(" ".join(statement.split()))
+
+    engine = api.app.state.engine.sync_engine
+    event.listen(engine, "before_cursor_execute", record)
+    try:
+        assert (await pay(api, customer, loan["id"], loan["monthly_payment"])).status_code == 201
+        payment_statements = list(statements)
+        statements.clear()
+        late = date.today() + timedelta(days=200)
+        assert (await set_date(api, admin.headers, late)).status_code == 200
+        written_off = await api.client.post(
+            f"/api/v1/loans/{loan['id']}/write-off", headers=admin.headers
+        )
+        assert written_off.status_code == 200, written_off.text
+    finally:
+        event.remove(engine, "before_cursor_execute", record)
+    for trace in (payment_statements, statements):
+        update = next(i for i, s in enumerate(trace) if s.find("UPDATE investor_account") >= 0)
+        ordered_lock = [
+            i
+            for i, s in enumerate(trace[:update])
+            if s.startswith("SELECT investor_account.investor_id")
+            and "ORDER BY investor_account.investor_id FOR UPDATE" in s
+        ]
+        assert ordered_lock, trace

@@ -19,5 +19,19 @@ class InvestorAccountRepository(Repository[InvestorAccount]):
         account: InvestorAccount = (await self.session.execute(stmt)).scalar_one()
         return account
 
+    async def lock_in_order(self, ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, int]:
+        """Row-lock these investors' balances in id order; their `available` by id.
+
+        Every transaction that changes several investors' balances takes this lock first, in
+        the same order, so two of them never wait on each other in a cycle (a set-based
+        UPDATE alone locks rows in whatever order its join plan visits them)."""
+        stmt = (
+            select(InvestorAccount.investor_id, InvestorAccount.available)
+            .where(InvestorAccount.investor_id.in_(sorted(ids)))
+            .order_by(InvestorAccount.investor_id)
+            .with_for_update()
+        )
+        return {row[0]: row[1] for row in await self.session.execute(stmt)}
+
     async def all(self) -> Sequence[InvestorAccount]:
         return (await self.session.execute(select(InvestorAccount))).scalars().all()

@@ -51,16 +51,6 @@ async def _queue(uow: UnitOfWork) -> list[tuple[uuid.UUID, int]]:
     return [(row[0], row[1]) for row in await uow.session.execute(stmt)]
 
 
-async def _lock_balances(uow: UnitOfWork, ids: list[uuid.UUID]) -> dict[uuid.UUID, int]:
-    stmt = (
-        select(InvestorAccount.investor_id, InvestorAccount.available)
-        .where(InvestorAccount.investor_id.in_(ids))
-        .order_by(InvestorAccount.investor_id)
-        .with_for_update()
-    )
-    return {row[0]: row[1] for row in await uow.session.execute(stmt)}
-
-
 async def _funded_parts(
     uow: UnitOfWork, amount: int, rules: AllocationPolicy
 ) -> list[tuple[uuid.UUID, int]]:
@@ -68,7 +58,7 @@ async def _funded_parts(
     for _ in range(ATTEMPTS):
         allocation = allocate(amount, await _queue(uow), rules)
         parts = [(part.investor_id, part.amount) for part in allocation.parts]
-        locked = await _lock_balances(uow, sorted(investor for investor, _ in parts))
+        locked = await uow.investors.lock_in_order([investor for investor, _ in parts])
         if all(locked.get(investor, 0) >= part for investor, part in parts):
             return parts
     raise AllocationConflict

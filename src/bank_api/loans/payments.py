@@ -141,6 +141,7 @@ async def _write(
             "interest_received": Allocation.interest_received + v.c.interest,
         },
     )
+    await uow.investors.lock_in_order([investor for investor, _, _ in moved])
     await update_from_values(
         uow.session,
         InvestorAccount,

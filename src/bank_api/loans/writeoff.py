@@ -53,6 +53,7 @@ async def write_off_loan(
         lambda v: (Allocation.loan_id == loan.id) & (Allocation.investor_id == v.c.investor_id),
         lambda v: {"loss": Allocation.loss + v.c.loss},
     )
+    await uow.investors.lock_in_order([investor for investor, _ in losses])
     await update_from_values(
         uow.session,
         InvestorAccount,
