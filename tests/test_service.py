@@ -109,7 +109,8 @@ async def test_unexpected_error_is_an_opaque_500(app: FastAPI) -> None:
 
 @pytest.mark.parametrize("raw", [b"\xff\xfe\x00garbage", b"\x80\x12\r\xaa", b"\xc3("])
 async def test_undecodable_body_is_a_validation_problem(api: Api, raw: bytes) -> None:
-    response = await api.client.post("/api/v1/auth/register", content=raw,
-                                     headers={"content-type": "application/json"})
+    response = await api.client.post(
+        "/api/v1/auth/register", content=raw, headers={"content-type": "application/json"}
+    )
     body = assert_problem(response, 422, "validation_error")
     assert body["errors"][0]["loc"][0] == "body"

@@ -2,12 +2,10 @@ from __future__ import annotations
 
 import asyncio
 from datetime import date, timedelta
-from typing import Any
 
 import pytest
-from sqlalchemy import event
 
-from tests.helpers import Api
+from tests.helpers import Api, captured_sql
 from tests.loans.test_approval import investor_with, verify_ok
 from tests.loans.test_overdue import OVERRIDE, set_date
 from tests.loans.test_payments import active_loan, cents, pay
@@ -60,25 +58,15 @@ async def test_balance_updates_lock_investor_rows_in_id_order_first(api: Api) ->
     customer = await api.user("customer")
     admin = await api.user("admin")
     loan = await active_loan(api, customer, admin, amount="900.00", term_months=6)
-    statements: list[str] = []
-
-    def record(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
-        statements.append(" ".join(statement.split()))
-
-    engine = api.app.state.engine.sync_engine
-    event.listen(engine, "before_cursor_execute", record)
-    try:
+    with captured_sql(api.app) as payment_statements:
         assert (await pay(api, customer, loan["id"], loan["monthly_payment"])).status_code == 201
-        payment_statements = list(statements)
-        statements.clear()
-        late = date.today() + timedelta(days=200)
-        assert (await set_date(api, admin.headers, late)).status_code == 200
+    late = date.today() + timedelta(days=200)
+    assert (await set_date(api, admin.headers, late)).status_code == 200
+    with captured_sql(api.app) as statements:
         written_off = await api.client.post(
             f"/api/v1/loans/{loan['id']}/write-off", headers=admin.headers
         )
-        assert written_off.status_code == 200, written_off.text
-    finally:
-        event.remove(engine, "before_cursor_execute", record)
+    assert written_off.status_code == 200, written_off.text
     for trace in (payment_statements, statements):
         update = next(i for i, s in enumerate(trace) if s.find("UPDATE investor_account") >= 0)
         ordered_lock = [
@@ -88,3 +76,16 @@ async def test_balance_updates_lock_investor_rows_in_id_order_first(api: Api) ->
             and "ORDER BY investor_account.investor_id FOR UPDATE" in s
         ]
         assert ordered_lock, trace
+
+
+async def test_a_payment_writes_all_its_journal_lines_in_one_insert(api: Api) -> None:
+    """Lines with and without an owner (external) go in one batched INSERT, not one per run."""
+    for _ in range(4):
+        await investor_with(api, "1000.00")
+    customer = await api.user("customer")
+    admin = await api.user("admin")
+    loan = await active_loan(api, customer, admin, amount="100.00", term_months=6)
+    with captured_sql(api.app) as statements:
+        assert (await pay(api, customer, loan["id"], loan["monthly_payment"])).status_code == 201
+    inserts = [s for s in statements if s.startswith("INSERT INTO journal_line")]
+    assert len(inserts) == 1, inserts

@@ -47,7 +47,9 @@ class LedgerRepository(Repository[JournalEntry]):
             }
             for line in entry.lines
         ]
-        await self.session.execute(insert(JournalLine), rows)
+        # render_nulls: without it the ORM drops the NULL owner of external lines and splits
+        # the rows into one INSERT per run of same-shaped rows instead of one batched INSERT.
+        await self.session.execute(insert(JournalLine).execution_options(render_nulls=True), rows)
         return journal
 
     def investor_lines(
