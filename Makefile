@@ -1,5 +1,5 @@
 # Thin wrappers over tasks.py (which needs only Python 3.11+).
-.PHONY: run test lint lock
+.PHONY: run test lint lock bench
 run:
 	python3 tasks.py run
 test:
@@ -8,3 +8,5 @@ lint:
 	python3 tasks.py lint
 lock:
 	python3 tasks.py lock
+bench:
+	python3 tasks.py bench

@@ -7,6 +7,8 @@
     python3 tasks.py lint     ruff and mypy
     python3 tasks.py lock     re-pin requirements/*.txt from pyproject.toml (needs the network)
     python3 tasks.py openapi  rewrite the committed openapi.json after a deliberate API change
+    python3 tasks.py bench    the benchmark harness on the local PostgreSQL (about 25 minutes;
+                              `python3 tasks.py bench --help` for its options)
 
 Dependencies are installed from the pinned files in requirements/ into ./.venv, once per
 change of those files.
@@ -26,7 +28,7 @@ ROOT = Path(__file__).resolve().parent
 VENV = ROOT / ".venv"
 BIN = VENV / ("Scripts" if os.name == "nt" else "bin")
 PYTHON = BIN / ("python.exe" if os.name == "nt" else "python")
-LOCKS = {"runtime": ROOT / "requirements" / "runtime.txt", "dev": ROOT / "requirements" / "dev.txt"}
+LOCKS = {name: ROOT / "requirements" / f"{name}.txt" for name in ("runtime", "dev", "bench")}
 
 
 def sh(*args: str | Path, env: dict[str, str] | None = None) -> None:
@@ -108,6 +110,7 @@ def lock(args: list[str]) -> None:
     ]
     sh(BIN / "uv", *common, "-o", LOCKS["runtime"])
     sh(BIN / "uv", *common, "--extra", "dev", "-o", LOCKS["dev"])
+    sh(BIN / "uv", *common, "--extra", "bench", "-o", LOCKS["bench"])
 
 
 def openapi(args: list[str]) -> None:
@@ -115,7 +118,19 @@ def openapi(args: list[str]) -> None:
     sh(PYTHON, "-c", "from tests.test_openapi import write_schema; write_schema()")
 
 
-TASKS = {"run": run, "test": test, "lint": lint, "lock": lock, "openapi": openapi}
+def bench(args: list[str]) -> None:
+    install("bench")
+    sh(PYTHON, ROOT / "bench" / "harness.py", *args)
+
+
+TASKS = {
+    "run": run,
+    "test": test,
+    "lint": lint,
+    "lock": lock,
+    "openapi": openapi,
+    "bench": bench,
+}
 
 
 def main() -> None:

@@ -36,7 +36,7 @@ def best_time(call: Callable[[], object], repeat: int, gc_on: bool) -> float:
 
 def candidates(n: int) -> tuple[int, list[tuple[int, int]]]:
     """``n`` investors with 0.01 .. 10,000.00 each; the amount (3/4 of it all) needs every one."""
-    rng = random.Random(n)  # noqa: S311 (benchmark data, not secrets)
+    rng = random.Random(n)  # benchmark data, not secrets
     queue = [(i, rng.randint(1, 1_000_000)) for i in range(n)]
     return sum(a for _, a in queue) * 3 // 4, queue
 

@@ -1,0 +1,501 @@
+"""The benchmark harness: one command from a fresh database to a report.
+
+    python3 tasks.py bench [--duration 20] [--levels 8,32,64] [--workers 2] [--scale 1.0]
+
+1. creates a fresh PostgreSQL database, migrates it and seeds the population (bench/seed.py);
+2. runs pgbench's built-in TPC-B in its own database, as the machine's reference;
+3. starts `bank-api serve --workers N` and, for each scenario and concurrency level, runs
+   locust headless in its own process (bench/locustfile.py); deposits, payments and approvals
+   are also run through the raw-SQL baseline (bench/rawsql.py) at the same levels;
+4. after every write run, `bank-api ledger verify` must pass and the run must have no errors;
+5. profiles the slowest write path with py-spy and says where its CPU time goes;
+6. writes bench/results/latest.{json,md} (and updates bench/README.md with --update-readme).
+
+Exit status 1 when any run had an error or the ledger failed to verify; the report is written
+either way.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import platform
+import re
+import secrets
+import shutil
+import signal
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import asyncpg
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
+BIN = Path(sys.executable).parent
+sys.path.insert(0, str(HERE))
+
+from report import render_markdown, update_readme  # noqa: E402
+from seed import PRODUCTS, Population, Seeder  # noqa: E402
+from targets import build_targets, population_stats  # noqa: E402
+
+from bank_api.config import Settings  # noqa: E402
+
+WRITES = ("deposits", "applications", "approvals", "payments", "mixed")
+SCENARIOS = ("reads", "deposits", "applications", "approvals", "payments", "mixed", "login")
+BASELINES = ("deposits", "approvals", "payments")
+
+
+def parse(argv: list[str] | None) -> argparse.Namespace:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
+    ap.add_argument("--pg", default="postgresql://postgres@127.0.0.1:5432", help="server URL")
+    ap.add_argument("--db", default="bank_api_bench", help="database to (re)create")
+    ap.add_argument("--workers", type=int, default=2, help="uvicorn workers")
+    ap.add_argument("--levels", default="8,32,64", help="concurrency levels")
+    ap.add_argument("--duration", type=float, default=20, help="measured seconds per run")
+    ap.add_argument("--warmup", type=float, default=3, help="unmeasured seconds per run")
+    ap.add_argument("--scale", type=float, default=1.0, help="population size factor")
+    ap.add_argument("--min-ticket", default="250.00", help="BANK_API_MIN_TICKET for the run")
+    ap.add_argument("--login-users", type=int, default=8, help="concurrent logins in the burst")
+    ap.add_argument("--scenarios", default=",".join(SCENARIOS))
+    ap.add_argument("--port", type=int, default=8931)
+    ap.add_argument("--out", type=Path, default=HERE / "results")
+    ap.add_argument("--no-profile", action="store_true")
+    ap.add_argument(
+        "--profile", default="", help="scenario to profile (default: the slowest write at 32)"
+    )
+    ap.add_argument("--reuse", action="store_true", help="keep the database (no reseed)")
+    ap.add_argument("--no-pgbench", action="store_true")
+    ap.add_argument("--update-readme", action="store_true", help="write figures into README")
+    return ap.parse_args(argv)
+
+
+class Harness:
+    def __init__(self, args: argparse.Namespace) -> None:
+        self.args = args
+        self.levels = [int(level) for level in args.levels.split(",")]
+        self.url = f"{args.pg}/{args.db}"
+        self.secret = secrets.token_urlsafe(48)
+        self.work = args.out / "work"
+        self.work.mkdir(parents=True, exist_ok=True)
+        self.env = {
+            **os.environ,
+            "BANK_API_DATABASE_URL": self.url.replace("postgresql://", "postgresql+asyncpg://"),
+            "BANK_API_ENVIRONMENT": "production",
+            "BANK_API_JWT_SECRET": self.secret,
+            "BANK_API_ACCESS_TOKEN_MINUTES": "720",
+            "BANK_API_MIN_TICKET": args.min_ticket,
+            "BANK_API_LOGIN_MAX_FAILURES": "1000000",
+            "BANK_API_LOGIN_MAX_FAILURES_PER_CLIENT": "1000000",
+            # One pooled connection per client a worker may hold (64 clients / 2 workers):
+            # with the default 10 + 10 overflow, every request above 10 at once per worker
+            # opens and closes a connection of its own.
+            "BANK_API_DB_POOL_SIZE": str(max(10, max(self.levels) // args.workers)),
+            "BANK_API_DB_MAX_OVERFLOW": "0",
+        }
+        self.settings = Settings(
+            database_url=self.env["BANK_API_DATABASE_URL"],
+            environment="production",
+            jwt_secret=self.secret,
+            access_token_minutes=720,
+            min_ticket=args.min_ticket,
+            allow_business_date_override=True,  # the seeder funds loans in past months
+        )
+        self.report: dict[str, Any] = {"runs": [], "problems": []}
+        self.server: subprocess.Popen[bytes] | None = None
+
+    # -- setup --------------------------------------------------------------------------------
+
+    async def recreate(self, name: str) -> None:
+        conn = await asyncpg.connect(f"{self.args.pg}/postgres")
+        try:
+            await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+            await conn.execute(f'CREATE DATABASE "{name}"')
+        finally:
+            await conn.close()
+
+    def prepare(self) -> None:
+        began = time.perf_counter()
+        asyncio.run(self.recreate(self.args.db))
+        subprocess.run([BIN / "bank-api", "migrate"], env=self.env, check=True)
+        seeder = Seeder(self.settings, Population().scaled(self.args.scale), seed=20261123)
+        asyncio.run(seeder.run())
+        self.report["seed"] = {
+            "seconds": round(time.perf_counter() - began, 1),
+            "steps_s": seeder.timings,
+            **asyncio.run(population_stats(self.args.pg, self.args.db)),
+        }
+        self.verify("seed")
+        log(f"seeded: {json.dumps(self.report['seed'])}")
+
+    def verify(self, after: str) -> bool:
+        done = subprocess.run(
+            [BIN / "bank-api", "ledger", "verify"], env=self.env, capture_output=True, text=True
+        )
+        ok = done.returncode == 0
+        if not ok:
+            self.report["problems"].append(f"ledger verify failed after {after}: {done.stdout}")
+        log(f"ledger verify after {after}: {'ok' if ok else 'FAILED'}")
+        return ok
+
+    def pgbench(self) -> None:
+        name = f"{self.args.db}_pgbench"
+        asyncio.run(self.recreate(name))
+        dsn = f"{self.args.pg}/{name}"
+        subprocess.run(["pgbench", "-i", "-q", "-s", "20", dsn], check=True, capture_output=True)
+        figures = {}
+        for clients in self.levels:
+            done = subprocess.run(
+                ["pgbench", "-c", str(clients), "-j", "2", "-T", str(int(self.args.duration)), dsn],
+                check=True,
+                capture_output=True,
+                text=True,
+            )
+            tps = re.search(r"tps = ([\d.]+) \(without initial connection time\)", done.stdout)
+            figures[str(clients)] = float(tps.group(1)) if tps else None
+        self.report["pgbench_tpcb"] = {"scale": 20, "tps": figures}
+        asyncio.run(self.drop(name))
+        log(f"pgbench TPC-B tps: {figures}")
+
+    async def drop(self, name: str) -> None:
+        conn = await asyncpg.connect(f"{self.args.pg}/postgres")
+        try:
+            await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        finally:
+            await conn.close()
+
+    # -- server -------------------------------------------------------------------------------
+
+    @contextmanager
+    def serving(self) -> Iterator[None]:
+        self.start()
+        try:
+            yield
+        finally:
+            self.stop()
+
+    def start(self) -> None:
+        self.server_log = (self.work / "server.log").open("ab")
+        self.server = subprocess.Popen(
+            [
+                BIN / "bank-api",
+                "serve",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(self.args.port),
+                "--workers",
+                str(self.args.workers),
+            ],
+            env=self.env,
+            stdout=self.server_log,
+            stderr=subprocess.STDOUT,
+        )
+        self.wait_ready()
+
+    def stop(self) -> None:
+        if self.server is not None:
+            self.server.send_signal(signal.SIGTERM)
+            self.server.wait(timeout=30)
+            self.server_log.close()
+            self.server = None
+
+    def wait_ready(self) -> None:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            try:
+                with urllib.request.urlopen(f"{self.base}/readyz", timeout=2) as response:  # noqa: S310
+                    if response.status == 200:
+                        return
+            except OSError:
+                time.sleep(0.3)
+        raise SystemExit("the server did not become ready")
+
+    @property
+    def base(self) -> str:
+        return f"http://127.0.0.1:{self.args.port}"
+
+    def worker_pids(self) -> list[int]:
+        assert self.server is not None
+        done = subprocess.run(
+            ["pgrep", "-P", str(self.server.pid)], capture_output=True, text=True, check=False
+        )
+        children = [int(pid) for pid in done.stdout.split()]
+        # uvicorn's multiprocess supervisor -> workers (also skip its resource tracker)
+        return [pid for pid in children if "multiprocessing.resource_tracker" not in cmdline(pid)]
+
+    # -- runs ---------------------------------------------------------------------------------
+
+    def targets(self) -> Path:
+        path = self.work / "targets.json"
+        data = asyncio.run(build_targets(self.args.pg, self.args.db, self.settings))
+        data["products"] = [
+            [code, low, high, short, long] for code, _, (low, high), (short, long) in PRODUCTS
+        ]
+        path.write_text(json.dumps(data))
+        return path
+
+    def locust(self, scenario: str, users: int) -> dict[str, Any]:
+        out = self.work / f"{scenario}-{users}.json"
+        out.unlink(missing_ok=True)
+        env = {
+            **self.env,
+            "BENCH_SCENARIO": scenario,
+            "BENCH_TARGETS": str(self.targets()),
+            "BENCH_OUT": str(out),
+            "BENCH_WARMUP": str(self.args.warmup),
+            "BENCH_LOGIN_USERS": str(self.args.login_users),
+        }
+        seconds = int(self.args.warmup + self.args.duration)
+        subprocess.run(
+            [
+                BIN / "locust",
+                "-f",
+                HERE / "locustfile.py",
+                "--headless",
+                "--only-summary",
+                "--loglevel",
+                "ERROR",
+                "-u",
+                str(users),
+                "-r",
+                str(users),
+                "-t",
+                f"{seconds}s",
+                "--stop-timeout",
+                "10",
+                "--host",
+                self.base,
+            ],
+            env=env,
+            check=False,
+            stdout=subprocess.DEVNULL,
+        )
+        if not out.exists():
+            return {"errors": 1, "error_samples": ["locust wrote no result"], "total": {}}
+        result: dict[str, Any] = json.loads(out.read_text())
+        return result
+
+    def raw(self, scenario: str, concurrency: int) -> dict[str, Any]:
+        out = self.work / f"raw-{scenario}-{concurrency}.json"
+        out.unlink(missing_ok=True)
+        args = [
+            sys.executable,
+            HERE / "rawsql.py",
+            "--dsn",
+            self.url,
+            "--scenario",
+            scenario,
+            "--concurrency",
+            str(concurrency),
+            "--duration",
+            str(self.args.duration),
+            "--warmup",
+            str(self.args.warmup),
+            "--processes",
+            str(self.args.workers),
+            "--targets",
+            str(self.targets()),
+            "--out",
+            str(out),
+            "--min-ticket",
+            self.args.min_ticket,
+        ]
+        subprocess.run(args, env=self.env, check=False)
+        if not out.exists():
+            return {"errors": 1, "error_samples": ["rawsql wrote no result"]}
+        result: dict[str, Any] = json.loads(out.read_text())
+        return result
+
+    def record(self, kind: str, scenario: str, concurrency: int, result: dict[str, Any]) -> None:
+        write = scenario in WRITES or kind == "raw-sql"
+        verified = self.verify(f"{kind} {scenario} at {concurrency}") if write else None
+        if result.get("errors"):
+            self.report["problems"].append(
+                f"{kind} {scenario} at {concurrency}: {result['errors']} errors: "
+                f"{result.get('error_samples', [])[:3]}"
+            )
+        self.report["runs"].append(
+            {
+                "kind": kind,
+                "scenario": scenario,
+                "concurrency": concurrency,
+                "ledger_ok": verified,
+                **result,
+            }
+        )
+        total = result.get("total", result)
+        log(
+            f"{kind:8} {scenario:13} c={concurrency:<3} rps={total.get('rps')} "
+            f"p50={total.get('p50_ms')} p99={total.get('p99_ms')} errors={result.get('errors')} "
+            f"refusals={result.get('refusals')}"
+        )
+
+    def scenarios(self) -> None:
+        chosen = self.args.scenarios.split(",")
+        for scenario in chosen:
+            for level in self.levels:
+                if scenario == "login":
+                    self.login(level)
+                    continue
+                self.record("api", scenario, level, self.locust(scenario, level))
+                if scenario in BASELINES:
+                    # The server's pooled connections are released while the baseline runs
+                    # (PostgreSQL allows 100 connections; the baseline holds one per client).
+                    self.stop()
+                    self.record("raw-sql", scenario, level, self.raw(scenario, level))
+                    self.start()
+
+    def login(self, readers: int) -> None:
+        alone = self.locust("login-baseline", readers)
+        alone["scenario"] = "login"
+        self.record("reads-alone", "login", readers, alone)
+        burst = self.locust("login", readers + self.args.login_users)
+        self.record("api", "login", readers, burst)
+
+    # -- profile ------------------------------------------------------------------------------
+
+    def profile(self) -> None:
+        """py-spy on every worker while the slowest write scenario runs at 32 clients."""
+        writes = [
+            r
+            for r in self.report["runs"]
+            if r["kind"] == "api" and r["scenario"] in BASELINES and r["concurrency"] == 32
+        ]
+        if (not writes and not self.args.profile) or shutil.which(str(BIN / "py-spy")) is None:
+            return
+        slowest = (
+            self.args.profile or min(writes, key=lambda r: r["total"].get("rps") or 0)["scenario"]
+        )
+        seconds = int(self.args.warmup + self.args.duration)
+        spies = []
+        for pid in self.worker_pids():
+            raw = self.work / f"profile-{slowest}-{pid}.txt"
+            spies.append(
+                (
+                    raw,
+                    subprocess.Popen(
+                        [
+                            BIN / "py-spy",
+                            "record",
+                            "--pid",
+                            str(pid),
+                            "--duration",
+                            str(seconds),
+                            "--rate",
+                            "200",
+                            "--format",
+                            "raw",
+                            "--output",
+                            str(raw),
+                            "--nonblocking",
+                        ],
+                        stdout=subprocess.DEVNULL,
+                        stderr=subprocess.DEVNULL,
+                    ),
+                )
+            )
+        result = self.locust(slowest, 32)
+        for _, spy in spies:
+            spy.wait(timeout=120)
+        self.verify(f"profiled {slowest}")
+        from profile_summary import summarise
+
+        self.report["profile"] = {
+            "scenario": slowest,
+            "concurrency": 32,
+            "rps_while_profiled": result.get("total", {}).get("rps"),
+            **summarise([raw for raw, _ in spies if raw.exists()]),
+        }
+
+    # -- all ----------------------------------------------------------------------------------
+
+    def run(self) -> int:
+        self.report["machine"] = machine()
+        self.report["settings"] = {
+            "workers": self.args.workers,
+            "levels": self.levels,
+            "duration_s": self.args.duration,
+            "warmup_s": self.args.warmup,
+            "min_ticket": self.args.min_ticket,
+            "login_users": self.args.login_users,
+            "scale": self.args.scale,
+        }
+        if self.args.reuse:
+            self.verify("reuse")
+        else:
+            self.prepare()
+        if not self.args.no_pgbench:
+            self.pgbench()
+        with self.serving():
+            self.scenarios()
+            if not self.args.no_profile:
+                self.profile()
+        self.report["final"] = asyncio.run(population_stats(self.args.pg, self.args.db))
+        self.write()
+        for problem in self.report["problems"]:
+            log(f"PROBLEM: {problem}")
+        return 1 if self.report["problems"] else 0
+
+    def write(self) -> None:
+        self.args.out.mkdir(parents=True, exist_ok=True)
+        (self.args.out / "latest.json").write_text(json.dumps(self.report, indent=2))
+        markdown = render_markdown(self.report)
+        (self.args.out / "latest.md").write_text(markdown)
+        if self.args.update_readme:
+            update_readme(HERE / "README.md", markdown)
+        log(f"wrote {self.args.out / 'latest.md'}")
+
+
+def cmdline(pid: int) -> str:
+    try:
+        return Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode()
+    except OSError:
+        return ""
+
+
+def machine() -> dict[str, Any]:
+    cpu = ""
+    with open("/proc/cpuinfo", encoding="utf-8") as info:
+        for line in info:
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    memory = 0
+    with open("/proc/meminfo", encoding="utf-8") as info:
+        for line in info:
+            if line.startswith("MemTotal"):
+                memory = int(line.split()[1]) // 1024 // 1024
+    pg = subprocess.run(["psql", "--version"], capture_output=True, text=True).stdout.strip()
+    commit = subprocess.run(
+        ["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, cwd=ROOT
+    ).stdout.strip()
+    return {
+        "cpu": cpu,
+        "cores": os.cpu_count(),
+        "memory_gib": memory,
+        "python": platform.python_version(),
+        "postgresql": pg,
+        "os": platform.platform(),
+        "commit": commit,
+        "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
+    }
+
+
+def log(message: str) -> None:
+    print(f"[bench {time.strftime('%H:%M:%S')}] {message}", flush=True)
+
+
+def main(argv: list[str] | None = None) -> int:
+    return Harness(parse(argv)).run()
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

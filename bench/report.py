@@ -1,0 +1,255 @@
+"""The harness's report as Markdown (the JSON is the report dict itself)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+START, END = "<!-- bench:results:start -->", "<!-- bench:results:end -->"
+
+
+def fmt(value: Any, suffix: str = "") -> str:
+    if value is None or value == "":
+        return "-"
+    if isinstance(value, float):
+        return f"{value:,.1f}{suffix}"
+    if isinstance(value, int):
+        return f"{value:,}{suffix}"
+    return f"{value}{suffix}"
+
+
+def table(header: list[str], rows: list[list[Any]]) -> list[str]:
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    lines += ["| " + " | ".join(fmt(cell) for cell in row) + " |" for row in rows]
+    return [*lines, ""]
+
+
+def runs(report: dict[str, Any], kind: str, scenario: str | None = None) -> list[dict[str, Any]]:
+    return [
+        r
+        for r in report["runs"]
+        if r["kind"] == kind and (scenario is None or r["scenario"] == scenario)
+    ]
+
+
+def totals(run: dict[str, Any]) -> dict[str, Any]:
+    total: dict[str, Any] = run.get("total", run)
+    return total
+
+
+def refusals(run: dict[str, Any]) -> str:
+    found = run.get("refusals") or {}
+    return ", ".join(f"{k} {v}" for k, v in found.items()) or "0"
+
+
+def render_markdown(report: dict[str, Any]) -> str:
+    out: list[str] = []
+    out += header(report)
+    out += throughput(report)
+    out += baselines(report)
+    out += login(report)
+    out += breakdown(report)
+    out += targets(report)
+    out += profile(report)
+    problems = report.get("problems") or []
+    out += ["### Problems", ""]
+    out += [f"- {p}" for p in problems] or ["None: every run had 0 errors and the ledger verified."]
+    return "\n".join(out) + "\n"
+
+
+def header(report: dict[str, Any]) -> list[str]:
+    m, s, seed = report["machine"], report["settings"], report.get("seed", {})
+    fan = seed.get("investors_per_loan", {})
+    pg = report.get("pgbench_tpcb", {})
+    return [
+        f"Run {m['date']} at commit `{m['commit']}`: {m['cpu']}, {m['cores']} cores, "
+        f"{m['memory_gib']} GiB, Python {m['python']}, {m['postgresql']}, {m['os']}.",
+        "",
+        f"Server: `bank-api serve --workers {s['workers']}` (uvicorn, production settings, "
+        f"JSON access log on), min ticket {s['min_ticket']}. Each run: {s['warmup_s']:g} s "
+        f"warm-up, then {s['duration_s']:g} s measured; load from locust (FastHttpUser) in its "
+        "own process on the same machine.",
+        "",
+        f"Population (seeded in {fmt(seed.get('seconds'))} s): "
+        + ", ".join(f"{n:,} {role}s" for role, n in sorted(seed.get("users", {}).items()))
+        + "; loans "
+        + ", ".join(f"{status} {n:,}" for status, n in sorted(seed.get("loans", {}).items()))
+        + f"; {seed.get('journal_lines', 0):,} journal lines, {seed.get('payments', 0):,} "
+        f"payments, {seed.get('allocations', 0):,} allocations. **Investors per funded loan: "
+        f"mean {fmt(fan.get('mean'))}, median {fmt(fan.get('p50'))}, p95 {fmt(fan.get('p95'))}, "
+        f"max {fmt(fan.get('max'))}.**",
+        "",
+        "pgbench TPC-B (scale "
+        f"{pg.get('scale')}, same machine, same run), transactions/s: "
+        + ", ".join(f"{c} clients {fmt(t)}" for c, t in pg.get("tps", {}).items())
+        + ".",
+        "",
+    ]
+
+
+def throughput(report: dict[str, Any]) -> list[str]:
+    rows = []
+    for run in runs(report, "api"):
+        if run["scenario"] == "login":
+            continue
+        t = totals(run)
+        rows.append(
+            [
+                run["scenario"],
+                run["concurrency"],
+                t.get("rps"),
+                t.get("p50_ms"),
+                t.get("p95_ms"),
+                t.get("p99_ms"),
+                t.get("max_ms"),
+                run.get("errors"),
+                refusals(run),
+                {True: "ok", False: "FAILED", None: "-"}[run.get("ledger_ok")],
+            ]
+        )
+    head = ["scenario", "clients", "req/s", "p50 ms", "p95 ms", "p99 ms", "max ms", "errors"]
+    return ["### API throughput and latency", "", *table([*head, "refusals", "ledger"], rows)]
+
+
+def baselines(report: dict[str, Any]) -> list[str]:
+    rows = []
+    for raw in runs(report, "raw-sql"):
+        api = next(
+            (
+                r
+                for r in runs(report, "api", raw["scenario"])
+                if r["concurrency"] == raw["concurrency"]
+            ),
+            None,
+        )
+        api_rps = totals(api).get("rps") if api else None
+        ratio = round(api_rps / raw["rps"], 2) if api_rps and raw.get("rps") else None
+        rows.append(
+            [
+                raw["scenario"],
+                raw["concurrency"],
+                api_rps,
+                raw.get("rps"),
+                ratio,
+                totals(api).get("p99_ms") if api else None,
+                raw.get("p99_ms"),
+                raw.get("errors"),
+                {True: "ok", False: "FAILED", None: "-"}[raw.get("ledger_ok")],
+            ]
+        )
+    head = ["scenario", "clients", "API req/s", "raw SQL ops/s", "API / raw", "API p99 ms"]
+    return [
+        "### The API beside the raw-SQL baseline (same database work, asyncpg, no HTTP)",
+        "",
+        *table([*head, "raw p99 ms", "raw errors", "ledger"], rows),
+    ]
+
+
+def login(report: dict[str, Any]) -> list[str]:
+    rows = []
+    for burst in runs(report, "api", "login"):
+        c = burst["concurrency"]
+        alone = next((r for r in runs(report, "reads-alone") if r["concurrency"] == c), {})
+        reads = burst.get("by_request", {}).get("portfolio", {})
+        quiet = alone.get("by_request", {}).get("portfolio", {})
+        logins = burst.get("by_request", {}).get("login", {})
+        rows.append(
+            [
+                c,
+                quiet.get("p50_ms"),
+                quiet.get("p99_ms"),
+                quiet.get("max_ms"),
+                reads.get("p50_ms"),
+                reads.get("p99_ms"),
+                reads.get("max_ms"),
+                logins.get("rps"),
+                logins.get("p50_ms"),
+                burst.get("errors"),
+            ]
+        )
+    head = ["readers", "alone p50", "alone p99", "alone max", "burst p50", "burst p99"]
+    return [
+        "### Reads during a login burst (portfolio reads, ms; logins run argon2id)",
+        "",
+        *table([*head, "burst max", "logins/s", "login p50 ms", "errors"], rows),
+    ]
+
+
+def breakdown(report: dict[str, Any]) -> list[str]:
+    rows = []
+    for run in runs(report, "api"):
+        if run["scenario"] not in ("reads", "mixed"):
+            continue
+        for name, figures in run.get("by_request", {}).items():
+            rows.append(
+                [
+                    run["scenario"],
+                    run["concurrency"],
+                    name,
+                    figures.get("rps"),
+                    figures.get("p50_ms"),
+                    figures.get("p99_ms"),
+                ]
+            )
+    head = ["scenario", "clients", "request", "req/s", "p50 ms", "p99 ms"]
+    return ["### Reads and mixed, per request", "", *table(head, rows)]
+
+
+def targets(report: dict[str, Any]) -> list[str]:
+    lines = ["### Targets", ""]
+    errors = sum(r.get("errors") or 0 for r in report["runs"])
+    failed = [r for r in report["runs"] if r.get("ledger_ok") is False]
+    verdict = "met" if not errors and not failed else "NOT met"
+    lines.append(
+        f"- Zero errors and zero invariant violations: {errors} errors, "
+        f"{len(failed)} failed verifications -> **{verdict}**."
+    )
+    for scenario in ("approvals", "payments"):
+        api = next((r for r in runs(report, "api", scenario) if r["concurrency"] == 32), None)
+        raw = next((r for r in runs(report, "raw-sql", scenario) if r["concurrency"] == 32), None)
+        if api and raw and raw.get("rps"):
+            ratio = totals(api).get("rps", 0) / raw["rps"]
+            verdict = "met" if ratio >= 0.5 else "NOT met"
+            lines.append(
+                f"- {scenario} at 32 clients >= half the raw-SQL baseline: {ratio:.2f} "
+                f"-> **{verdict}**."
+            )
+    reads = next((r for r in runs(report, "api", "reads") if r["concurrency"] == 32), None)
+    if reads:
+        p99 = totals(reads).get("p99_ms", 0)
+        verdict = "met" if p99 < 50 else "NOT met"
+        lines.append(f"- Read p99 < 50 ms at 32 clients: {p99} ms -> **{verdict}**.")
+    burst = next((r for r in runs(report, "api", "login") if r["concurrency"] == 32), None)
+    if burst:
+        p99 = burst.get("by_request", {}).get("portfolio", {}).get("p99_ms", 0)
+        verdict = "met" if p99 < 50 else "NOT met"
+        lines.append(f"- Read p99 < 50 ms during a login burst: {p99} ms -> **{verdict}**.")
+    return [*lines, ""]
+
+
+def profile(report: dict[str, Any]) -> list[str]:
+    p = report.get("profile")
+    if not p or not p.get("samples"):
+        return []
+    lines = [
+        f"### Profile: {p['scenario']} at {p['concurrency']} clients (py-spy, all workers)",
+        "",
+        f"{p['samples']:,} samples of running threads ({fmt(p.get('rps_while_profiled'))} req/s "
+        "while profiled). CPU time by package (self time):",
+        "",
+        *table(["where", "% of CPU samples"], p["by_package_pct"]),
+        "Hottest functions (self time):",
+        "",
+        *table(["function", "%"], p["top_self_pct"]),
+        "bank_api functions, inclusive time:",
+        "",
+        *table(["function", "%"], p["bank_api_inclusive_pct"]),
+    ]
+    return lines
+
+
+def update_readme(path: Path, markdown: str) -> None:
+    text = path.read_text(encoding="utf-8")
+    before, _, rest = text.partition(START)
+    _, _, after = rest.partition(END)
+    path.write_text(f"{before}{START}\n{markdown}{END}{after}", encoding="utf-8")

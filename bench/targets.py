@@ -1,0 +1,110 @@
+"""What the load generators act on, read fresh from the database before every run, and the
+population's shape for the report.
+
+Tokens are issued here with the server's own secret through `bank_api.security.TokenService`
+(the code the login route uses), so the scenarios measure their own requests rather than a
+storm of argon2 logins at start-up; the login scenario measures logins.
+"""
+
+from __future__ import annotations
+
+import random
+from typing import Any
+
+import asyncpg
+
+from bank_api.config import Settings
+from bank_api.security import TokenService
+
+
+async def build_targets(server: str, database: str, settings: Settings) -> dict[str, Any]:
+    tokens = TokenService(settings)
+    conn = await asyncpg.connect(f"{server}/{database}")
+    try:
+        users = await conn.fetch(
+            "SELECT id, username, role::text AS role FROM user_account WHERE status = 'active'"
+        )
+        approvable = await conn.fetch(
+            "SELECT id FROM loan WHERE status IN ('new', 'requested') ORDER BY id"
+        )
+        payable = await conn.fetch(
+            """
+            SELECT l.id, l.customer_id,
+                   array_agg(i.principal + i.interest - i.paid_principal - i.paid_interest
+                             ORDER BY i.number) AS due
+            FROM loan l JOIN installment i ON i.loan_id = l.id
+            WHERE l.status = 'active'
+              AND i.principal + i.interest > i.paid_principal + i.paid_interest
+            GROUP BY l.id, l.customer_id
+            """
+        )
+        readable = await conn.fetch(
+            "SELECT id, customer_id FROM loan WHERE status IN ('active', 'closed', 'new')"
+        )
+    finally:
+        await conn.close()
+    people: dict[str, list[dict[str, Any]]] = {}
+    token_of: dict[Any, str] = {}
+    for row in users:
+        token = tokens.issue(row["id"], row["role"]).access_token
+        token_of[row["id"]] = token
+        person = {"id": str(row["id"]), "username": row["username"], "token": token}
+        people.setdefault(row["role"], []).append(person)
+    shuffled = [str(row["id"]) for row in approvable]
+    random.Random(len(shuffled)).shuffle(shuffled)
+    return {
+        "admin": people["admin"][0],
+        "investors": people["investor"],
+        "customers": people["customer"],
+        "agents": people["agent"],
+        "approvable": shuffled,
+        "payable": [
+            {
+                "loan_id": str(row["id"]),
+                "customer_id": str(row["customer_id"]),
+                "token": token_of[row["customer_id"]],
+                "due": list(row["due"]),
+            }
+            for row in payable
+        ],
+        "readable": [
+            {"loan_id": str(row["id"]), "token": token_of[row["customer_id"]]} for row in readable
+        ],
+    }
+
+
+async def population_stats(server: str, database: str) -> dict[str, Any]:
+    """Counts by role and status, ledger size, and how many investors fund each loan."""
+    conn = await asyncpg.connect(f"{server}/{database}")
+    try:
+        roles = await conn.fetch("SELECT role::text, count(*) FROM user_account GROUP BY 1")
+        statuses = await conn.fetch("SELECT status::text, count(*) FROM loan GROUP BY 1")
+        fan_out = await conn.fetchrow(
+            """
+            SELECT round(avg(n), 1) AS mean,
+                   percentile_disc(0.5) WITHIN GROUP (ORDER BY n) AS p50,
+                   percentile_disc(0.95) WITHIN GROUP (ORDER BY n) AS p95,
+                   max(n) AS max
+            FROM (SELECT count(*) AS n FROM allocation GROUP BY loan_id) per_loan
+            """
+        )
+        counts = await conn.fetchrow(
+            """
+            SELECT (SELECT count(*) FROM journal_line) AS journal_lines,
+                   (SELECT count(*) FROM journal_entry) AS journal_entries,
+                   (SELECT count(*) FROM payment) AS payments,
+                   (SELECT count(*) FROM allocation) AS allocations,
+                   (SELECT count(*) FROM installment) AS installments,
+                   (SELECT count(*) FROM investor_account WHERE available > 0) AS queued,
+                   (SELECT sum(available) FROM investor_account) AS available_cents,
+                   pg_database_size(current_database()) AS bytes
+            """
+        )
+    finally:
+        await conn.close()
+    return {
+        "users": {role: n for role, n in roles},
+        "loans": {status: n for status, n in statuses},
+        "investors_per_loan": {k: float(v or 0) for k, v in dict(fan_out or {}).items()},
+        **{k: int(v or 0) for k, v in dict(counts or {}).items()},
+    }
