@@ -16,6 +16,7 @@ from bank_api.errors import InsufficientFunds
 from bank_api.loans.overdue import days_past_due, oldest_overdue, overdue_and_npl
 from bank_api.models import (
     Allocation,
+    Installment,
     InvestorAccount,
     JournalEntry,
     JournalLine,
@@ -72,7 +73,13 @@ async def _portfolio(
         .join(Loan, Loan.id == Allocation.loan_id)
         .where(mine, Loan.status == LoanStatus.active)
     )
-    late = oldest_overdue(today).subquery()
+    # Only this investor's loans: the grouped subquery is not narrowed by the outer join, so
+    # unfiltered it would total the overdue installments of the whole loan book per request.
+    late = (
+        oldest_overdue(today)
+        .where(Installment.loan_id.in_(select(Allocation.loan_id).where(mine)))
+        .subquery()
+    )
     rows = await uow.session.execute(
         select(late.c.since, outstanding)
         .join(Allocation, Allocation.loan_id == late.c.loan_id)
