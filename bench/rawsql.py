@@ -165,6 +165,7 @@ FROM (
     WHERE loan.status = $1 AND installment.due_date < $2
       AND (installment.paid_principal < installment.principal
            OR installment.paid_interest < installment.interest)
+      AND installment.loan_id IN (SELECT loan_id FROM allocation WHERE investor_id = $3)
     GROUP BY installment.loan_id
 ) AS late JOIN allocation ON allocation.loan_id = late.loan_id
 WHERE allocation.investor_id = $3"""
