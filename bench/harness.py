@@ -51,6 +51,7 @@ from bank_api.config import Settings  # noqa: E402
 WRITES = ("deposits", "applications", "approvals", "payments", "mixed")
 SCENARIOS = ("reads", "deposits", "applications", "approvals", "payments", "mixed", "login")
 BASELINES = ("deposits", "approvals", "payments")
+REFUSALS = frozenset({"allocation_not_possible", "insufficient_funds"})
 
 
 def parse(argv: list[str] | None) -> argparse.Namespace:
@@ -130,10 +131,25 @@ class Harness:
         self.report["seed"] = {
             "seconds": round(time.perf_counter() - began, 1),
             "steps_s": seeder.timings,
-            **asyncio.run(population_stats(self.args.pg, self.args.db)),
         }
+        self.settle()
+
+    def settle(self) -> None:
+        """Bring the database to a steady state (fresh planner statistics, visibility map)
+        as autovacuum would on a live system, then verify and describe it."""
+        asyncio.run(self.vacuum())
+        self.report.setdefault("seed", {}).update(
+            asyncio.run(population_stats(self.args.pg, self.args.db))
+        )
         self.verify("seed")
-        log(f"seeded: {json.dumps(self.report['seed'])}")
+        log(f"population: {json.dumps(self.report['seed'])}")
+
+    async def vacuum(self) -> None:
+        conn = await asyncpg.connect(self.url)
+        try:
+            await conn.execute("VACUUM ANALYZE")
+        finally:
+            await conn.close()
 
     def verify(self, after: str) -> bool:
         done = subprocess.run(
@@ -317,6 +333,14 @@ class Harness:
     def record(self, kind: str, scenario: str, concurrency: int, result: dict[str, Any]) -> None:
         write = scenario in WRITES or kind == "raw-sql"
         verified = self.verify(f"{kind} {scenario} at {concurrency}") if write else None
+        # Only running out of pool money is a refusal the scenarios may meet; any other 4xx
+        # (a conflict, an overpayment, a lost loan) is an error of the run.
+        unexpected = {
+            code: n for code, n in (result.get("refusals") or {}).items() if code not in REFUSALS
+        }
+        if unexpected:
+            result["errors"] = (result.get("errors") or 0) + sum(unexpected.values())
+            result.setdefault("error_samples", []).append(f"unexpected refusals: {unexpected}")
         if result.get("errors"):
             self.report["problems"].append(
                 f"{kind} {scenario} at {concurrency}: {result['errors']} errors: "
@@ -429,7 +453,7 @@ class Harness:
             "scale": self.args.scale,
         }
         if self.args.reuse:
-            self.verify("reuse")
+            self.settle()
         else:
             self.prepare()
         if not self.args.no_pgbench:

@@ -71,7 +71,7 @@ class Client(FastHttpUser):
             else:
                 errors[name] += 1
                 if len(error_samples) < 10:
-                    error_samples.append(f"{name}: {status} {r.text[:300]}")
+                    error_samples.append(f"{name}: {status} {(r.text or str(r.error))[:300]}")
                 r.failure(f"{status} {code}")
                 return None
         if ended - clock["start"] >= WARMUP:

@@ -89,6 +89,7 @@ from bank_api.domain.errors import AllocationNotPossible, Overpayment
 from bank_api.domain.payments import Paid, PaymentApplication, apply_payment
 from bank_api.domain.schedule import Installment as Planned
 from bank_api.domain.schedule import Schedule, ScheduleType, build_schedule
+from bank_api.loans.service import TRACKED  # the fields a loan event records changes of
 
 T = TypeVar("T")
 Connection = Any  # asyncpg ships no type information
@@ -100,18 +101,6 @@ ATTEMPTS = 5  # bank_api.retry.ATTEMPTS and bank_api.loans.approval.ATTEMPTS
 CURRENCY = "USD"
 DEPOSIT_CENTS = (1_000, 100_000)  # 10.00 .. 1,000.00
 EDITABLE = frozenset({"new", "requested"})
-TRACKED = (  # bank_api.loans.service.TRACKED: the fields a loan event records changes of
-    "loan_type",
-    "amount",
-    "term_months",
-    "annual_rate_bp",
-    "monthly_payment",
-    "total_interest",
-    "total_payable",
-    "status",
-    "agent_id",
-    "rejection_reason",
-)
 SERVER_SETTINGS = {  # as bank_api.database.create_engine
     "statement_timeout": "15000",
     "timezone": "UTC",
@@ -660,8 +649,9 @@ async def payment(
 async def funded_parts(
     conn: Connection, amount: int, rules: AllocationPolicy
 ) -> list[tuple[uuid.UUID, int]]:
-    """`approval._funded_parts`: allocate from the queue, lock the participants in id order,
-    re-check their balances; allocate again if they moved meanwhile."""
+    """`approval._funded_parts`: allocate from the queue, lock the participants in id order
+    inside a savepoint, re-check their balances; roll back to the savepoint (releasing the
+    locks) and allocate again if they moved meanwhile."""
     for _ in range(ATTEMPTS):
         queue_rows = await conn.fetch(SQL_QUEUE, 0)
         try:
@@ -669,9 +659,13 @@ async def funded_parts(
         except AllocationNotPossible:
             raise Refusal("allocation_not_possible") from None
         parts = [(part.investor_id, part.amount) for part in allocation.parts]
+        attempt = conn.transaction()  # nested: a savepoint
+        await attempt.start()
         locked = await lock_in_order(conn, [investor for investor, _ in parts])
         if all(locked.get(investor, 0) >= part for investor, part in parts):
+            await attempt.commit()
             return parts
+        await attempt.rollback()
     raise Refusal("allocation_conflict")
 
 

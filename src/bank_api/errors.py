@@ -196,6 +196,17 @@ class DatabaseUnavailable(AppError):
     pass
 
 
+class DatabaseBusy(AppError):
+    """A statement outlived the statement timeout (most often waiting for a row lock under a
+    burst of writes on the same rows): nothing was committed, the client may try again."""
+
+    retry_after = 1
+
+    @property
+    def headers(self) -> dict[str, str]:
+        return {"Retry-After": str(self.retry_after)}
+
+
 class Problem(BaseModel):
     """RFC 9457 problem details, with a stable machine `code`."""
 
@@ -408,6 +419,12 @@ PROBLEMS: dict[type[Exception], tuple[int, str, str, str]] = {
         "Concurrent changes kept conflicting with this request; try again.",
     ),
     NotFound: (404, "not_found", "Not found", "The requested resource does not exist."),
+    DatabaseBusy: (
+        503,
+        "database_busy",
+        "Database busy",
+        "The database did not answer in time; nothing was changed. Try again shortly.",
+    ),
     DatabaseUnavailable: (
         503,
         "database_unavailable",

@@ -12,7 +12,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import JSONResponse
-from sqlalchemy.exc import InterfaceError, OperationalError
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
@@ -26,6 +26,7 @@ from bank_api.docs import install_docs
 from bank_api.domain.errors import DomainError
 from bank_api.errors import (
     AppError,
+    DatabaseBusy,
     DatabaseUnavailable,
     TransactionConflict,
     error_response,
@@ -36,7 +37,7 @@ from bank_api.loans.router import router as loans_router
 from bank_api.middleware import RequestContextMiddleware, request_id_var
 from bank_api.observability import install_metrics
 from bank_api.openapi import install_openapi, operation_id
-from bank_api.retry import is_retryable
+from bank_api.retry import QUERY_CANCELED, is_retryable, sqlstate
 from bank_api.security import PasswordHasher, TokenService
 from bank_api.service.router import router as service_router
 from bank_api.users.router import router as users_router
@@ -160,6 +161,14 @@ def _install_error_handlers(app: FastAPI) -> None:
         log.warning("database unavailable: %s", type(exc).__name__)
         return error_response(DatabaseUnavailable(), request_id_var.get())
 
+    async def on_database_error(request: Request, exc: Exception) -> JSONResponse:
+        if sqlstate(exc) == QUERY_CANCELED:
+            log.warning("statement timeout", extra={"request_id": request_id_var.get()})
+            return error_response(DatabaseBusy(), request_id_var.get())
+        if is_retryable(exc):
+            return error_response(TransactionConflict(), request_id_var.get())
+        return await on_unexpected(request, exc)
+
     async def on_unexpected(request: Request, exc: Exception) -> JSONResponse:
         # Runs outside the request-id middleware (Starlette's outermost layer): read the id
         # that middleware left in the scope and put the header on ourselves.
@@ -180,6 +189,7 @@ def _install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(StarletteHTTPException, on_http_error)
     for error in (OperationalError, InterfaceError, PoolTimeout, ConnectionError):
         app.add_exception_handler(error, on_database_down)
+    app.add_exception_handler(DBAPIError, on_database_error)
     app.add_exception_handler(Exception, on_unexpected)
 
 

@@ -21,12 +21,20 @@ RETRYABLE_SQLSTATES = frozenset({"40001", "40P01"})
 ATTEMPTS = 5
 
 
-def is_retryable(error: BaseException) -> bool:
+QUERY_CANCELED = "57014"  # e.g. the statement timeout ran out
+
+
+def sqlstate(error: BaseException) -> str | None:
+    """The PostgreSQL SQLSTATE behind a driver error, if there is one."""
     if not isinstance(error, DBAPIError):
-        return False
+        return None
     original = error.orig
     code = getattr(original, "sqlstate", None) or getattr(original, "pgcode", None)
-    return code in RETRYABLE_SQLSTATES
+    return str(code) if code else None
+
+
+def is_retryable(error: BaseException) -> bool:
+    return sqlstate(error) in RETRYABLE_SQLSTATES
 
 
 async def retrying(

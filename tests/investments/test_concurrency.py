@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+import uuid
 
 import pytest
+from sqlalchemy import text
 
-from tests.helpers import Api
+from tests.helpers import Api, assert_problem
 
 pytestmark = [pytest.mark.postgres_only, pytest.mark.usefixtures("backend")]
 
@@ -54,3 +56,31 @@ async def test_concurrent_duplicates_of_one_key_have_one_effect(api: Api) -> Non
     assert len({r.json()["id"] for r in created}) == 1  # replays carry the first response
     portfolio = await api.client.get("/api/v1/investments/portfolio", headers=investor.headers)
     assert portfolio.json()["available"] == "10.00"
+
+
+@pytest.mark.parametrize("settings_overrides", [{"db_statement_timeout_ms": 300}])
+async def test_a_statement_timeout_is_503_database_busy_and_changes_nothing(api: Api) -> None:
+    """A deposit that waits on a row lock longer than the statement timeout is a retryable
+    503 with Retry-After, not a 500, and leaves the balance as it was."""
+    investor = await api.user("investor")
+    async with api.app.state.sessionmaker() as holder:
+        await holder.execute(
+            text("SELECT 1 FROM investor_account WHERE investor_id = :id FOR UPDATE"),
+            {"id": uuid.UUID(investor.id)},
+        )
+        response = await api.client.post(
+            "/api/v1/investments/deposits",
+            json={"amount": "100.00"},
+            headers={**investor.headers, "Idempotency-Key": "busy-1"},
+        )
+        await holder.rollback()
+    assert_problem(response, 503, "database_busy")
+    assert response.headers["Retry-After"] == "1"
+    portfolio = await api.client.get("/api/v1/investments/portfolio", headers=investor.headers)
+    assert portfolio.json()["available"] == "0.00"
+    retried = await api.client.post(
+        "/api/v1/investments/deposits",
+        json={"amount": "100.00"},
+        headers={**investor.headers, "Idempotency-Key": "busy-1"},
+    )
+    assert retried.status_code == 201, retried.text

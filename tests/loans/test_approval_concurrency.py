@@ -3,9 +3,16 @@
 from __future__ import annotations
 
 import asyncio
+import uuid
+from typing import Any
 
 import pytest
+from sqlalchemy import text
+from sqlalchemy.exc import DBAPIError
 
+from bank_api.domain.allocation import Allocation, AllocationPart
+from bank_api.investments.repository import InvestorAccountRepository
+from bank_api.loans import approval
 from tests.helpers import Api
 from tests.loans.conftest import new_loan
 from tests.loans.test_approval import investor_with, verify_ok
@@ -65,4 +72,49 @@ async def test_withdrawals_racing_an_approval_never_overdraw(api: Api) -> None:
     withdrawn = sum(50_000 for w in withdrawals if w.status_code == 201)
     lent = 100_000 if approve.status_code == 200 else 0
     assert total_available == 200_000 - withdrawn - lent
+    await verify_ok(api, admin)
+
+
+async def test_a_failed_allocation_attempt_releases_its_locks_before_the_next(
+    api: Api, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """When the money moved between allocating and locking, the approval allocates again;
+    the first attempt's row locks must be gone by then (rolled back to a savepoint), or two
+    approvals would hold and take locks out of id order and deadlock."""
+    first, second = [await investor_with(api, "1000.00") for _ in range(2)]
+    customer = await api.user("customer")
+    admin = await api.user("admin")
+    loan = await new_loan(api, customer, amount="500.00")
+    plans = iter(
+        [
+            # more than `first` has: the re-check after locking fails
+            Allocation((AllocationPart(uuid.UUID(first.id), 200_000),), None),
+            Allocation((AllocationPart(uuid.UUID(second.id), 50_000),), None),
+        ]
+    )
+    monkeypatch.setattr(approval, "allocate", lambda *_: next(plans))
+    real_lock = InvestorAccountRepository.lock_in_order
+    lockable: list[bool] = []
+
+    async def lock_in_order(self: Any, ids: Any) -> dict[uuid.UUID, int]:
+        if ids == [uuid.UUID(second.id)]:  # the second attempt: is `first` free again?
+            async with api.app.state.sessionmaker() as other:
+                try:
+                    await other.execute(
+                        text(
+                            "SELECT 1 FROM investor_account WHERE investor_id = :id "
+                            "FOR UPDATE NOWAIT"
+                        ),
+                        {"id": uuid.UUID(first.id)},
+                    )
+                    lockable.append(True)
+                except DBAPIError:
+                    lockable.append(False)
+                await other.rollback()
+        return await real_lock(self, ids)
+
+    monkeypatch.setattr(InvestorAccountRepository, "lock_in_order", lock_in_order)
+    approved = await api.client.post(f"/api/v1/loans/{loan['id']}/approve", headers=admin.headers)
+    assert approved.status_code == 200, approved.text
+    assert lockable == [True]
     await verify_ok(api, admin)

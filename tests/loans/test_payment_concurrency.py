@@ -2,10 +2,11 @@ from __future__ import annotations
 
 import asyncio
 from datetime import date, timedelta
+from typing import Any
 
 import pytest
 
-from tests.helpers import Api, captured_sql
+from tests.helpers import Account, Api, captured_sql
 from tests.loans.test_approval import investor_with, verify_ok
 from tests.loans.test_overdue import OVERRIDE, set_date
 from tests.loans.test_payments import active_loan, cents, pay
@@ -49,15 +50,20 @@ async def test_payments_on_loans_sharing_investors_all_succeed(api: Api) -> None
     await verify_ok(api, admin)
 
 
+async def funded_loan(api: Api, *, investors: int, amount: str) -> tuple[Account, Account, Any]:
+    """An active 6-month loan funded by `investors` investors of 1,000.00 each."""
+    for _ in range(investors):
+        await investor_with(api, "1000.00")
+    customer = await api.user("customer")
+    admin = await api.user("admin")
+    return customer, admin, await active_loan(api, customer, admin, amount=amount, term_months=6)
+
+
 @pytest.mark.parametrize("settings_overrides", OVERRIDE)
 async def test_balance_updates_lock_investor_rows_in_id_order_first(api: Api) -> None:
     """A set-based UPDATE locks rows in its join plan's order, so payments and write-offs
     first lock the investors' balances with an ordered SELECT ... FOR UPDATE."""
-    for _ in range(3):
-        await investor_with(api, "1000.00")
-    customer = await api.user("customer")
-    admin = await api.user("admin")
-    loan = await active_loan(api, customer, admin, amount="900.00", term_months=6)
+    customer, admin, loan = await funded_loan(api, investors=3, amount="900.00")
     with captured_sql(api.app) as payment_statements:
         assert (await pay(api, customer, loan["id"], loan["monthly_payment"])).status_code == 201
     late = date.today() + timedelta(days=200)
@@ -80,11 +86,7 @@ async def test_balance_updates_lock_investor_rows_in_id_order_first(api: Api) ->
 
 async def test_a_payment_writes_all_its_journal_lines_in_one_insert(api: Api) -> None:
     """Lines with and without an owner (external) go in one batched INSERT, not one per run."""
-    for _ in range(4):
-        await investor_with(api, "1000.00")
-    customer = await api.user("customer")
-    admin = await api.user("admin")
-    loan = await active_loan(api, customer, admin, amount="100.00", term_months=6)
+    customer, _, loan = await funded_loan(api, investors=4, amount="100.00")
     with captured_sql(api.app) as statements:
         assert (await pay(api, customer, loan["id"], loan["monthly_payment"])).status_code == 201
     inserts = [s for s in statements if s.startswith("INSERT INTO journal_line")]

@@ -54,13 +54,20 @@ async def _queue(uow: UnitOfWork) -> list[tuple[uuid.UUID, int]]:
 async def _funded_parts(
     uow: UnitOfWork, amount: int, rules: AllocationPolicy
 ) -> list[tuple[uuid.UUID, int]]:
-    """Allocate, then hold the participants' rows; allocate again if they moved meanwhile."""
+    """Allocate, then hold the participants' rows; allocate again if they moved meanwhile.
+
+    Each attempt locks inside a savepoint and rolls back to it when the money moved, which
+    releases that attempt's row locks: holding them while locking the next attempt's set
+    would take locks out of id order, and concurrent approvals then deadlock."""
     for _ in range(ATTEMPTS):
         allocation = allocate(amount, await _queue(uow), rules)
         parts = [(part.investor_id, part.amount) for part in allocation.parts]
+        attempt = await uow.session.begin_nested()
         locked = await uow.investors.lock_in_order([investor for investor, _ in parts])
         if all(locked.get(investor, 0) >= part for investor, part in parts):
+            await attempt.commit()  # releases the savepoint; the locks stay with the transaction
             return parts
+        await attempt.rollback()
     raise AllocationConflict
 
 
