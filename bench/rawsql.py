@@ -89,6 +89,7 @@ from bank_api.domain.errors import AllocationNotPossible, Overpayment
 from bank_api.domain.payments import Paid, PaymentApplication, apply_payment
 from bank_api.domain.schedule import Installment as Planned
 from bank_api.domain.schedule import Schedule, ScheduleType, build_schedule
+from bank_api.investments.repository import ALLOCATION_QUEUE_LOCK
 from bank_api.loans.service import TRACKED  # the fields a loan event records changes of
 
 T = TypeVar("T")
@@ -735,6 +736,8 @@ async def approval_tx(
             raise Refusal("loan_not_found")
         if loan["status"] not in EDITABLE:
             raise Refusal("loan_not_approvable")
+        # `lock_allocation_queue`: approvals take turns on the queue (advisory lock)
+        await conn.execute("SELECT pg_advisory_xact_lock($1)", ALLOCATION_QUEUE_LOCK)
         parts = await funded_parts(conn, loan["amount"], rules)
         await move_money(conn, loan_id, parts, utcnow())
         schedule = await insert_schedule(conn, loan)

@@ -11,6 +11,7 @@ from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 
 from bank_api.domain.allocation import Allocation, AllocationPart
+from bank_api.investments.repository import ALLOCATION_QUEUE_LOCK as QUEUE_KEY
 from bank_api.investments.repository import InvestorAccountRepository
 from bank_api.loans import approval
 from tests.helpers import Api
@@ -117,4 +118,28 @@ async def test_a_failed_allocation_attempt_releases_its_locks_before_the_next(
     approved = await api.client.post(f"/api/v1/loans/{loan['id']}/approve", headers=admin.headers)
     assert approved.status_code == 200, approved.text
     assert lockable == [True]
+    await verify_ok(api, admin)
+
+
+async def test_approvals_take_turns_on_the_allocation_queue(api: Api) -> None:
+    """An approval waits for the queue's advisory lock, so it allocates from a queue no other
+    approval is changing (no stale read, no re-allocation, no conflict)."""
+    await investor_with(api, "1000.00")
+    customer = await api.user("customer")
+    admin = await api.user("admin")
+    loan = await new_loan(api, customer, amount="500.00")
+    async with api.app.state.sessionmaker() as holder:
+        await holder.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": QUEUE_KEY})
+        approving = asyncio.ensure_future(
+            api.client.post(f"/api/v1/loans/{loan['id']}/approve", headers=admin.headers)
+        )
+        await asyncio.sleep(0.5)
+        assert not approving.done()
+        waiting = await holder.scalar(
+            text("SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted")
+        )
+        assert waiting == 1
+        await holder.rollback()  # releases the advisory lock
+    approved = await approving
+    assert approved.status_code == 200, approved.text
     await verify_ok(api, admin)

@@ -3,10 +3,13 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from bank_api.common.repository import Repository
 from bank_api.models import InvestorAccount
+
+# Key of the advisory lock that serializes approvals (any constant shared by all workers).
+ALLOCATION_QUEUE_LOCK = 0x62616E6B  # "bank"
 
 
 class InvestorAccountRepository(Repository[InvestorAccount]):
@@ -18,6 +21,17 @@ class InvestorAccountRepository(Repository[InvestorAccount]):
             stmt = stmt.with_for_update()
         account: InvestorAccount = (await self.session.execute(stmt)).scalar_one()
         return account
+
+    async def lock_allocation_queue(self) -> None:
+        """Hold the allocation queue until commit (PostgreSQL: a transaction advisory lock).
+
+        Every approval funds the loan from the head of the same queue, so approvals already
+        wait on each other's row locks; taking turns explicitly means each one reads the queue
+        after the previous one committed, instead of allocating from a stale read, finding the
+        money gone once its locks are granted, and allocating again until it gives up. SQLite
+        runs one writer at a time anyway."""
+        if self.session.get_bind().dialect.name == "postgresql":
+            await self.session.execute(select(func.pg_advisory_xact_lock(ALLOCATION_QUEUE_LOCK)))
 
     async def lock_in_order(self, ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, int]:
         """Row-lock these investors' balances in id order; their `available` by id.

@@ -77,6 +77,7 @@ async def approve_loan(
     loan = await locked_loan(uow, loan_id, actor)
     if loan.status not in EDITABLE:
         raise LoanNotApprovable
+    await uow.investors.lock_allocation_queue()
     parts = await _funded_parts(uow, loan.amount, policy(settings))
     await _move_money(uow, loan, parts)
     start = await business_date(uow.session, settings)
