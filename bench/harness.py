@@ -344,7 +344,7 @@ class Harness:
         if result.get("errors"):
             self.report["problems"].append(
                 f"{kind} {scenario} at {concurrency}: {result['errors']} errors: "
-                f"{result.get('error_samples', [])[:3]}"
+                f"{result.get('error_samples', [])[:1]}"
             )
         self.report["runs"].append(
             {

@@ -33,6 +33,9 @@ PACKAGES = (
     ("logging and JSON", "logging/"),
     ("logging and JSON", "json/"),
     ("greenlet bridge", "greenlet"),
+    # uvloop runs the loop in C: py-spy charges its epoll wait to the Python frame that
+    # started it, so this is mostly idle waiting for the database and the network.
+    ("event loop (uvloop, native: mostly waiting for I/O)", "asyncio/runners.py"),
     ("asyncio (stdlib)", "asyncio/"),
 )
 

@@ -53,7 +53,9 @@ def render_markdown(report: dict[str, Any]) -> str:
     out += profile(report)
     problems = report.get("problems") or []
     out += ["### Problems", ""]
-    out += [f"- {p}" for p in problems] or ["None: every run had 0 errors and the ledger verified."]
+    out += [f"- {p[:300]}" for p in problems] or [
+        "None: every run had 0 errors and the ledger verified."
+    ]
     return "\n".join(out) + "\n"
 
 
