@@ -7,7 +7,7 @@
     python3 tasks.py lint     ruff and mypy
     python3 tasks.py lock     re-pin requirements/*.txt from pyproject.toml (needs the network)
     python3 tasks.py openapi  rewrite the committed openapi.json after a deliberate API change
-    python3 tasks.py bench    the benchmark harness on the local PostgreSQL (about 25 minutes;
+    python3 tasks.py bench    the benchmark harness on the local PostgreSQL (about 35 minutes;
                               `python3 tasks.py bench --help` for its options)
 
 Dependencies are installed from the pinned files in requirements/ into ./.venv, once per
