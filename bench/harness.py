@@ -42,6 +42,7 @@ ROOT = HERE.parent
 BIN = Path(sys.executable).parent
 sys.path.insert(0, str(HERE))
 
+from profile_summary import summarise  # noqa: E402
 from report import render_markdown, update_readme  # noqa: E402
 from seed import PRODUCTS, Population, Seeder  # noqa: E402
 from targets import build_targets, population_stats  # noqa: E402
@@ -430,8 +431,6 @@ class Harness:
         for _, spy in spies:
             spy.wait(timeout=120)
         self.verify(f"profiled {slowest}")
-        from profile_summary import summarise
-
         self.report["profile"] = {
             "scenario": slowest,
             "concurrency": 32,

@@ -62,7 +62,8 @@ STATUS_MIX = {
     "written_off": 0.04,
 }
 # Repayment profiles of the active loans: installments left unpaid out of those already due.
-ACTIVE_PROFILES = (("current", 0.70, 0), ("late", 0.20, 1), ("npl", 0.10, 99))
+# A non-performing borrower stopped paying four installments ago (90+ days past due).
+ACTIVE_PROFILES = (("current", 0.70, 0), ("late", 0.20, 1), ("npl", 0.10, 4))
 
 
 @dataclass(frozen=True)
@@ -204,18 +205,26 @@ class Seeder:
             big = self.rng.random() < 0.05
             for _ in range(self.rng.randint(1, 3)):
                 amount = self._cents(50_000, 400_000) if big else self._cents(5_000, 60_000)
-                jobs.append(self._job(deposit, actor=investor, amount=amount))
+                jobs.append(self._money(deposit, investor, amount))
             if self.rng.random() < 0.15:
                 amount = self._cents(100, 2_000)
-                withdrawals.append(self._job(withdraw, actor=investor, amount=amount))
+                withdrawals.append(self._money(withdraw, investor, amount))
         await self.lanes(jobs)
         await self.lanes(withdrawals)
 
     def _job(self, use_case: Callable[..., Awaitable[Any]], **kwargs: Any) -> Callable[[], Any]:
-        extra = {"currency": self.settings.currency, "today": self.today}
-        if use_case in (deposit, withdraw, apply_for_loan):
-            kwargs = {**extra, **kwargs}
         return lambda: self.call(use_case, **kwargs)
+
+    def _money(
+        self, use_case: Callable[..., Awaitable[Any]], investor: Principal, amount: int
+    ) -> Callable[[], Any]:
+        return self._job(
+            use_case,
+            actor=investor,
+            amount=amount,
+            currency=self.settings.currency,
+            today=self.today,
+        )
 
     # -- loans --------------------------------------------------------------------------------
 
@@ -331,7 +340,7 @@ class Seeder:
             return []
         profile = self.rng.choices(ACTIVE_PROFILES, [share for _, share, _ in ACTIVE_PROFILES])
         unpaid = profile[0][2]
-        paid = owed[: max(0, len(owed) - unpaid)] if unpaid < 99 else owed[: max(0, len(owed) - 4)]
+        paid = owed[: max(0, len(owed) - unpaid)]
         if not paid:
             return []
         # Most borrowers pay monthly; collapse into at most three payments to keep the seed

@@ -117,15 +117,7 @@ def _install_error_handlers(app: FastAPI) -> None:
 
     async def on_validation_error(request: Request, exc: Exception) -> JSONResponse:
         assert isinstance(exc, RequestValidationError)
-        errors = [_issue(error) for error in exc.errors()]
-        return problem_response(
-            422,
-            "validation_error",
-            "Invalid request",
-            "The request is not valid; see `errors`.",
-            request_id=request_id_var.get(),
-            extra={"errors": errors},
-        )
+        return _validation_problem([_issue(error) for error in exc.errors()])
 
     async def on_http_error(request: Request, exc: Exception) -> JSONResponse:
         assert isinstance(exc, StarletteHTTPException)
@@ -135,14 +127,7 @@ def _install_error_handlers(app: FastAPI) -> None:
                 "msg": "the body is not valid UTF-8 JSON",
                 "type": "json_invalid",
             }
-            return problem_response(
-                422,
-                "validation_error",
-                "Invalid request",
-                "The request is not valid; see `errors`.",
-                request_id=request_id_var.get(),
-                extra={"errors": [issue]},
-            )
+            return _validation_problem([issue])
         code = _HTTP_CODES.get(exc.status_code, "http_error")
         title = code.replace("_", " ").capitalize()
         detail = exc.detail if isinstance(exc.detail, str) else title
@@ -166,7 +151,7 @@ def _install_error_handlers(app: FastAPI) -> None:
             log.warning("statement timeout", extra={"request_id": request_id_var.get()})
             return error_response(DatabaseBusy(), request_id_var.get())
         if is_retryable(exc):
-            return error_response(TransactionConflict(), request_id_var.get())
+            return await on_database_down(request, exc)
         return await on_unexpected(request, exc)
 
     async def on_unexpected(request: Request, exc: Exception) -> JSONResponse:
@@ -191,6 +176,17 @@ def _install_error_handlers(app: FastAPI) -> None:
         app.add_exception_handler(error, on_database_down)
     app.add_exception_handler(DBAPIError, on_database_error)
     app.add_exception_handler(Exception, on_unexpected)
+
+
+def _validation_problem(errors: list[dict[str, Any]]) -> JSONResponse:
+    return problem_response(
+        422,
+        "validation_error",
+        "Invalid request",
+        "The request is not valid; see `errors`.",
+        request_id=request_id_var.get(),
+        extra={"errors": errors},
+    )
 
 
 def _issue(error: Any) -> dict[str, Any]:
