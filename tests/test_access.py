@@ -14,8 +14,8 @@ from fastapi.routing import APIRoute
 from bank_api.config import Settings
 from bank_api.dependencies import current_principal
 from bank_api.main import API_PREFIX, API_ROUTERS, create_app
-from tests.conftest import HASH_MARKERS
-from tests.helpers import Api, assert_problem
+from tests.support.api import Api
+from tests.support.http import HASH_MARKERS, assert_problem
 
 PUBLIC = {("POST", "/api/v1/auth/register"), ("POST", "/api/v1/auth/token")}
 

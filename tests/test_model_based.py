@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 from datetime import date, timedelta
+from contextlib import AbstractAsyncContextManager
 from typing import Any
 
 import pytest
@@ -26,41 +27,44 @@ from hypothesis.stateful import (
 )
 
 from bank_api.main import create_app
-from tests.conftest import _empty_tables, _snapshot_reference_data, make_client, settings_for
-from tests.helpers import Account, Api
+from tests.support.api import Api
+from tests.support.databases import rolled_back, settings_for
+from tests.support.factories import Account
+from tests.support.http import make_client
+from tests.support.money import cents, money
 
 START = date(2030, 1, 15)
-
-
-def money(cents: int) -> str:
-    return f"{cents // 100}.{cents % 100:02d}"
-
-
-def cents(text: str) -> int:
-    return int(text.replace(".", ""))
+STEPS_PER_EXAMPLE = 50
 
 
 class Harness:
-    """One app and one event loop for the whole run; tables emptied between examples."""
+    """One app and one event loop for the whole run; each example runs in a transaction that
+    is rolled back before the next one starts."""
 
     def __init__(self, url: str) -> None:
-        self.url = url
         self.runner = asyncio.Runner()
         self.app = create_app(settings_for(url, allow_business_date_override=True))
         self.lifespan = self.app.router.lifespan_context(self.app)
         self.run(self.lifespan.__aenter__())
         self.client = make_client(self.app)
         self.api = Api(self.client, self.app)
-        self.run(_snapshot_reference_data(self.app, url))
+        self.example: AbstractAsyncContextManager[None] | None = None
 
     def run(self, coro: Any) -> Any:
         return self.runner.run(coro)
 
     def reset(self) -> None:
-        self.run(_empty_tables(self.app, self.url))
+        self.end_example()
+        self.example = rolled_back(self.app)
+        self.run(self.example.__aenter__())
+
+    def end_example(self) -> None:
+        if self.example is not None:
+            self.run(self.example.__aexit__(None, None, None))
+            self.example = None
 
     def close(self) -> None:
-        self.reset()
+        self.end_example()
         self.run(self.client.aclose())
         self.run(self.lifespan.__aexit__(None, None, None))
         self.runner.close()
@@ -220,16 +224,18 @@ class CreditPool(RuleBasedStateMachine):
         assert sum(cents(f["interest_earned"]) for f in figures) == self.interest
 
 
+@pytest.mark.model_based
 @pytest.mark.usefixtures("backend")
-def test_credit_pool_against_a_reference_model(backend: str) -> None:
+def test_credit_pool_against_a_reference_model(backend: str, model_steps: int) -> None:
+    """`model_steps` (pytest --model-steps, default a short run) steps in runs of at most 50."""
     global HARNESS
     HARNESS = Harness(backend)
     try:
         run_state_machine_as_test(
             CreditPool,
             settings=settings(
-                max_examples=10,
-                stateful_step_count=50,
+                max_examples=max(1, model_steps // STEPS_PER_EXAMPLE),
+                stateful_step_count=min(STEPS_PER_EXAMPLE, model_steps),
                 deadline=None,
                 suppress_health_check=list(HealthCheck),
                 database=None,

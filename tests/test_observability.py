@@ -7,7 +7,7 @@ import logging
 import pytest
 
 from bank_api.observability import JsonFormatter
-from tests.helpers import Api
+from tests.support.api import Api
 
 pytestmark = pytest.mark.usefixtures("backend")
 

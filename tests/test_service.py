@@ -5,8 +5,9 @@ import pytest
 from fastapi import FastAPI
 
 from bank_api.main import create_app
-from tests.conftest import settings_for
-from tests.helpers import Api, assert_problem
+from tests.support.api import Api
+from tests.support.databases import settings_for
+from tests.support.http import assert_problem
 
 pytestmark = pytest.mark.usefixtures("backend")
 
@@ -19,6 +20,7 @@ async def test_root_describes_the_service(api: Api) -> None:
     assert body["time"].endswith("Z")
 
 
+@pytest.mark.real_commits  # /readyz opens its own connection (SQLite: its own transaction)
 async def test_health_and_readiness(api: Api) -> None:
     assert (await api.client.get("/healthz")).json() == {"status": "ok"}
     ready = await api.client.get("/readyz")

@@ -6,10 +6,11 @@ import asyncio
 
 import pytest
 
-from tests.helpers import Api
+from tests.support.api import Api
 
 
 @pytest.mark.sqlite_only
+@pytest.mark.real_commits
 @pytest.mark.parametrize("settings_overrides", [{"login_max_failures_per_client": 1000}])
 async def test_concurrent_writes_on_sqlite_all_succeed(api: Api) -> None:
     accounts = [await api.user("customer") for _ in range(3)]

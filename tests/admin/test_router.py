@@ -4,7 +4,9 @@ import uuid
 
 import pytest
 
-from tests.helpers import Api, assert_problem, user_payload
+from tests.support.api import Api
+from tests.support.factories import user_payload
+from tests.support.http import assert_problem
 
 pytestmark = pytest.mark.usefixtures("backend")
 

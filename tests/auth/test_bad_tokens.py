@@ -11,8 +11,10 @@ from typing import Any
 import pytest
 from jose import jwt
 
-from tests.conftest import TEST_SECRET
-from tests.helpers import Account, Api, assert_problem
+from tests.support.api import Api
+from tests.support.databases import TEST_SECRET
+from tests.support.factories import Account
+from tests.support.http import assert_problem
 
 pytestmark = pytest.mark.usefixtures("backend")
 

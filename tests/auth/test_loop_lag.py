@@ -13,7 +13,7 @@ import time
 import pytest
 
 from bank_api.config import Settings
-from tests.helpers import Api
+from tests.support.api import Api
 
 pytestmark = pytest.mark.usefixtures("backend")
 

@@ -2,7 +2,9 @@ from __future__ import annotations
 
 import pytest
 
-from tests.helpers import Api, assert_problem, user_payload
+from tests.support.api import Api
+from tests.support.factories import user_payload
+from tests.support.http import assert_problem
 
 pytestmark = pytest.mark.usefixtures("backend")
 

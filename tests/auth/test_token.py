@@ -3,8 +3,10 @@ from __future__ import annotations
 import pytest
 from jose import jwt
 
-from tests.conftest import TEST_SECRET
-from tests.helpers import PASSWORD, Api, assert_problem, user_payload
+from tests.support.api import Api
+from tests.support.databases import TEST_SECRET
+from tests.support.factories import PASSWORD, user_payload
+from tests.support.http import assert_problem
 
 pytestmark = pytest.mark.usefixtures("backend")
 

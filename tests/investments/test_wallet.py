@@ -3,29 +3,14 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import text
 
-from tests.helpers import Account, Api, assert_problem
+from tests.support.api import Api
+from tests.support.flows import portfolio, verify_ok
+from tests.support.http import assert_problem
 
 pytestmark = pytest.mark.usefixtures("backend")
 
 DEPOSITS = "/api/v1/investments/deposits"
 WITHDRAWALS = "/api/v1/investments/withdrawals"
-
-
-async def _verify(api: Api) -> dict[str, object]:
-    admin = await api.user("admin")
-    response = await api.client.get("/api/v1/admin/ledger/verify", headers=admin.headers)
-    assert response.status_code == 200
-    body: dict[str, object] = response.json()
-    assert body["ok"] is True, body
-    return body
-
-
-async def _portfolio(api: Api, investor: Account) -> dict[str, object]:
-    response = await api.client.get("/api/v1/investments/portfolio", headers=investor.headers)
-    assert response.status_code == 200
-    assert response.headers["cache-control"] == "no-store"
-    body: dict[str, object] = response.json()
-    return body
 
 
 async def test_deposit_and_withdraw_move_exact_cents(api: Api) -> None:
@@ -49,8 +34,8 @@ async def test_deposit_and_withdraw_move_exact_cents(api: Api) -> None:
     out = await api.client.post(WITHDRAWALS, json={"amount": "300.25"}, headers=investor.headers)
     assert out.status_code == 201
     assert (out.json()["type"], out.json()["portfolio"]["available"]) == ("withdrawal", "700.05")
-    assert (await _portfolio(api, investor))["available"] == "700.05"
-    checks = await _verify(api)
+    assert (await portfolio(api, investor))["available"] == "700.05"
+    checks = await verify_ok(api)
     assert {c["name"] for c in checks["checks"]} >= {  # type: ignore[attr-defined]
         "entries_balance",
         "accounts_sum_to_zero",
@@ -67,14 +52,14 @@ async def test_withdrawing_more_than_available_is_409_and_changes_nothing(api: A
         WITHDRAWALS, json={"amount": "50.01"}, headers=investor.headers
     )
     assert_problem(response, 409, "insufficient_funds")
-    assert (await _portfolio(api, investor))["available"] == "50.00"
+    assert (await portfolio(api, investor))["available"] == "50.00"
     empty = await api.user("investor")
     assert_problem(
         await api.client.post(WITHDRAWALS, json={"amount": "0.01"}, headers=empty.headers),
         409,
         "insufficient_funds",
     )
-    await _verify(api)
+    await verify_ok(api)
 
 
 @pytest.mark.parametrize("amount", ["0", "-1.00", "1.001", "abc", None, "1000000000000.01"])
@@ -83,7 +68,7 @@ async def test_bad_amounts_are_422(api: Api, amount: object) -> None:
     for path in (DEPOSITS, WITHDRAWALS):
         response = await api.client.post(path, json={"amount": amount}, headers=investor.headers)
         assert_problem(response, 422, "validation_error")
-    assert (await _portfolio(api, investor))["available"] == "0.00"
+    assert (await portfolio(api, investor))["available"] == "0.00"
 
 
 @pytest.mark.parametrize("role", ["customer", "agent", "admin"])
@@ -132,8 +117,9 @@ async def test_transactions_list_the_investors_own_lines(api: Api) -> None:
 async def test_verify_reports_a_tampered_balance(api: Api) -> None:
     investor = await api.user("investor")
     await api.client.post(DEPOSITS, json={"amount": "20.00"}, headers=investor.headers)
-    async with api.app.state.engine.begin() as conn:
-        await conn.execute(text("UPDATE investor_account SET available = available + 1"))
+    async with api.app.state.sessionmaker() as session:
+        await session.execute(text("UPDATE investor_account SET available = available + 1"))
+        await session.commit()
     admin = await api.user("admin")
     body = (await api.client.get("/api/v1/admin/ledger/verify", headers=admin.headers)).json()
     failing = {c["name"] for c in body["checks"] if not c["ok"]}

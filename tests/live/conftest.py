@@ -15,7 +15,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.helpers import PASSWORD, user_payload
+from tests.support.factories import PASSWORD, user_payload
 
 SERVER_ENV = {
     "BANK_API_ENVIRONMENT": "test",

@@ -14,8 +14,8 @@ from typing import Any
 
 import httpx
 
-from tests.helpers import PASSWORD
 from tests.live.conftest import LiveServer
+from tests.support.factories import PASSWORD
 
 
 def _generate(server: LiveServer, folder: Path) -> Any:

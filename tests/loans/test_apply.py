@@ -2,8 +2,9 @@ from __future__ import annotations
 
 import pytest
 
-from tests.helpers import Api, assert_problem
-from tests.loans.conftest import apply, new_loan
+from tests.support.api import Api
+from tests.support.flows import apply, new_loan
+from tests.support.http import assert_problem
 
 pytestmark = pytest.mark.usefixtures("backend")
 

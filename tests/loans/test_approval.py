@@ -1,34 +1,12 @@
 from __future__ import annotations
 
-from typing import Any
-
 import pytest
 
-from tests.helpers import Account, Api, assert_problem
-from tests.loans.conftest import new_loan
+from tests.support.api import Api
+from tests.support.flows import investor_with, new_loan, portfolio, verify_ok
+from tests.support.http import assert_problem
 
 pytestmark = pytest.mark.usefixtures("backend")
-
-
-async def investor_with(api: Api, amount: str) -> Account:
-    investor = await api.user("investor")
-    response = await api.client.post(
-        "/api/v1/investments/deposits", json={"amount": amount}, headers=investor.headers
-    )
-    assert response.status_code == 201
-    return investor
-
-
-async def portfolio(api: Api, investor: Account) -> dict[str, Any]:
-    body: dict[str, Any] = (
-        await api.client.get("/api/v1/investments/portfolio", headers=investor.headers)
-    ).json()
-    return body
-
-
-async def verify_ok(api: Api, admin: Account) -> None:
-    body = (await api.client.get("/api/v1/admin/ledger/verify", headers=admin.headers)).json()
-    assert body["ok"] is True, body
 
 
 async def test_approval_splits_the_loan_equally_and_moves_the_money(api: Api) -> None:

@@ -14,11 +14,10 @@ from bank_api.domain.allocation import Allocation, AllocationPart
 from bank_api.investments.repository import ALLOCATION_QUEUE_LOCK as QUEUE_KEY
 from bank_api.investments.repository import InvestorAccountRepository
 from bank_api.loans import approval
-from tests.helpers import Api
-from tests.loans.conftest import new_loan
-from tests.loans.test_approval import investor_with, verify_ok
+from tests.support.api import Api
+from tests.support.flows import investor_with, new_loan, verify_ok
 
-pytestmark = [pytest.mark.postgres_only, pytest.mark.usefixtures("backend")]
+pytestmark = [pytest.mark.postgres_only, pytest.mark.real_commits, pytest.mark.usefixtures("backend")]
 
 
 async def test_five_approvals_for_a_pool_that_funds_three(api: Api) -> None:

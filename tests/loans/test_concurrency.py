@@ -6,10 +6,10 @@ import asyncio
 
 import pytest
 
-from tests.helpers import Api
-from tests.loans.conftest import new_loan
+from tests.support.api import Api
+from tests.support.flows import new_loan
 
-pytestmark = pytest.mark.postgres_only
+pytestmark = [pytest.mark.postgres_only, pytest.mark.real_commits]
 
 
 @pytest.mark.usefixtures("backend")

@@ -4,8 +4,9 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from tests.helpers import Api, assert_problem
-from tests.loans.conftest import new_loan
+from tests.support.api import Api
+from tests.support.flows import new_loan
+from tests.support.http import assert_problem
 
 pytestmark = pytest.mark.usefixtures("backend")
 

@@ -1,22 +1,24 @@
 from __future__ import annotations
 
 from datetime import date, timedelta
-from typing import Any
 
 import pytest
 
-from tests.helpers import Api, assert_problem
-from tests.loans.test_approval import investor_with, portfolio, verify_ok
-from tests.loans.test_payments import active_loan, cents, pay
+from tests.support.api import Api
+from tests.support.flows import (
+    DATE_OVERRIDE,
+    active_loan,
+    investor_with,
+    pay,
+    portfolio,
+    set_date,
+    verify_ok,
+)
+from tests.support.http import assert_problem
+from tests.support.money import cents
 
 pytestmark = pytest.mark.usefixtures("backend")
-OVERRIDE = [{"allow_business_date_override": True}]
 
-
-async def set_date(api: Api, headers: dict[str, str], day: date) -> Any:
-    return await api.client.put(
-        "/api/v1/admin/business-date", json={"date": day.isoformat()}, headers=headers
-    )
 
 
 async def test_business_date_is_404_unless_enabled(api: Api) -> None:
@@ -24,7 +26,7 @@ async def test_business_date_is_404_unless_enabled(api: Api) -> None:
     assert_problem(await set_date(api, admin.headers, date(2030, 1, 1)), 404, "not_found")
 
 
-@pytest.mark.parametrize("settings_overrides", OVERRIDE)
+@pytest.mark.parametrize("settings_overrides", DATE_OVERRIDE)
 async def test_overdue_npl_and_write_off(api: Api) -> None:
     investors = [await investor_with(api, "1000.00") for _ in range(3)]
     customer = await api.user("customer")
@@ -109,7 +111,7 @@ async def test_overdue_npl_and_write_off(api: Api) -> None:
     await verify_ok(api, admin)
 
 
-@pytest.mark.parametrize("settings_overrides", OVERRIDE)
+@pytest.mark.parametrize("settings_overrides", DATE_OVERRIDE)
 async def test_business_date_needs_a_date(api: Api) -> None:
     admin = await api.user("admin")
     for body in ({}, {"date": "tomorrow"}, {"date": "2026-02-30"}):

@@ -6,12 +6,13 @@ from typing import Any
 
 import pytest
 
-from tests.helpers import Account, Api, captured_sql
-from tests.loans.test_approval import investor_with, verify_ok
-from tests.loans.test_overdue import OVERRIDE, set_date
-from tests.loans.test_payments import active_loan, cents, pay
+from tests.support.api import Api
+from tests.support.factories import Account
+from tests.support.flows import DATE_OVERRIDE, active_loan, investor_with, pay, set_date, verify_ok
+from tests.support.http import captured_sql
+from tests.support.money import cents
 
-pytestmark = [pytest.mark.postgres_only, pytest.mark.usefixtures("backend")]
+pytestmark = [pytest.mark.postgres_only, pytest.mark.real_commits, pytest.mark.usefixtures("backend")]
 
 
 async def test_simultaneous_payments_never_overpay(api: Api) -> None:
@@ -59,7 +60,7 @@ async def funded_loan(api: Api, *, investors: int, amount: str) -> tuple[Account
     return customer, admin, await active_loan(api, customer, admin, amount=amount, term_months=6)
 
 
-@pytest.mark.parametrize("settings_overrides", OVERRIDE)
+@pytest.mark.parametrize("settings_overrides", DATE_OVERRIDE)
 async def test_balance_updates_lock_investor_rows_in_id_order_first(api: Api) -> None:
     """A set-based UPDATE locks rows in its join plan's order, so payments and write-offs
     first lock the investors' balances with an ordered SELECT ... FOR UPDATE."""

@@ -1,34 +1,13 @@
 from __future__ import annotations
 
-from typing import Any
-
 import pytest
 
-from tests.helpers import Account, Api, assert_problem
-from tests.loans.conftest import new_loan
-from tests.loans.test_approval import investor_with, portfolio, verify_ok
+from tests.support.api import Api
+from tests.support.flows import active_loan, investor_with, new_loan, pay, portfolio, verify_ok
+from tests.support.http import assert_problem
+from tests.support.money import cents
 
 pytestmark = pytest.mark.usefixtures("backend")
-
-
-def cents(text: str) -> int:
-    return int(text.replace(".", ""))
-
-
-async def active_loan(api: Api, customer: Account, admin: Account, **terms: Any) -> dict[str, Any]:
-    loan = await new_loan(api, customer, **terms)
-    approved = await api.client.post(f"/api/v1/loans/{loan['id']}/approve", headers=admin.headers)
-    assert approved.status_code == 200, approved.text
-    body: dict[str, Any] = approved.json()
-    return body
-
-
-async def pay(api: Api, customer: Account, loan_id: str, amount: str, **headers: str) -> Any:
-    return await api.client.post(
-        f"/api/v1/loans/{loan_id}/payments",
-        json={"amount": amount},
-        headers={**customer.headers, **headers},
-    )
 
 
 async def test_end_to_end_every_investor_gets_principal_and_interest_back(api: Api) -> None:

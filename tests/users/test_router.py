@@ -2,7 +2,8 @@ from __future__ import annotations
 
 import pytest
 
-from tests.helpers import Api, assert_problem
+from tests.support.api import Api
+from tests.support.http import assert_problem
 
 pytestmark = pytest.mark.usefixtures("backend")
 

@@ -8,6 +8,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bank_api.domain import ledger as domain
 from bank_api.domain import verify
@@ -43,9 +44,12 @@ def _account(kind: Any, owner: uuid.UUID | None) -> domain.Account:
 
 async def verify_ledger(uow: UnitOfWork) -> list[verify.CheckResult]:
     """Every check reads one snapshot: on PostgreSQL the checks run in a REPEATABLE READ
-    transaction, so writes committing meanwhile cannot make consistent data look broken."""
+    transaction, so writes committing meanwhile cannot make consistent data look broken. A
+    session joined to a transaction it did not open (bound to a connection, not the engine)
+    cannot choose an isolation level and reads inside that transaction."""
     await uow.rollback()
-    if uow.session.get_bind().dialect.name == "postgresql":
+    bind = uow.session.bind
+    if isinstance(bind, AsyncEngine) and bind.dialect.name == "postgresql":
         await uow.session.connection(execution_options={"isolation_level": "REPEATABLE READ"})
     replayed = {
         _account(kind, owner): total
