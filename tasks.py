@@ -3,7 +3,9 @@
 
     python3 tasks.py run      install, migrate the embedded SQLite database, start the server
     python3 tasks.py test     install, run the whole suite (SQLite, and PostgreSQL if reachable;
-                              installs Debian's chromium for the browser test when missing)
+                              installs Debian's chromium for the browser test when missing);
+                              with paths, -k or -m only that part, without the coverage gate
+    python3 tasks.py soak     the model-based test's long run (10,000 steps per backend)
     python3 tasks.py lint     ruff and mypy
     python3 tasks.py lock     re-pin requirements/*.txt from pyproject.toml (needs the network)
     python3 tasks.py openapi  rewrite the committed openapi.json after a deliberate API change
@@ -74,19 +76,46 @@ def ensure_chromium() -> None:
     sh(*sudo, apt, "install", "-y", "-q", "chromium", env=env)
 
 
+# Arguments that choose a part of the suite: the domain coverage gate applies to whole runs only.
+SELECTING = ("-k", "-m", "--lf", "--last-failed", "--deselect", "--ignore")
+
+
+def whole_suite(args: list[str]) -> bool:
+    for arg in args:
+        if arg.split("=")[0] in SELECTING or (ROOT / arg.split("::")[0]).exists():
+            return False
+    return True
+
+
+def parallel(args: list[str]) -> list[str]:
+    """pytest-xdist workers, one per core up to four, unless the arguments choose otherwise;
+    each worker has its own databases (tests/support/databases.py)."""
+    if any(arg.startswith(("-n", "--numprocesses", "--dist")) or arg == "no:xdist" for arg in args):
+        return []
+    return ["-n", str(min(os.cpu_count() or 1, 4))]
+
+
 def test(args: list[str]) -> None:
     install("dev")
     ensure_chromium()
-    sh(
-        PYTHON,
-        "-m",
-        "pytest",
+    gate = [
         "--cov=bank_api.domain",
         "--cov-branch",
         "--cov-report=term-missing:skip-covered",
         "--cov-fail-under=100",
-        *args,
-    )
+    ]
+    sh(PYTHON, "-m", "pytest", *parallel(args), *(gate if whole_suite(args) else []), *args)
+
+
+SOAK_STEPS = ["--model-steps", "10000"]
+
+
+def soak(args: list[str]) -> None:
+    """The model-based test's long run: 10,000 steps per backend unless told otherwise."""
+    install("dev")
+    told = any(arg.startswith("--model-steps") for arg in args)
+    steps = [] if told else SOAK_STEPS
+    sh(PYTHON, "-m", "pytest", *parallel(args), "-m", "model_based", *steps, *args)
 
 
 def lint(args: list[str]) -> None:
@@ -126,6 +155,7 @@ def bench(args: list[str]) -> None:
 TASKS = {
     "run": run,
     "test": test,
+    "soak": soak,
     "lint": lint,
     "lock": lock,
     "openapi": openapi,

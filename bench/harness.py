@@ -8,7 +8,8 @@
    locust headless in its own process (bench/locustfile.py); deposits, payments and approvals
    are also run through the raw-SQL baseline (bench/rawsql.py) at the same levels;
 4. after every write run, `bank-api ledger verify` must pass and the run must have no errors;
-5. profiles the slowest write path with py-spy and says where its CPU time goes;
+5. profiles the slowest write path with py-spy and says where its CPU time goes, and measures
+   the event loop's largest stall during a login burst in process (bench/loop_lag.py);
 6. writes bench/results/latest.{json,md} (and updates bench/README.md with --update-readme).
 
 Exit status 1 when any run had an error or the ledger failed to verify; the report is written
@@ -385,6 +386,19 @@ class Harness:
         burst = self.locust("login", readers + self.args.login_users)
         self.record("api", "login", readers, burst)
 
+    def loop_lag(self) -> None:
+        """The event loop's largest stall during a login burst, in process (bench/loop_lag.py)."""
+        done = subprocess.run(
+            [sys.executable, HERE / "loop_lag.py", "--json", "--logins", "20", "--rounds", "5"],
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        if done.returncode != 0:
+            self.report["problems"].append(f"loop lag: {done.stderr.strip()[-300:]}")
+            return
+        self.report["loop_lag"] = json.loads(done.stdout)
+
     # -- profile ------------------------------------------------------------------------------
 
     def profile(self) -> None:
@@ -457,6 +471,7 @@ class Harness:
             self.prepare()
         if not self.args.no_pgbench:
             self.pgbench()
+        self.loop_lag()
         with self.serving():
             self.scenarios()
             if not self.args.no_profile:

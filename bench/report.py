@@ -48,6 +48,7 @@ def render_markdown(report: dict[str, Any]) -> str:
     out += throughput(report)
     out += baselines(report)
     out += login(report)
+    out += loop_lag(report)
     out += breakdown(report)
     out += targets(report)
     out += profile(report)
@@ -174,6 +175,22 @@ def login(report: dict[str, Any]) -> list[str]:
         "### Reads during a login burst (portfolio reads, ms; logins run argon2id)",
         "",
         *table([*head, "burst max", "logins/s", "login p50 ms", "errors"], rows),
+    ]
+
+
+def loop_lag(report: dict[str, Any]) -> list[str]:
+    lag = report.get("loop_lag")
+    if not lag:
+        return []
+    return [
+        "### Event loop during a login burst (in process, bench/loop_lag.py)",
+        "",
+        f"{lag['logins']} logins arriving 2 ms apart, {lag['rounds']} rounds, argon2id "
+        f"t={lag['argon2']['time_cost']} m={lag['argon2']['memory_kib']} KiB, "
+        f"{lag['argon2']['hash_concurrency']} hashing threads. One hash {lag['one_hash_ms']} ms; "
+        f"the loop's largest stall: median {lag['stall_median_ms']} ms, "
+        f"max {lag['stall_max_ms']} ms ({lag['max_stall_over_hash']} of one hash).",
+        "",
     ]
 
 

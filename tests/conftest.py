@@ -25,6 +25,7 @@ from tests.support.databases import (
     pg_problem,
     recreate_pg_database,
     settings_for,
+    worker_url,
 )
 from tests.support.http import make_client
 
@@ -82,7 +83,7 @@ def backend(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFac
     if request.param == "sqlite":
         url = f"sqlite+aiosqlite:///{tmp_path_factory.mktemp('db') / 'bank_api_test.db'}"
     else:
-        url = PG_URL
+        url = worker_url(PG_URL)
         asyncio.run(recreate_pg_database(url))
     upgrade(url)
     return url

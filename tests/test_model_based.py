@@ -9,8 +9,8 @@ run through the real API on a real database; after every step the ledger's invar
 from __future__ import annotations
 
 import asyncio
-from datetime import date, timedelta
 from contextlib import AbstractAsyncContextManager
+from datetime import date, timedelta
 from typing import Any
 
 import pytest

@@ -11,7 +11,11 @@ from sqlalchemy import text
 from tests.support.api import Api
 from tests.support.http import assert_problem
 
-pytestmark = [pytest.mark.postgres_only, pytest.mark.real_commits, pytest.mark.usefixtures("backend")]
+pytestmark = [
+    pytest.mark.postgres_only,
+    pytest.mark.real_commits,
+    pytest.mark.usefixtures("backend"),
+]
 
 
 async def test_twenty_withdrawals_of_the_whole_balance_exactly_one_succeeds(api: Api) -> None:

@@ -9,8 +9,8 @@ from pathlib import Path
 
 from playwright.sync_api import Request, sync_playwright
 
-from tests.live.conftest import LiveServer
 from tests.support.factories import PASSWORD
+from tests.support.live import LiveServer
 
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
 CHROMIUM_FLAGS = [

@@ -14,8 +14,8 @@ from typing import Any
 
 import httpx
 
-from tests.live.conftest import LiveServer
 from tests.support.factories import PASSWORD
+from tests.support.live import LiveServer
 
 
 def _generate(server: LiveServer, folder: Path) -> Any:

@@ -14,7 +14,7 @@ import sys
 
 import pytest
 
-from tests.live.conftest import LiveServer
+from tests.support.live import LiveServer
 
 CHECKS = ",".join(
     [

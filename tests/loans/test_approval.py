@@ -54,42 +54,6 @@ async def test_approval_splits_the_loan_equally_and_moves_the_money(api: Api) ->
     await verify_ok(api, admin)
 
 
-async def test_small_investor_gives_what_it_has_and_the_others_cover_the_rest(api: Api) -> None:
-    small = await investor_with(api, "30.00")
-    big = [await investor_with(api, "5000.00") for _ in range(2)]
-    customer = await api.user("customer")
-    admin = await api.user("admin")
-    loan = await new_loan(api, customer, amount="1000.00")
-    assert (
-        await api.client.post(f"/api/v1/loans/{loan['id']}/approve", headers=admin.headers)
-    ).status_code == 200
-    parts = {
-        a["investor_id"]: a["amount"]
-        for a in (
-            await api.client.get(f"/api/v1/loans/{loan['id']}/allocations", headers=admin.headers)
-        ).json()
-    }
-    assert parts == {small.id: "30.00", big[0].id: "485.00", big[1].id: "485.00"}
-    assert (await portfolio(api, small))["available"] == "0.00"
-    await verify_ok(api, admin)
-
-
-async def test_min_ticket_limits_the_number_of_participants(api: Api) -> None:
-    investors = [await investor_with(api, "1000.00") for _ in range(10)]
-    customer = await api.user("customer")
-    admin = await api.user("admin")
-    loan = await new_loan(api, customer, amount="100.00")
-    await api.client.post(f"/api/v1/loans/{loan['id']}/approve", headers=admin.headers)
-    parts = {
-        a["investor_id"]: a["amount"]
-        for a in (
-            await api.client.get(f"/api/v1/loans/{loan['id']}/allocations", headers=admin.headers)
-        ).json()
-    }
-    assert parts == {i.id: "25.00" for i in investors[:4]}  # the first four in queue order
-    await verify_ok(api, admin)
-
-
 async def test_unfundable_loan_is_409_and_nothing_changes(api: Api) -> None:
     investor = await investor_with(api, "400.00")
     customer = await api.user("customer")

@@ -17,7 +17,11 @@ from bank_api.loans import approval
 from tests.support.api import Api
 from tests.support.flows import investor_with, new_loan, verify_ok
 
-pytestmark = [pytest.mark.postgres_only, pytest.mark.real_commits, pytest.mark.usefixtures("backend")]
+pytestmark = [
+    pytest.mark.postgres_only,
+    pytest.mark.real_commits,
+    pytest.mark.usefixtures("backend"),
+]
 
 
 async def test_five_approvals_for_a_pool_that_funds_three(api: Api) -> None:

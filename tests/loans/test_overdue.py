@@ -20,7 +20,6 @@ from tests.support.money import cents
 pytestmark = pytest.mark.usefixtures("backend")
 
 
-
 async def test_business_date_is_404_unless_enabled(api: Api) -> None:
     admin = await api.user("admin")
     assert_problem(await set_date(api, admin.headers, date(2030, 1, 1)), 404, "not_found")

@@ -12,7 +12,11 @@ from tests.support.flows import DATE_OVERRIDE, active_loan, investor_with, pay, 
 from tests.support.http import captured_sql
 from tests.support.money import cents
 
-pytestmark = [pytest.mark.postgres_only, pytest.mark.real_commits, pytest.mark.usefixtures("backend")]
+pytestmark = [
+    pytest.mark.postgres_only,
+    pytest.mark.real_commits,
+    pytest.mark.usefixtures("backend"),
+]
 
 
 async def test_simultaneous_payments_never_overpay(api: Api) -> None:

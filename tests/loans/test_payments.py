@@ -57,27 +57,6 @@ async def test_end_to_end_every_investor_gets_principal_and_interest_back(api: A
     await verify_ok(api, admin)
 
 
-async def test_a_payment_spanning_installments_and_prepayment(api: Api) -> None:
-    await investor_with(api, "5000.00")
-    customer = await api.user("customer")
-    admin = await api.user("admin")
-    loan = await active_loan(api, customer, admin, amount="1200.00", term_months=6)
-    schedule = (
-        await api.client.get(f"/api/v1/loans/{loan['id']}/schedule", headers=customer.headers)
-    ).json()["installments"]
-    two_and_a_bit = cents(schedule[0]["payment"]) + cents(schedule[1]["payment"]) + 1000
-    amount = f"{two_and_a_bit // 100}.{two_and_a_bit % 100:02d}"
-    body = (await pay(api, customer, loan["id"], amount)).json()
-    assert [a["number"] for a in body["applied"]] == [1, 2, 3]
-    third = body["applied"][2]
-    assert cents(third["interest"]) == min(1000, cents(schedule[2]["interest"]))
-    after = (
-        await api.client.get(f"/api/v1/loans/{loan['id']}/schedule", headers=customer.headers)
-    ).json()["installments"]
-    assert [i["status"] for i in after[:4]] == ["paid", "paid", "partial", "pending"]
-    await verify_ok(api, admin)
-
-
 async def test_payment_refusals(api: Api) -> None:
     await investor_with(api, "5000.00")
     owner = await api.user("customer")

@@ -35,6 +35,15 @@ REQUIRE_PG = os.environ.get("BANK_API_TEST_REQUIRE_POSTGRES", "") not in ("", "0
 TEST_SECRET = "test-signing-key-" + "x" * 32
 
 
+def worker_url(url: str) -> str:
+    """Each pytest-xdist worker gets its own PostgreSQL database (`<name>_gw0`, ...)."""
+    worker = os.environ.get("PYTEST_XDIST_WORKER")
+    if not worker:
+        return url
+    u = make_url(url)
+    return u.set(database=f"{u.database}_{worker}").render_as_string(hide_password=False)
+
+
 def _connect_args(url: str) -> dict[str, Any]:
     u = make_url(url)
     return {

@@ -1,0 +1,119 @@
+"""A real `bank-api serve` process on a free port, on its own migrated SQLite file, with an
+admin and an active user of every role: for tools that must talk to a live server."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+import pytest
+
+from tests.support.factories import PASSWORD, user_payload
+
+SERVER_ENV = {
+    "BANK_API_ENVIRONMENT": "test",
+    "BANK_API_JWT_SECRET": "live-server-test-secret-" + "k" * 32,
+    "BANK_API_ARGON2_TIME_COST": "1",
+    "BANK_API_ARGON2_MEMORY_KIB": "1024",
+    "BANK_API_LOGIN_MAX_FAILURES": "1000000",
+    "BANK_API_LOGIN_MAX_FAILURES_PER_CLIENT": "1000000",
+    "BANK_API_ALLOW_BUSINESS_DATE_OVERRIDE": "true",
+}
+
+
+@dataclass
+class LiveServer:
+    url: str
+    tokens: dict[str, str]
+    env: dict[str, str]
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def _cli(env: dict[str, str], *args: str) -> None:
+    subprocess.run(
+        [sys.executable, "-m", "bank_api.cli", *args], env=env, check=True, capture_output=True
+    )
+
+
+def _token(client: httpx.Client, username: str) -> str:
+    response = client.post("/api/v1/auth/token", data={"username": username, "password": PASSWORD})
+    response.raise_for_status()
+    return str(response.json()["access_token"])
+
+
+def _users(client: httpx.Client) -> dict[str, str]:
+    tokens = {"admin": _token(client, "live_admin")}
+    admin = {"Authorization": f"Bearer {tokens['admin']}"}
+    for role in ("customer", "investor", "agent"):
+        payload = user_payload(role)
+        created = client.post("/api/v1/auth/register", json=payload).json()
+        if role == "agent":
+            client.post(f"/api/v1/admin/agents/{created['id']}/approve", headers=admin)
+        tokens[role] = _token(client, payload["username"])
+    return tokens
+
+
+@pytest.fixture(scope="module")
+def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
+    folder: Path = tmp_path_factory.mktemp("live")
+    env = {
+        **os.environ,
+        **SERVER_ENV,
+        "BANK_API_DATABASE_URL": f"sqlite+aiosqlite:///{folder / 'live.db'}",
+    }
+    _cli(env, "migrate")
+    _cli(
+        env,
+        "create-admin",
+        "--username",
+        "live_admin",
+        "--email",
+        "live@example.com",
+        "--password",
+        PASSWORD,
+    )
+    port = _free_port()
+    log = (folder / "server.log").open("w")
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "bank_api.cli",
+            "serve",
+            "--port",
+            str(port),
+            "--log-level",
+            "warning",
+        ],
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        with httpx.Client(base_url=url, timeout=10) as client:
+            for _ in range(100):
+                try:
+                    if client.get("/readyz").status_code == 200:
+                        break
+                except httpx.TransportError:
+                    time.sleep(0.1)
+            else:
+                raise RuntimeError(f"server did not start: {folder / 'server.log'}")
+            yield LiveServer(url, _users(client), env)
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+        log.close()
