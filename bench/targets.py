@@ -22,7 +22,8 @@ async def build_targets(server: str, database: str, settings: Settings) -> dict[
     conn = await asyncpg.connect(f"{server}/{database}")
     try:
         users = await conn.fetch(
-            "SELECT id, username, role::text AS role FROM user_account WHERE status = 'active'"
+            "SELECT id, username, role::text AS role, tokens_valid_after FROM user_account"
+            " WHERE status = 'active'"
         )
         approvable = await conn.fetch(
             "SELECT id FROM loan WHERE status IN ('new', 'requested') ORDER BY id"
@@ -46,7 +47,7 @@ async def build_targets(server: str, database: str, settings: Settings) -> dict[
     people: dict[str, list[dict[str, Any]]] = {}
     token_of: dict[Any, str] = {}
     for row in users:
-        token = tokens.issue(row["id"], row["role"]).access_token
+        token = tokens.issue(row["id"], row["role"], row["tokens_valid_after"]).access_token
         token_of[row["id"]] = token
         person = {"id": str(row["id"]), "username": row["username"], "token": token}
         people.setdefault(row["role"], []).append(person)

@@ -16,7 +16,7 @@ from bank_api.config import Settings
 from bank_api.errors import Forbidden, NotAuthenticated
 from bank_api.idempotency import IdempotencyKey, Idempotent
 from bank_api.models import Role, UserStatus
-from bank_api.security import PasswordHasher, TokenService, issued_before
+from bank_api.security import PasswordHasher, TokenService, revoked
 from bank_api.uow import UnitOfWork
 
 TOKEN_URL = "/api/v1/auth/token"  # noqa: S105 - a path
@@ -71,11 +71,7 @@ async def current_principal(
         raise NotAuthenticated
     claims = tokens.decode(token)
     user = await uow.users.get(claims.user_id)
-    if (
-        user is None
-        or user.status != UserStatus.active
-        or issued_before(claims, user.tokens_valid_after)
-    ):
+    if user is None or user.status != UserStatus.active or revoked(claims, user.tokens_valid_after):
         raise NotAuthenticated
     return Principal(id=user.id, username=user.username, role=user.role)
 

@@ -1,8 +1,11 @@
 """Every piece of token and password code lives here.
 
 Tokens: JWT signed with HS256 only. The algorithm is fixed here and never read from the token,
-so `alg: none` or an RS256/HS256 confusion cannot be accepted. `iat` carries sub-second
-precision so a token issued right after a password change is told apart from one before it.
+so `alg: none` or an RS256/HS256 confusion cannot be accepted. A token carries the version of
+the credentials it was issued for (`cv`: the user's `tokens_valid_after`, read together with
+the password hash that was verified); a password change or a disable moves that instant, so
+every token issued for the old credentials is refused, including one whose login was still
+hashing when the change committed.
 
 Passwords: argon2id through passlib's `CryptContext` (libpass). Hashing and verification run in
 a dedicated pool of `hash_concurrency` threads at lowered CPU priority, so a burst of logins
@@ -13,13 +16,14 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import math
 import os
 import threading
 import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from jose import JWTError, jwt
@@ -29,7 +33,17 @@ from bank_api.config import Settings
 from bank_api.errors import NotAuthenticated
 
 ALGORITHM = "HS256"
-_REQUIRED_CLAIMS = ("sub", "role", "iat", "exp", "jti")
+MAX_TIMESTAMP = 253_402_300_799  # 9999-12-31T23:59:59Z
+_REQUIRED_CLAIMS = ("sub", "role", "iat", "exp", "jti", "cv")
+_NUMERIC_CLAIMS = ("iat", "exp", "nbf")
+
+
+def _finite_number(value: object) -> bool:
+    """A JSON number a clock can hold: not a boolean, not NaN or ±Infinity (`1e400` reads as
+    infinity), within the years a datetime can represent."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return False
+    return math.isfinite(value) and abs(value) < MAX_TIMESTAMP
 
 
 @dataclass(frozen=True)
@@ -42,7 +56,20 @@ class IssuedToken:
 class TokenClaims:
     user_id: uuid.UUID
     role: str
-    issued_at: float
+    credentials_version: int
+
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+def credentials_version(valid_after: datetime) -> int:
+    """The credentials' version as exact microseconds since the epoch."""
+    return (valid_after - _EPOCH) // timedelta(microseconds=1)
+
+
+def revoked(claims: TokenClaims, valid_after: datetime) -> bool:
+    """Issued for other credentials than the user's current ones."""
+    return claims.credentials_version != credentials_version(valid_after)
 
 
 class TokenService:
@@ -50,14 +77,16 @@ class TokenService:
         self._key = settings.signing_key
         self._lifetime = settings.access_token_minutes * 60
 
-    def issue(self, user_id: uuid.UUID, role: str) -> IssuedToken:
-        now = time.time()
+    def issue(self, user_id: uuid.UUID, role: str, valid_after: datetime) -> IssuedToken:
+        """A token for the credentials that have been valid since `valid_after`."""
+        now = int(time.time())
         claims = {
             "sub": str(user_id),
             "role": role,
             "iat": now,
-            "exp": int(now) + self._lifetime,
+            "exp": now + self._lifetime,
             "jti": uuid.uuid4().hex,
+            "cv": credentials_version(valid_after),
         }
         return IssuedToken(jwt.encode(claims, self._key, algorithm=ALGORITHM), self._lifetime)
 
@@ -72,16 +101,14 @@ class TokenService:
             )
             if any(name not in claims for name in _REQUIRED_CLAIMS):
                 raise NotAuthenticated
-            issued_at = claims["iat"]
-            if isinstance(issued_at, bool) or not isinstance(issued_at, int | float):
+            if not all(_finite_number(claims.get(name, 0)) for name in _NUMERIC_CLAIMS):
                 raise NotAuthenticated
-            return TokenClaims(uuid.UUID(str(claims["sub"])), str(claims["role"]), float(issued_at))
-        except (JWTError, ValueError, TypeError, AttributeError):
+            version = claims["cv"]
+            if isinstance(version, bool) or not isinstance(version, int):
+                raise NotAuthenticated
+            return TokenClaims(uuid.UUID(str(claims["sub"])), str(claims["role"]), version)
+        except (JWTError, ValueError, TypeError, AttributeError, OverflowError, RecursionError):
             raise NotAuthenticated from None
-
-
-def issued_before(claims: TokenClaims, instant: datetime) -> bool:
-    return claims.issued_at < instant.timestamp()
 
 
 HASH_THREAD_NICENESS = 10

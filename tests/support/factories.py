@@ -90,5 +90,5 @@ async def make_user(
         if user.role == Role.investor:
             session.add(InvestorAccount(investor_id=user.id, updated_at=now))
         await session.commit()
-    token = app.state.tokens.issue(user.id, role).access_token
+    token = app.state.tokens.issue(user.id, role, now).access_token
     return Account(str(user.id), payload["username"], payload["password"], role, bearer(token))

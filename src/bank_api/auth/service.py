@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 import uuid
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from sqlalchemy.exc import IntegrityError
 
@@ -109,6 +109,7 @@ class _LoginSubject:
     role: Role
     status: UserStatus
     password_hash: str
+    valid_after: datetime  # the version of these credentials, read with the hash
 
 
 async def login(
@@ -138,7 +139,9 @@ async def login(
             retry_after = math.ceil((oldest + window - now).total_seconds())
             raise TooManyAttempts(retry_after=max(1, retry_after))
     user = await uow.users.by_username(username)
-    subject = user and _LoginSubject(user.id, user.role, user.status, user.password_hash)
+    subject = user and _LoginSubject(
+        user.id, user.role, user.status, user.password_hash, user.tokens_valid_after
+    )
     await uow.rollback()
 
     matches, new_hash = await hasher.verify(password, subject.password_hash if subject else None)
@@ -156,7 +159,7 @@ async def login(
         if fresh is not None:
             fresh.password_hash = new_hash
     await uow.commit()
-    return tokens.issue(subject.id, subject.role)
+    return tokens.issue(subject.id, subject.role, subject.valid_after)
 
 
 async def create_admin(

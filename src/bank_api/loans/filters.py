@@ -1,7 +1,10 @@
 """`GET /loans` query parameters: a date or an RFC 3339 date-time for each bound.
 
 A date-only upper bound includes its whole day (UTC): `created_to=2026-11-23` means
-`created_at < 2026-11-24T00:00:00Z`. A date-time without an offset is taken as UTC.
+`created_at < 2026-11-24T00:00:00Z`. A date-time without an offset is taken as UTC. Bounds at
+the edges of the calendar are answered, not refused: a lower bound that falls before the first
+representable UTC instant is the beginning of time, an upper bound past the last one is no
+bound at all, and the other way round they match nothing.
 """
 
 from __future__ import annotations
@@ -42,9 +45,8 @@ def date_bound(name: str, raw: str | None, *, upper: bool) -> datetime | None:
     text = raw.strip()
     try:
         if len(text) == 10:
-            day = date.fromisoformat(text)
-            start = datetime.combine(day, time(0), tzinfo=UTC)
-            return start + timedelta(days=1) if upper else start
+            start = datetime.combine(date.fromisoformat(text), time(0), tzinfo=UTC)
+            return _past(start, timedelta(days=1)) if upper else start
         moment = datetime.fromisoformat(text.replace("Z", "+00:00").replace("z", "+00:00"))
     except ValueError:
         raise RequestValidationError(
@@ -56,8 +58,28 @@ def date_bound(name: str, raw: str | None, *, upper: bool) -> datetime | None:
                 }
             ]
         ) from None
-    moment = moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
-    return moment + timedelta(microseconds=1) if upper else moment
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    try:
+        moment = moment.astimezone(UTC)
+    except OverflowError:  # the offset moves it outside the calendar
+        before_time = moment.year == 1
+        if upper:
+            return EARLIEST if before_time else None
+        return EARLIEST if before_time else LATEST
+    return _past(moment, timedelta(microseconds=1)) if upper else moment
+
+
+EARLIEST = datetime.min.replace(tzinfo=UTC)
+LATEST = datetime.max.replace(tzinfo=UTC)
+
+
+def _past(moment: datetime, step: timedelta) -> datetime | None:
+    """The exclusive upper bound just past `moment`; None (no bound) past the calendar's end."""
+    try:
+        return moment + step
+    except OverflowError:
+        return None
 
 
 def loan_filters(
