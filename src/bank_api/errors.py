@@ -6,6 +6,7 @@ each error class to its status and stable `code`; `problem_response` is the one 
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Mapping
 from typing import Any
 
@@ -15,6 +16,9 @@ from pydantic import BaseModel, Field
 from bank_api.domain import errors as domain_errors
 
 PROBLEM_MEDIA_TYPE = "application/problem+json"
+
+
+log = logging.getLogger("bank_api")
 
 
 class AppError(Exception):
@@ -37,8 +41,8 @@ class NotAuthenticated(AppError):
         return {"WWW-Authenticate": "Bearer"}
 
 
-class InvalidCredentials(AppError):
-    pass
+class InvalidCredentials(NotAuthenticated):
+    """Wrong username or password: a 401 like any other, `WWW-Authenticate: Bearer` included."""
 
 
 class TooManyAttempts(AppError):
@@ -434,11 +438,21 @@ PROBLEMS: dict[type[Exception], tuple[int, str, str, str]] = {
 }
 
 
+INTERNAL_ERROR = (
+    500,
+    "internal_error",
+    "Internal server error",
+    "Something went wrong on our side; quote the request id.",
+)
+
+
 def describe(error: Exception) -> tuple[int, str, str, str]:
+    """Status, code, title and default detail; an error the table does not know is an opaque
+    500 (never an exception raised while rendering one)."""
     for cls in type(error).__mro__:
         if cls in PROBLEMS:
             return PROBLEMS[cls]
-    raise LookupError(type(error).__name__)
+    return INTERNAL_ERROR
 
 
 def problem_response(
@@ -467,6 +481,9 @@ def problem_response(
 
 def error_response(error: Exception, request_id: str | None) -> JSONResponse:
     status, code, title, default_detail = describe(error)
+    if status == 500:
+        log.error("undescribed error %s", type(error).__name__, extra={"request_id": request_id})
+        return problem_response(status, code, title, default_detail, request_id=request_id)
     detail = getattr(error, "detail", None) or default_detail
     headers = error.headers if isinstance(error, AppError) else {}
     return problem_response(status, code, title, detail, request_id=request_id, headers=headers)

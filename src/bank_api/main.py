@@ -25,6 +25,7 @@ from bank_api.database import create_engine, create_sessionmaker
 from bank_api.docs import install_docs
 from bank_api.domain.errors import DomainError
 from bank_api.errors import (
+    INTERNAL_ERROR,
     AppError,
     DatabaseBusy,
     DatabaseUnavailable,
@@ -160,10 +161,7 @@ def _install_error_handlers(app: FastAPI) -> None:
         request_id = request_id_var.get() or request.scope.get("state", {}).get("request_id")
         log.exception("unexpected error", extra={"request_id": request_id})
         return problem_response(
-            500,
-            "internal_error",
-            "Internal server error",
-            "Something went wrong on our side; quote the request id.",
+            *INTERNAL_ERROR,
             request_id=request_id,
             headers={"X-Request-ID": request_id} if request_id else None,
         )

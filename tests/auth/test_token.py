@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import random
+
 import pytest
 from jose import jwt
 
@@ -117,3 +119,55 @@ async def test_repeated_failures_from_one_client_are_throttled(api: Api) -> None
 async def test_token_form_requires_username_and_password(api: Api) -> None:
     response = await api.client.post("/api/v1/auth/token", data={"username": "x"})
     assert_problem(response, 422, "validation_error")
+
+
+def _long_passwords(count: int) -> list[str]:
+    """Passwords past the 128-character limit, up to far past the hasher's own limit (4 KiB),
+    of one-, two-, three- and four-byte characters."""
+    rng = random.Random(20261201)
+    alphabet = "aZ9 -_ é ß 漢字 😀\\"
+    lengths = [129, 130, 256, 4096, 4097, 20_000, *(rng.randint(129, 60_000) for _ in range(count))]
+    return ["".join(rng.choice(alphabet) for _ in range(n)) for n in lengths]
+
+
+@pytest.mark.parametrize(
+    "settings_overrides", [{"login_max_failures": 1000, "login_max_failures_per_client": 1000}]
+)
+async def test_a_password_longer_than_any_we_accept_is_just_a_wrong_password(api: Api) -> None:
+    account = await api.user("customer")
+    reference = assert_problem(
+        await api.token(account.username, "wrong password!"), 401, "invalid_credentials"
+    )
+    passwords = _long_passwords(14)
+    for username in (account.username, "nobody_like_this"):
+        for password in passwords:
+            response = await api.token(username, password)
+            body = assert_problem(response, 401, "invalid_credentials")
+            assert response.headers["www-authenticate"] == "Bearer"
+            assert {k: v for k, v in body.items() if k != "request_id"} == {
+                k: v for k, v in reference.items() if k != "request_id"
+            }
+    assert (await api.token(account.username)).status_code == 200
+
+
+async def test_register_and_password_change_name_the_length_limits(api: Api) -> None:
+    for password in [*_long_passwords(4), "short", ""]:
+        response = await api.client.post(
+            "/api/v1/auth/register", json=user_payload("customer", password=password)
+        )
+        body = assert_problem(response, 422, "validation_error")
+        limit = "128" if len(password) > 8 else "8"
+        assert [e["loc"] for e in body["errors"]] == [["body", "password"]]
+        assert limit in body["errors"][0]["msg"], body
+    account = await api.user("customer")
+    for password in [*_long_passwords(4), "short"]:
+        response = await api.client.post(
+            "/api/v1/users/me/password",
+            headers=account.headers,
+            json={"current_password": password, "new_password": password},
+        )
+        body = assert_problem(response, 422, "validation_error")
+        assert {tuple(e["loc"]) for e in body["errors"]} == {
+            ("body", "current_password"),
+            ("body", "new_password"),
+        }

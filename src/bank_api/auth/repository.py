@@ -11,6 +11,16 @@ from bank_api.models import LoginFailure, ThrottleScope
 class LoginFailureRepository(Repository[LoginFailure]):
     model = LoginFailure
 
+    async def lock(self, scope: ThrottleScope, key: str) -> None:
+        """Take turns on this key until commit, so counting its attempts and recording a new
+        one is atomic (PostgreSQL: a transaction advisory lock on the key's hash; SQLite runs
+        one writing transaction at a time already)."""
+        if self.session.get_bind().dialect.name == "postgresql":
+            name = f"login:{scope.value}:{key}"
+            await self.session.execute(
+                select(func.pg_advisory_xact_lock(func.hashtextextended(name, 0)))
+            )
+
     async def window(
         self, scope: ThrottleScope, key: str, since: datetime
     ) -> tuple[int, datetime | None]:
@@ -21,8 +31,15 @@ class LoginFailureRepository(Repository[LoginFailure]):
         count, oldest = (await self.session.execute(stmt)).one()
         return count, oldest
 
-    def record(self, scope: ThrottleScope, key: str, at: datetime) -> None:
-        self.add(LoginFailure(scope=scope, key=key, at=at))
+    async def record(self, scope: ThrottleScope, key: str, at: datetime) -> int:
+        """Record an attempt; its id."""
+        attempt = LoginFailure(scope=scope, key=key, at=at)
+        self.add(attempt)
+        await self.session.flush()
+        return attempt.id
+
+    async def forget(self, ids: list[int]) -> None:
+        await self.session.execute(delete(LoginFailure).where(LoginFailure.id.in_(ids)))
 
     async def clear(self, scope: ThrottleScope, key: str) -> None:
         await self.session.execute(

@@ -23,7 +23,7 @@ from bank_api.errors import (
 from bank_api.models import InvestorAccount, Role, ThrottleScope, User, UserStatus
 from bank_api.security import IssuedToken, PasswordHasher, TokenService
 from bank_api.uow import UnitOfWork
-from bank_api.users.schemas import UserCreate
+from bank_api.users.schemas import MAX_PASSWORD_LENGTH, UserCreate
 
 _STATUS_REFUSALS = {
     UserStatus.pending: AgentNotApproved,
@@ -122,44 +122,62 @@ async def login(
     password: str,
     client: str,
 ) -> IssuedToken:
-    """Check throttles, verify the password (a dummy hash for unknown users), then the status.
+    """Admit the attempt past the throttles, verify the password (a dummy hash for unknown
+    users), then reveal the status.
 
     The status is only revealed to someone who knows the password. The read transaction is
-    closed before argon2 runs, so no connection or SQLite write lock is held while hashing.
+    committed before argon2 runs, so no connection or SQLite write lock is held while hashing.
     """
-    now = utcnow()
     keys = (
         (ThrottleScope.username, username.lower()[:255], settings.login_max_failures),
         (ThrottleScope.client, client[:255], settings.login_max_failures_per_client),
     )
-    window = timedelta(seconds=settings.login_window_seconds)
-    for scope, key, limit in keys:
-        count, oldest = await uow.login_failures.window(scope, key, now - window)
-        if count >= limit and oldest is not None:
-            retry_after = math.ceil((oldest + window - now).total_seconds())
-            raise TooManyAttempts(retry_after=max(1, retry_after))
+    attempts = await _admit(uow, keys, timedelta(seconds=settings.login_window_seconds))
     user = await uow.users.by_username(username)
-    subject = user and _LoginSubject(
-        user.id, user.role, user.status, user.password_hash, user.tokens_valid_after
-    )
-    await uow.rollback()
+    subject = None
+    if user is not None:
+        subject = _LoginSubject(
+            user.id, user.role, user.status, user.password_hash, user.tokens_valid_after
+        )
+    await uow.commit()
 
-    matches, new_hash = await hasher.verify(password, subject.password_hash if subject else None)
+    # Longer than any password we accept: checked against the dummy hash, like a wrong one.
+    fits = len(password) <= MAX_PASSWORD_LENGTH
+    stored = subject.password_hash if subject is not None and fits else None
+    matches, new_hash = await hasher.verify(password[:MAX_PASSWORD_LENGTH], stored)
     if not matches or subject is None:
-        for scope, key, _ in keys:
-            uow.login_failures.record(scope, key, utcnow())
-            await uow.login_failures.prune(scope, key, now - window)
-        await uow.commit()
-        raise InvalidCredentials
+        raise InvalidCredentials  # the attempts stay recorded: they are the failures
+    await uow.login_failures.forget(attempts)
     if subject.status in _STATUS_REFUSALS:
+        await uow.commit()
         raise _STATUS_REFUSALS[subject.status]
     await uow.login_failures.clear(ThrottleScope.username, keys[0][1])
     if new_hash is not None:
         fresh = await uow.users.get(subject.id)
-        if fresh is not None:
+        if fresh is not None and fresh.password_hash == subject.password_hash:
             fresh.password_hash = new_hash
     await uow.commit()
     return tokens.issue(subject.id, subject.role, subject.valid_after)
+
+
+async def _admit(
+    uow: UnitOfWork, keys: tuple[tuple[ThrottleScope, str, int], ...], window: timedelta
+) -> list[int]:
+    """Count each key's attempts in the window and record this one, atomically per key, so no
+    more than the limit of guesses is ever checked against a hash, however many arrive at
+    once. Recorded attempts count as failures until the password turns out right. Raises
+    TooManyAttempts with the wait until the oldest attempt leaves the window."""
+    now = utcnow()
+    ids = []
+    for scope, key, limit in keys:  # always username, then client: one lock order
+        await uow.login_failures.lock(scope, key)
+        await uow.login_failures.prune(scope, key, now - window)
+        count, oldest = await uow.login_failures.window(scope, key, now - window)
+        if count >= limit and oldest is not None:
+            retry_after = math.ceil((oldest + window - now).total_seconds())
+            raise TooManyAttempts(retry_after=max(1, retry_after))
+        ids.append(await uow.login_failures.record(scope, key, now))
+    return ids
 
 
 async def create_admin(

@@ -15,9 +15,12 @@ Username = Annotated[
     Field(examples=["jane.doe"], description="3 to 50 of A-Z a-z 0-9 _ . -, unique ignoring case"),
 ]
 # Passwords are taken exactly as typed: no stripping.
+MIN_PASSWORD_LENGTH, MAX_PASSWORD_LENGTH = 8, 128
 Password = Annotated[
     str,
-    StringConstraints(min_length=8, max_length=128, strip_whitespace=False),
+    StringConstraints(
+        min_length=MIN_PASSWORD_LENGTH, max_length=MAX_PASSWORD_LENGTH, strip_whitespace=False
+    ),
     Field(examples=["correct horse battery"]),
 ]
 Email = Annotated[EmailStr, StringConstraints(max_length=254), Field(examples=["jane@example.com"])]
