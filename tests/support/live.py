@@ -9,6 +9,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -65,13 +66,18 @@ def _users(client: httpx.Client) -> dict[str, str]:
     return tokens
 
 
-@pytest.fixture(scope="module")
-def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
-    folder: Path = tmp_path_factory.mktemp("live")
+@contextmanager
+def serving(
+    folder: Path, database_url: str, *, workers: int = 1, **settings: str
+) -> Iterator[tuple[str, dict[str, str]]]:
+    """`bank-api serve` on a free port over `database_url` (migrated here, with the admin
+    `live_admin`), until the block ends; its URL and environment. Extra `settings` are
+    BANK_API_* variables by their lower-case suffix."""
     env = {
         **os.environ,
         **SERVER_ENV,
-        "BANK_API_DATABASE_URL": f"sqlite+aiosqlite:///{folder / 'live.db'}",
+        "BANK_API_DATABASE_URL": database_url,
+        **{f"BANK_API_{name.upper()}": value for name, value in settings.items()},
     }
     _cli(env, "migrate")
     _cli(
@@ -85,35 +91,41 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer
         PASSWORD,
     )
     port = _free_port()
-    log = (folder / "server.log").open("w")
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "bank_api.cli",
-            "serve",
-            "--port",
-            str(port),
-            "--log-level",
-            "warning",
-        ],
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
-    url = f"http://127.0.0.1:{port}"
-    try:
+    log_path = folder / f"server-{port}.log"
+    command = [sys.executable, "-m", "bank_api.cli", "serve", "--port", str(port)]
+    with log_path.open("w") as log:
+        process = subprocess.Popen(
+            [*command, "--workers", str(workers), "--log-level", "warning"],
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+        url = f"http://127.0.0.1:{port}"
+        try:
+            _wait_ready(url, log_path)
+            yield url, env
+        finally:
+            process.terminate()
+            process.wait(timeout=20)
+
+
+def _wait_ready(url: str, log_path: Path) -> None:
+    with httpx.Client(base_url=url, timeout=10) as client:
+        for _ in range(300):
+            try:
+                if client.get("/readyz").status_code == 200:
+                    return
+            except httpx.TransportError:
+                pass
+            time.sleep(0.1)
+    raise RuntimeError(f"server did not start: {log_path}")
+
+
+@pytest.fixture(scope="module")
+def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
+    """One worker on its own SQLite file, with a token for every role."""
+    folder: Path = tmp_path_factory.mktemp("live")
+    with serving(folder, f"sqlite+aiosqlite:///{folder / 'live.db'}") as (url, env):
         with httpx.Client(base_url=url, timeout=10) as client:
-            for _ in range(100):
-                try:
-                    if client.get("/readyz").status_code == 200:
-                        break
-                except httpx.TransportError:
-                    time.sleep(0.1)
-            else:
-                raise RuntimeError(f"server did not start: {folder / 'server.log'}")
-            yield LiveServer(url, _users(client), env)
-    finally:
-        process.terminate()
-        process.wait(timeout=10)
-        log.close()
+            tokens = _users(client)
+        yield LiveServer(url, tokens, env)
