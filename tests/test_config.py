@@ -7,6 +7,8 @@ from pydantic import ValidationError
 
 from bank_api.config import DEVELOPMENT_JWT_SECRET, Settings
 
+STRONG_SECRET = "h3Jk9-Qz_2LmP0wXc7VbN4aRtY6uSe1D8fGi5oKj"  # 40 random-looking characters
+
 
 def make(**values: object) -> Settings:
     return Settings(_env_file=None, **values)  # type: ignore[arg-type]
@@ -29,7 +31,7 @@ def test_environment_variables_use_the_fixed_names(monkeypatch: pytest.MonkeyPat
     env = {
         "BANK_API_DATABASE_URL": "postgresql+asyncpg://u@h/db",
         "BANK_API_ENVIRONMENT": "production",
-        "BANK_API_JWT_SECRET": "k" * 48,
+        "BANK_API_JWT_SECRET": STRONG_SECRET,
         "BANK_API_ACCESS_TOKEN_MINUTES": "15",
         "BANK_API_CORS_ORIGINS": "https://a.example, https://b.example",
         "BANK_API_ALLOW_BUSINESS_DATE_OVERRIDE": "true",
@@ -67,7 +69,13 @@ def test_weak_secret_is_refused_in_production(secret: str) -> None:
 
 
 def test_strong_secret_is_accepted_in_production() -> None:
-    assert make(environment="production", jwt_secret="Q" * 32).signing_key == "Q" * 32
+    assert make(environment="production", jwt_secret=STRONG_SECRET).signing_key == STRONG_SECRET
+
+
+@pytest.mark.parametrize("secret", ["Q" * 32, "ab" * 20, "abc" * 15, "0123" * 10, "é" * 40])
+def test_a_regular_secret_is_refused_in_production_with_one_clear_message(secret: str) -> None:
+    with pytest.raises(ValidationError, match="too regular"):
+        make(environment="production", jwt_secret=secret)
 
 
 @pytest.mark.parametrize(

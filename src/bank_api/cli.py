@@ -7,20 +7,15 @@ import asyncio
 import getpass
 import sys
 from collections.abc import Sequence
-from pathlib import Path
+from typing import Any
 
 from pydantic import TypeAdapter, ValidationError
+from sqlalchemy.exc import DBAPIError
 
 from bank_api.config import Settings, get_settings
-
-
-def migrations_dir() -> Path:
-    """`alembic/` of a source checkout, or the copy packaged inside the wheel."""
-    package = Path(__file__).resolve().parent
-    for candidate in (package / "migrations", package.parents[1] / "alembic"):
-        if (candidate / "env.py").is_file():
-            return candidate
-    raise SystemExit("migrations not found: run from a source checkout or an installed wheel")
+from bank_api.database import migrations_dir
+from bank_api.errors import DatabaseNotMigrated, DatabaseUnavailable
+from bank_api.retry import database_problem
 
 
 def upgrade(database_url: str, revision: str = "head") -> None:
@@ -147,8 +142,32 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    """Run a command; a configuration or database problem is one line on stderr, exit 2."""
     args = build_parser().parse_args(argv)
-    return int(args.handler(args, get_settings()))
+    try:
+        return int(args.handler(args, get_settings()))
+    except ValidationError as error:
+        problems = "; ".join(_setting_problem(e) for e in error.errors())
+        return _fail(f"configuration error: {problems}")
+    except (DBAPIError, OSError) as error:
+        problem = database_problem(error)
+        if isinstance(problem, DatabaseNotMigrated):
+            return _fail("the database has no schema or an old one: run `bank-api migrate`")
+        if isinstance(problem, DatabaseUnavailable):
+            cause = type(getattr(error, "orig", None) or error).__name__
+            return _fail(f"the database is not reachable ({cause})")
+        raise
+
+
+def _setting_problem(error: Any) -> str:
+    where = ".".join(str(part) for part in error.get("loc", ()))
+    message = str(error.get("msg", "")).removeprefix("Value error, ")
+    return f"BANK_API_{where.upper()}: {message}" if where else message
+
+
+def _fail(message: str) -> int:
+    print(f"bank-api: {message}", file=sys.stderr)
+    return 2
 
 
 if __name__ == "__main__":

@@ -29,6 +29,8 @@ _PLACEHOLDER_MARKERS = (
     "secret-here",
 )
 MIN_SECRET_BYTES = 32
+# A random 32-byte secret in any printable encoding has far more distinct characters than this.
+MIN_SECRET_DISTINCT = 10
 
 
 class Settings(BaseSettings):
@@ -112,6 +114,11 @@ class Settings(BaseSettings):
                 raise ValueError(f"BANK_API_JWT_SECRET must be at least {MIN_SECRET_BYTES} bytes")
             if secret == DEVELOPMENT_JWT_SECRET or any(m in lowered for m in _PLACEHOLDER_MARKERS):
                 raise ValueError("BANK_API_JWT_SECRET is a placeholder; generate a real secret")
+            if len(set(secret)) < MIN_SECRET_DISTINCT:
+                raise ValueError(
+                    "BANK_API_JWT_SECRET is too regular (a repeated character or pattern); "
+                    "generate a random one"
+                )
         return self
 
     @property

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
-from sqlalchemy import event
+from sqlalchemy import event, text
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import (
+    AsyncConnection,
     AsyncEngine,
     AsyncSession,
     async_sessionmaker,
@@ -17,6 +20,38 @@ from bank_api.config import Settings
 SQLITE_BUSY_TIMEOUT_MS = 30_000
 
 
+def migrations_dir() -> Path:
+    """`alembic/` of a source checkout, or the copy packaged inside the wheel."""
+    package = Path(__file__).resolve().parent
+    for candidate in (package / "migrations", package.parents[1] / "alembic"):
+        if (candidate / "env.py").is_file():
+            return candidate
+    raise SystemExit("migrations not found: run from a source checkout or an installed wheel")
+
+
+def head_revision() -> str | None:
+    """The schema revision this code needs (the newest migration)."""
+    from alembic.script import ScriptDirectory
+
+    return ScriptDirectory(str(migrations_dir())).get_current_head()
+
+
+async def schema_revision(connection: AsyncConnection) -> str | None:
+    """The revision the database is at; None when it has no schema at all."""
+    from bank_api.errors import DatabaseNotMigrated
+    from bank_api.retry import database_problem
+
+    try:
+        revision: str | None = await connection.scalar(
+            text("SELECT version_num FROM alembic_version")
+        )
+    except DBAPIError as error:
+        if isinstance(database_problem(error), DatabaseNotMigrated):
+            return None
+        raise
+    return revision
+
+
 def create_engine(settings: Settings) -> AsyncEngine:
     if settings.is_sqlite:
         return _sqlite_engine(settings)
@@ -26,6 +61,7 @@ def create_engine(settings: Settings) -> AsyncEngine:
         max_overflow=settings.db_max_overflow,
         pool_timeout=settings.db_pool_timeout_seconds,
         pool_pre_ping=True,
+        hide_parameters=True,  # error messages never carry the values (hashes, tokens)
         connect_args={
             "timeout": settings.db_connect_timeout_seconds,
             "server_settings": {
@@ -47,6 +83,7 @@ def _sqlite_engine(settings: Settings) -> AsyncEngine:
     """
     engine = create_async_engine(
         settings.database_url,
+        hide_parameters=True,
         connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000},
     )
 

@@ -196,19 +196,28 @@ class NotFound(AppError):
     pass
 
 
-class DatabaseUnavailable(AppError):
-    pass
-
-
-class DatabaseBusy(AppError):
-    """A statement outlived the statement timeout (most often waiting for a row lock under a
-    burst of writes on the same rows): nothing was committed, the client may try again."""
-
+class _RetryLater(AppError):
     retry_after = 1
 
     @property
     def headers(self) -> dict[str, str]:
         return {"Retry-After": str(self.retry_after)}
+
+
+class DatabaseUnavailable(_RetryLater):
+    """The database cannot be reached, or dropped the connection (it is restarting or shutting
+    down): whatever the request did was not committed, the client may try again."""
+
+
+class DatabaseBusy(_RetryLater):
+    """A statement outlived the statement timeout (most often waiting for a row lock under a
+    burst of writes on the same rows): nothing was committed, the client may try again."""
+
+
+class DatabaseNotMigrated(_RetryLater):
+    """The database answers but has no schema, or an older one, than this version needs."""
+
+    retry_after = 30
 
 
 class Problem(BaseModel):
@@ -435,6 +444,12 @@ PROBLEMS: dict[type[Exception], tuple[int, str, str, str]] = {
         "Database unavailable",
         "The database is not reachable; try again shortly.",
     ),
+    DatabaseNotMigrated: (
+        503,
+        "database_not_migrated",
+        "Database not migrated",
+        "The database schema is missing or out of date; an operator must run `bank-api migrate`.",
+    ),
 }
 
 
@@ -476,6 +491,18 @@ def problem_response(
     body.update(extra or {})
     return JSONResponse(
         body, status_code=status, headers=dict(headers or {}), media_type=PROBLEM_MEDIA_TYPE
+    )
+
+
+def validation_problem(errors: list[dict[str, Any]], request_id: str | None) -> JSONResponse:
+    """422 `validation_error` listing each invalid input as `{loc, msg, type}`."""
+    return problem_response(
+        422,
+        "validation_error",
+        "Invalid request",
+        "The request is not valid; see `errors`.",
+        request_id=request_id,
+        extra={"errors": errors},
     )
 
 

@@ -52,10 +52,11 @@ class Reservation:
 
 
 def request_hash(method: str, path: str, body: bytes) -> str:
-    """Same method, path and JSON body (ignoring key order and spacing) -> same hash."""
+    """Same method, path and JSON body (ignoring key order and spacing) -> same hash. A body
+    that is not JSON, or nested too deeply to decode, is hashed as it was sent."""
     try:
         canonical = json.dumps(json.loads(body or b"null"), sort_keys=True, separators=(",", ":"))
-    except ValueError:
+    except (ValueError, RecursionError):
         canonical = body.decode("utf-8", "replace")
     return hashlib.sha256(f"{method} {path}\n{canonical}".encode()).hexdigest()
 

@@ -12,7 +12,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import JSONResponse
-from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
@@ -21,24 +21,27 @@ from bank_api.admin.router import router as admin_router
 from bank_api.auth.router import router as auth_router
 from bank_api.bootstrap import bootstrap_admin
 from bank_api.config import Settings, get_settings, warn_if_development_secret
-from bank_api.database import create_engine, create_sessionmaker
+from bank_api.database import create_engine, create_sessionmaker, head_revision
 from bank_api.docs import install_docs
 from bank_api.domain.errors import DomainError
 from bank_api.errors import (
     INTERNAL_ERROR,
     AppError,
-    DatabaseBusy,
-    DatabaseUnavailable,
-    TransactionConflict,
     error_response,
     problem_response,
+    validation_problem,
 )
 from bank_api.investments.router import router as investments_router
 from bank_api.loans.router import router as loans_router
-from bank_api.middleware import RequestContextMiddleware, request_id_var
+from bank_api.middleware import (
+    NulInBody,
+    RequestContextMiddleware,
+    nul_problem,
+    request_id_var,
+)
 from bank_api.observability import install_metrics
 from bank_api.openapi import install_openapi, operation_id
-from bank_api.retry import QUERY_CANCELED, is_retryable, sqlstate
+from bank_api.retry import database_problem, sqlstate
 from bank_api.security import PasswordHasher, TokenService
 from bank_api.service.router import router as service_router
 from bank_api.users.router import router as users_router
@@ -91,6 +94,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         openapi_url="/openapi.json" if settings.docs_enabled else None,
     )
     app.state.settings = settings
+    app.state.schema_revision = head_revision()
     app.state.tokens = TokenService(settings)
     app.include_router(service_router)
     for router in API_ROUTERS:
@@ -118,17 +122,19 @@ def _install_error_handlers(app: FastAPI) -> None:
 
     async def on_validation_error(request: Request, exc: Exception) -> JSONResponse:
         assert isinstance(exc, RequestValidationError)
-        return _validation_problem([_issue(error) for error in exc.errors()])
+        return validation_problem([_issue(error) for error in exc.errors()], request_id_var.get())
 
     async def on_http_error(request: Request, exc: Exception) -> JSONResponse:
         assert isinstance(exc, StarletteHTTPException)
+        if isinstance(exc, NulInBody):
+            return nul_problem(["body"], request_id_var.get())
         if exc.status_code == 400:  # a body FastAPI could not even decode: invalid request
             issue = {
                 "loc": ["body"],
                 "msg": "the body is not valid UTF-8 JSON",
                 "type": "json_invalid",
             }
-            return _validation_problem([issue])
+            return validation_problem([issue], request_id_var.get())
         code = _HTTP_CODES.get(exc.status_code, "http_error")
         title = code.replace("_", " ").capitalize()
         detail = exc.detail if isinstance(exc.detail, str) else title
@@ -141,25 +147,34 @@ def _install_error_handlers(app: FastAPI) -> None:
             headers=exc.headers,
         )
 
-    async def on_database_down(request: Request, exc: Exception) -> JSONResponse:
-        if is_retryable(exc):  # a deadlock outside the retrying paths: the client may retry
-            return error_response(TransactionConflict(), request_id_var.get())
-        log.warning("database unavailable: %s", type(exc).__name__)
-        return error_response(DatabaseUnavailable(), request_id_var.get())
-
     async def on_database_error(request: Request, exc: Exception) -> JSONResponse:
-        if sqlstate(exc) == QUERY_CANCELED:
-            log.warning("statement timeout", extra={"request_id": request_id_var.get()})
-            return error_response(DatabaseBusy(), request_id_var.get())
-        if is_retryable(exc):
-            return await on_database_down(request, exc)
-        return await on_unexpected(request, exc)
+        problem = database_problem(exc)
+        if problem is None:
+            return await on_unexpected(request, exc)
+        log.warning(
+            "database error: %s (sqlstate %s) -> %s",
+            type(exc).__name__,
+            sqlstate(exc),
+            type(problem).__name__,
+            extra={"request_id": request_id_var.get()},
+        )
+        return error_response(problem, request_id_var.get())
 
     async def on_unexpected(request: Request, exc: Exception) -> JSONResponse:
         # Runs outside the request-id middleware (Starlette's outermost layer): read the id
         # that middleware left in the scope and put the header on ourselves.
         request_id = request_id_var.get() or request.scope.get("state", {}).get("request_id")
-        log.exception("unexpected error", extra={"request_id": request_id})
+        if isinstance(exc, DBAPIError):
+            # Never the message: a driver puts the offending values in it, which may be a
+            # password hash or a token. The statement has placeholders only.
+            log.error(
+                "unexpected database error: %s (sqlstate %s)",
+                type(exc.orig).__name__,
+                sqlstate(exc),
+                extra={"request_id": request_id, "statement": exc.statement},
+            )
+        else:
+            log.exception("unexpected error", extra={"request_id": request_id})
         return problem_response(
             *INTERNAL_ERROR,
             request_id=request_id,
@@ -170,21 +185,9 @@ def _install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(DomainError, on_app_error)
     app.add_exception_handler(RequestValidationError, on_validation_error)
     app.add_exception_handler(StarletteHTTPException, on_http_error)
-    for error in (OperationalError, InterfaceError, PoolTimeout, ConnectionError):
-        app.add_exception_handler(error, on_database_down)
-    app.add_exception_handler(DBAPIError, on_database_error)
+    for error in (DBAPIError, PoolTimeout, ConnectionError, TimeoutError):
+        app.add_exception_handler(error, on_database_error)
     app.add_exception_handler(Exception, on_unexpected)
-
-
-def _validation_problem(errors: list[dict[str, Any]]) -> JSONResponse:
-    return problem_response(
-        422,
-        "validation_error",
-        "Invalid request",
-        "The request is not valid; see `errors`.",
-        request_id=request_id_var.get(),
-        extra={"errors": errors},
-    )
 
 
 def _issue(error: Any) -> dict[str, Any]:

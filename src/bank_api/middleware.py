@@ -1,4 +1,11 @@
-"""Pure ASGI middleware: request ids, request body limit, no caching of API responses."""
+"""Pure ASGI middleware: request ids, request body limit, text no database can hold, no caching
+of API responses.
+
+The NUL character (U+0000) cannot be stored by PostgreSQL in text columns, while SQLite stores
+it; so that both give the same answer, it is refused before any route runs: in the path, in
+the query string, and in form or JSON bodies (as `%00`, or as the JSON escape `\u0000`), with
+the same 422 `validation_error` as any other invalid input.
+"""
 
 from __future__ import annotations
 
@@ -6,11 +13,13 @@ import contextvars
 import re
 import uuid
 from typing import Any
+from urllib.parse import parse_qsl
 
+from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from bank_api.errors import problem_response
+from bank_api.errors import problem_response, validation_problem
 
 REQUEST_ID_HEADER = "x-request-id"
 _VALID_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
@@ -24,6 +33,38 @@ class _BodyTooLarge(HTTPException):
 
     def __init__(self, limit: int) -> None:
         super().__init__(413, f"The request body exceeds {limit} bytes.")
+
+
+NUL_MESSAGE = "must not contain the NUL character (U+0000)"
+_JSON_NUL = re.compile(rb"(?<!\\)(?:\\\\)*\\u0000")  # \u0000 not itself escaped
+FORM_TYPE = b"application/x-www-form-urlencoded"
+_NUL_TAIL = 64  # bytes of the previous chunk kept, so an escape split across chunks is seen
+
+
+class NulInBody(HTTPException):
+    """An HTTPException so FastAPI's body parsing passes it through (rendered as a 422)."""
+
+    def __init__(self) -> None:
+        super().__init__(422, NUL_MESSAGE)
+
+
+def nul_problem(where: list[str], request_id: str | None) -> JSONResponse:
+    return validation_problem(
+        [{"loc": where, "msg": NUL_MESSAGE, "type": "string_nul_character"}], request_id
+    )
+
+
+def nul_location(scope: Scope) -> list[str] | None:
+    """Where the path or query string carries a NUL character, or None."""
+    if "\x00" in scope["path"]:
+        return ["path"]
+    query: bytes = scope.get("query_string", b"")
+    if b"%00" in query:
+        for name, value in parse_qsl(query.decode("latin-1"), keep_blank_values=True):
+            if "\x00" in name or "\x00" in value:
+                return ["query", name.replace("\x00", "")]
+        return ["query"]
+    return None
 
 
 class RequestContextMiddleware:
@@ -49,11 +90,18 @@ class RequestContextMiddleware:
             if self._declared_too_large(headers):
                 await self._too_large(scope, receive, send, request_id)
                 return
+            where = nul_location(scope)
+            if where is not None:
+                await self._nul(scope, receive, send, request_id, where)
+                return
+            form = headers.get(b"content-type", b"").startswith(FORM_TYPE)
             await self.app(
-                scope, self._limited(receive), self._decorated(send, request_id, no_store)
+                scope, self._limited(receive, form), self._decorated(send, request_id, no_store)
             )
         except _BodyTooLarge:
             await self._too_large(scope, receive, send, request_id)
+        except NulInBody:
+            await self._nul(scope, receive, send, request_id, ["body"])
         finally:
             request_id_var.reset(token)
 
@@ -61,16 +109,22 @@ class RequestContextMiddleware:
         length = headers.get(b"content-length", b"")
         return length.isdigit() and int(length) > self.max_body_bytes
 
-    def _limited(self, receive: Receive) -> Receive:
+    def _limited(self, receive: Receive, form: bool) -> Receive:
         seen = 0
+        tail = b""
 
         async def limited_receive() -> Message:
-            nonlocal seen
+            nonlocal seen, tail
             message = await receive()
             if message["type"] == "http.request":
-                seen += len(message.get("body", b""))
+                chunk = message.get("body", b"")
+                seen += len(chunk)
                 if seen > self.max_body_bytes:
                     raise _BodyTooLarge(self.max_body_bytes)
+                window = tail + chunk
+                if b"\x00" in window or (b"%00" in window if form else _JSON_NUL.search(window)):
+                    raise NulInBody
+                tail = window[-_NUL_TAIL:]
             return message
 
         return limited_receive
@@ -87,6 +141,14 @@ class RequestContextMiddleware:
             await send(message)
 
         return decorated_send
+
+    @staticmethod
+    async def _nul(
+        scope: Scope, receive: Receive, send: Send, request_id: str, where: list[str]
+    ) -> None:
+        response = nul_problem(where, request_id)
+        response.headers["x-request-id"] = request_id
+        await response(scope, receive, send)
 
     async def _too_large(self, scope: Scope, receive: Receive, send: Send, request_id: str) -> None:
         response = problem_response(

@@ -8,11 +8,11 @@ from typing import Literal
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
-from sqlalchemy import text
 
 from bank_api import __version__
 from bank_api.common.types import utcnow
-from bank_api.errors import DatabaseUnavailable, problem_responses
+from bank_api.database import schema_revision
+from bank_api.errors import DatabaseNotMigrated, DatabaseUnavailable, problem_responses
 
 router = APIRouter(tags=["service"])
 
@@ -41,12 +41,18 @@ async def healthz() -> Health:
     return Health()
 
 
-@router.get("/readyz", response_model=Health, responses=problem_responses(DatabaseUnavailable))
+@router.get(
+    "/readyz",
+    response_model=Health,
+    responses=problem_responses(DatabaseUnavailable, DatabaseNotMigrated),
+)
 async def readyz(request: Request) -> Health | JSONResponse:
-    """200 when the database answers a query, else 503."""
+    """200 when the database answers and has this version's schema, else 503."""
     try:
         async with request.app.state.engine.connect() as connection:
-            await connection.execute(text("SELECT 1"))
+            revision = await schema_revision(connection)
     except Exception as exc:  # any failure to reach the database means "not ready"
         raise DatabaseUnavailable from exc
+    if revision != request.app.state.schema_revision:
+        raise DatabaseNotMigrated
     return Health()
