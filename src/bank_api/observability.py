@@ -55,6 +55,10 @@ def log_config(level: str = "info") -> dict[str, Any]:
             "bank_api": {"handlers": ["stdout"], "level": level.upper(), "propagate": False},
             "uvicorn": {"handlers": ["stdout"], "level": level.upper(), "propagate": False},
             "uvicorn.access": {"handlers": [], "level": "WARNING", "propagate": False},
+            # Drivers trace statements with their parameters at DEBUG: never let them through.
+            "aiosqlite": {"handlers": [], "level": "WARNING", "propagate": False},
+            "asyncpg": {"handlers": [], "level": "WARNING", "propagate": False},
+            "sqlalchemy": {"handlers": [], "level": "WARNING", "propagate": False},
         },
     }
 
