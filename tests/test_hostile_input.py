@@ -6,7 +6,7 @@ from __future__ import annotations
 import logging
 import random
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import httpx
@@ -14,11 +14,12 @@ import pytest
 from sqlalchemy import func, select
 
 from bank_api.auth import service as auth_service
+from bank_api.domain.schedule import latest_start
 from bank_api.middleware import NUL_MESSAGE
-from bank_api.models import LoanProduct, User
+from bank_api.models import BusinessDate, LoanProduct, User
 from tests.support.api import Api
 from tests.support.factories import Account, user_payload
-from tests.support.flows import new_loan
+from tests.support.flows import DATE_OVERRIDE, new_loan, set_date
 from tests.support.http import assert_problem
 
 pytestmark = pytest.mark.usefixtures("backend")
@@ -221,3 +222,46 @@ async def test_transaction_date_bounds_at_the_calendar_edges_are_answered(api: A
             early = value.startswith("0001")
             expected = 1 if (early and name == "from") or (not early and name == "to") else 0
             assert response.json()["total"] == expected, (name, value)
+
+
+async def _store_business_date(api: Api, day: date) -> None:
+    """Past what `PUT /admin/business-date` accepts: as if the clock itself were there."""
+    async with api.app.state.sessionmaker() as session:
+        row = await session.get(BusinessDate, 1)
+        if row is None:
+            session.add(BusinessDate(id=1, value=day))
+        else:
+            row.value = day
+        await session.commit()
+
+
+@pytest.mark.parametrize("settings_overrides", DATE_OVERRIDE)
+async def test_a_business_date_near_the_end_of_the_calendar_is_refused_cleanly(api: Api) -> None:
+    admin = await api.user("admin")
+    customer = await api.user("customer")
+    agent = await api.user("agent")
+    loan = await new_loan(api, customer, term_months=12)
+    last = latest_start(360)
+    assert (await set_date(api, admin.headers, last)).status_code == 200
+    days = sorted({RNG.randint(1, (date.max - last).days) for _ in range(10)} | {1})
+    for ahead in days:
+        refused = await set_date(api, admin.headers, last + timedelta(days=ahead))
+        assert "9999-12-31" in assert_problem(refused, 422, "schedule_beyond_calendar")["detail"]
+    loans_before = (await api.client.get("/api/v1/loans", headers=admin.headers)).json()["total"]
+    last_for_12 = latest_start(12)  # past it, neither a 12- nor a 60-month schedule fits
+    for ahead in sorted({RNG.randint(1, (date.max - last_for_12).days) for _ in range(8)} | {1}):
+        await _store_business_date(api, last_for_12 + timedelta(days=ahead))
+        terms = {"loan_type": "personal_loan", "amount": "1000.00", "term_months": 60}
+        for response in (
+            await api.client.get("/api/v1/loans/quote", params=terms, headers=customer.headers),
+            await api.client.post("/api/v1/loans", json=terms, headers=customer.headers),
+            await api.client.patch(
+                f"/api/v1/loans/{loan['id']}", json={"term_months": 60}, headers=agent.headers
+            ),
+            await api.client.get(f"/api/v1/loans/{loan['id']}/schedule", headers=customer.headers),
+        ):
+            assert_problem(response, 422, "schedule_beyond_calendar")  # never the body
+    after = await api.client.get("/api/v1/loans", headers=admin.headers)
+    assert after.json()["total"] == loans_before
+    stored = await api.client.get(f"/api/v1/loans/{loan['id']}", headers=admin.headers)
+    assert stored.json()["term_months"] == 12

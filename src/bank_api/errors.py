@@ -13,6 +13,7 @@ from typing import Any
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
+from bank_api.common.money import format_cents
 from bank_api.domain import errors as domain_errors
 
 PROBLEM_MEDIA_TYPE = "application/problem+json"
@@ -425,6 +426,12 @@ PROBLEMS: dict[type[Exception], tuple[int, str, str, str]] = {
         "Overpayment",
         "The amount is more than what remains to be paid on this loan.",
     ),
+    domain_errors.ScheduleBeyondCalendar: (
+        422,
+        "schedule_beyond_calendar",
+        "Schedule beyond the calendar",
+        "The schedule's due dates would fall after 9999-12-31.",
+    ),
     TransactionConflict: (
         409,
         "transaction_conflict",
@@ -506,12 +513,24 @@ def validation_problem(errors: list[dict[str, Any]], request_id: str | None) -> 
     )
 
 
+def _domain_detail(error: Exception) -> str | None:
+    """The domain's errors carry figures in cents; say them in the API's terms."""
+    if isinstance(error, domain_errors.Overpayment):
+        return f"At most {format_cents(error.remaining)} remains to be paid on this loan."
+    if isinstance(error, domain_errors.ScheduleBeyondCalendar):
+        return (
+            f"A {error.term_months}-month schedule starting {error.start} would end after "
+            f"9999-12-31; the latest start for it is {error.latest_start}."
+        )
+    return None
+
+
 def error_response(error: Exception, request_id: str | None) -> JSONResponse:
     status, code, title, default_detail = describe(error)
     if status == 500:
         log.error("undescribed error %s", type(error).__name__, extra={"request_id": request_id})
         return problem_response(status, code, title, default_detail, request_id=request_id)
-    detail = getattr(error, "detail", None) or default_detail
+    detail = getattr(error, "detail", None) or _domain_detail(error) or default_detail
     headers = error.headers if isinstance(error, AppError) else {}
     return problem_response(status, code, title, detail, request_id=request_id, headers=headers)
 

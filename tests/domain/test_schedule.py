@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from bank_api.domain.errors import InvalidTerms
+from bank_api.domain.errors import InvalidTerms, ScheduleBeyondCalendar
 from bank_api.domain.money import MAX_AMOUNT_CENTS
 from bank_api.domain.schedule import (
     MAX_ANNUAL_RATE_BP,
@@ -19,6 +19,7 @@ from bank_api.domain.schedule import (
     add_months,
     annuity_payment,
     build_schedule,
+    latest_start,
     monthly_rate,
 )
 from tests.domain.strategies import PROPERTY, amounts, dates, rates_bp, schedule_types, schedules
@@ -239,3 +240,23 @@ def test_installment_is_a_frozen_value() -> None:
     installment = Installment(1, D(2024, 1, 1), 10, 7, 3)
     with pytest.raises(AttributeError):
         installment.payment = 11  # type: ignore[misc]
+
+
+@given(term=st.integers(1, 360), days_before=st.integers(0, 4000))
+@PROPERTY
+def test_schedules_stay_inside_the_calendar_or_are_refused(term: int, days_before: int) -> None:
+    last = latest_start(term)
+    assert add_months(last, term) <= dt.date.max  # the latest start itself fits
+    start = last - dt.timedelta(days=days_before)
+    schedule = build_schedule(100_000, 690, term, start)
+    assert schedule.installments[-1].due_date <= dt.date.max
+    if last < dt.date.max:
+        with pytest.raises(ScheduleBeyondCalendar) as refused:
+            build_schedule(100_000, 690, term, last + dt.timedelta(days=1))
+        assert (refused.value.term_months, refused.value.latest_start) == (term, last)
+
+
+def test_the_latest_start_is_the_last_day_of_its_month() -> None:
+    assert latest_start(1) == dt.date(9999, 11, 30)
+    assert latest_start(12) == dt.date(9998, 12, 31)
+    assert latest_start(360) == dt.date(9969, 12, 31)

@@ -8,6 +8,7 @@ from fractions import Fraction
 
 from sqlalchemy import func, select
 
+from bank_api.domain.schedule import MAX_TERM_MONTHS, check_calendar
 from bank_api.loans.overdue import oldest_overdue, overdue_and_npl
 from bank_api.models import BusinessDate, InvestorAccount, Loan, LoanStatus
 from bank_api.uow import UnitOfWork
@@ -54,6 +55,9 @@ async def pool_figures(uow: UnitOfWork, today: date) -> PoolFigures:
 
 
 async def set_business_date(uow: UnitOfWork, value: date) -> date:
+    """Set "today"; refused (ScheduleBeyondCalendar) past the last day from which the longest
+    term any product may have could still be scheduled."""
+    check_calendar(value, MAX_TERM_MONTHS)
     row = await uow.session.get(BusinessDate, 1, with_for_update=True)
     if row is None:
         uow.session.add(BusinessDate(id=1, value=value))

@@ -12,6 +12,7 @@ from bank_api.admin import service
 from bank_api.admin.schemas import BusinessDateIn, BusinessDateRead, PoolRead
 from bank_api.common.schemas import Page, PageParams, page_params, to_page
 from bank_api.dependencies import AdminUser, SettingsDep, Today, UoWDep, require_roles
+from bank_api.domain.errors import ScheduleBeyondCalendar
 from bank_api.errors import (
     AgentNotFound,
     AgentNotPending,
@@ -148,7 +149,9 @@ async def pool(uow: UoWDep, today: Today, settings: SettingsDep) -> PoolRead:
 
 
 @router.put(
-    "/business-date", response_model=BusinessDateRead, responses=problem_responses(NotFound)
+    "/business-date",
+    response_model=BusinessDateRead,
+    responses=problem_responses(NotFound, ScheduleBeyondCalendar),
 )
 async def set_business_date(
     data: BusinessDateIn, uow: UoWDep, settings: SettingsDep

@@ -25,6 +25,19 @@ class InvalidTerms(InvalidInput):
     """Loan terms (amount, rate, term) a schedule cannot be built for."""
 
 
+class ScheduleBeyondCalendar(DomainError):
+    """Due dates that would fall after the last day the calendar can hold (9999-12-31)."""
+
+    def __init__(self, start: object, term_months: int, latest_start: object) -> None:
+        super().__init__(
+            f"a {term_months}-month schedule from {start} would end after 9999-12-31; "
+            f"the latest start is {latest_start}"
+        )
+        self.start = start
+        self.term_months = term_months
+        self.latest_start = latest_start
+
+
 class AllocationNotPossible(DomainError):
     """The candidates together cannot fund the requested amount under their caps."""
 

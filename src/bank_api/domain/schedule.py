@@ -19,7 +19,7 @@ from enum import StrEnum
 from fractions import Fraction
 from typing import Final
 
-from bank_api.domain.errors import InvalidTerms
+from bank_api.domain.errors import InvalidTerms, ScheduleBeyondCalendar
 from bank_api.domain.money import MAX_AMOUNT_CENTS, round_cents
 
 MIN_TERM_MONTHS: Final = 1
@@ -69,6 +69,21 @@ def add_months(start: dt.date, months: int) -> dt.date:
     return dt.date(year, month + 1, min(start.day, last_day))
 
 
+def latest_start(term_months: int) -> dt.date:
+    """The last disbursement date from which a ``term_months`` schedule stays in the calendar:
+    its last installment, ``add_months(start, term_months)``, is due by 9999-12-31."""
+    month_index = dt.date.max.year * 12 + dt.date.max.month - 1 - term_months
+    year, month = divmod(month_index, 12)
+    return dt.date(year, month + 1, calendar.monthrange(year, month + 1)[1])
+
+
+def check_calendar(start_date: dt.date, term_months: int) -> None:
+    """Raises ScheduleBeyondCalendar when a schedule from ``start_date`` would leave it."""
+    last = latest_start(term_months)
+    if start_date > last:
+        raise ScheduleBeyondCalendar(start_date, term_months, last)
+
+
 def annuity_payment(amount: int, annual_rate_bp: int, term_months: int) -> int:
     """The level payment ``P * r / (1 - (1 + r) ** -n)``, or ``P / n`` when ``r == 0``.
 
@@ -102,9 +117,11 @@ def build_schedule(
     In both, the last installment takes all principal still remaining.
 
     Raises InvalidTerms for ``amount`` outside ``1..MAX_AMOUNT_CENTS``, ``term_months``
-    outside ``1..360``, or a rate outside ``0..MAX_ANNUAL_RATE_BP``.
+    outside ``1..360``, or a rate outside ``0..MAX_ANNUAL_RATE_BP``; ScheduleBeyondCalendar
+    when the last installment would be due after 9999-12-31.
     """
     _check_terms(amount, annual_rate_bp, term_months)
+    check_calendar(start_date, term_months)
     annuity = schedule_type is ScheduleType.ANNUITY
     if annuity:
         level = annuity_payment(amount, annual_rate_bp, term_months)

@@ -21,7 +21,7 @@ from bank_api.dependencies import (
     Today,
     UoWDep,
 )
-from bank_api.domain.errors import AllocationNotPossible, Overpayment
+from bank_api.domain.errors import AllocationNotPossible, Overpayment, ScheduleBeyondCalendar
 from bank_api.errors import (
     AmountOutOfRange,
     Forbidden,
@@ -60,7 +60,9 @@ from bank_api.loans.schemas import (
 from bank_api.loans.views import quote_view, schedule_view, stored_schedule_view
 
 router = APIRouter(tags=["loans"], responses=problem_responses(NotAuthenticated, Forbidden))
-PRICING = problem_responses(UnknownLoanType, AmountOutOfRange, TermOutOfRange)
+PRICING = problem_responses(
+    UnknownLoanType, AmountOutOfRange, TermOutOfRange, ScheduleBeyondCalendar
+)
 
 
 @router.get("/loan-products", response_model=list[LoanProductRead])
@@ -173,7 +175,7 @@ async def loan_history(loan_id: uuid.UUID, actor: LoanReader, uow: UoWDep) -> li
 @router.get(
     "/loans/{loan_id}/schedule",
     response_model=ScheduleRead,
-    responses=problem_responses(LoanNotFound),
+    responses=problem_responses(LoanNotFound, ScheduleBeyondCalendar),
 )
 async def loan_schedule(
     loan_id: uuid.UUID, actor: LoanReader, uow: UoWDep, today: Today

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
+from bank_api.common.money import format_cents
 from bank_api.common.principal import Principal
 from bank_api.common.schemas import PageParams
 from bank_api.common.types import utcnow
@@ -58,9 +59,14 @@ async def priced_terms(
     disbursed on `start` (the business date)."""
     product = await active_product(uow, loan_type)
     if not product.min_amount <= amount <= product.max_amount:
-        raise AmountOutOfRange
+        raise AmountOutOfRange(
+            f"A {product.code} is for {format_cents(product.min_amount)} to "
+            f"{format_cents(product.max_amount)}."
+        )
     if not product.min_term_months <= term_months <= product.max_term_months:
-        raise TermOutOfRange
+        raise TermOutOfRange(
+            f"A {product.code} runs {product.min_term_months} to {product.max_term_months} months."
+        )
     schedule = build_schedule(
         amount,
         product.annual_rate_bp,
