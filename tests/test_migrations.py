@@ -1,6 +1,10 @@
 from __future__ import annotations
 
+import json
+import sqlite3
+import uuid
 from datetime import UTC, datetime, timedelta, timezone
+from pathlib import Path
 
 import pytest
 from alembic.autogenerate import compare_metadata
@@ -8,6 +12,7 @@ from alembic.migration import MigrationContext
 from sqlalchemy import select
 from sqlalchemy.engine import Connection
 
+from bank_api.cli import upgrade
 from bank_api.config import Settings
 from bank_api.database import create_engine, create_sessionmaker
 from bank_api.models import Base, LoginFailure, ThrottleScope
@@ -65,3 +70,40 @@ async def test_naive_datetimes_are_refused(backend: str) -> None:
                 await session.flush()
     finally:
         await engine.dispose()
+
+
+def test_history_written_before_0004_is_rewritten_in_the_public_format(tmp_path: Path) -> None:
+    """Old entries kept cents and basis points; after the migration they read like every
+    response: two-decimal strings and `annual_rate`."""
+    path = tmp_path / "old.db"
+    url = f"sqlite+aiosqlite:///{path}"
+    upgrade(url, "0003")
+    old = {
+        "amount": {"from": None, "to": 100000},
+        "annual_rate_bp": {"from": 690, "to": 725},
+        "total_payable": {"from": 1037877, "to": 5},
+        "status": {"from": "new", "to": "active"},
+    }
+    with sqlite3.connect(path) as db:
+        db.execute(
+            "INSERT INTO loan_event (id, loan_id, at, event, changes, note) VALUES "
+            "(1, ?, '2026-11-30 10:00:00', 'edited', ?, NULL), "
+            "(2, ?, '2026-11-30 11:00:00', 'written_off', '{}', ?)",
+            (
+                uuid.uuid4().hex,
+                json.dumps(old),
+                uuid.uuid4().hex,
+                "95 days past due; 4936702 cents lost",
+            ),
+        )
+    upgrade(url)
+    with sqlite3.connect(path) as db:
+        rows = dict(db.execute("SELECT id, changes FROM loan_event").fetchall())
+        notes = dict(db.execute("SELECT id, note FROM loan_event").fetchall())
+    assert json.loads(rows[1]) == {
+        "amount": {"from": None, "to": "1000.00"},
+        "annual_rate": {"from": "6.90", "to": "7.25"},
+        "total_payable": {"from": "10378.77", "to": "0.05"},
+        "status": {"from": "new", "to": "active"},
+    }
+    assert notes == {1: None, 2: "95 days past due; 49367.02 lost"}

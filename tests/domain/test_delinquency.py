@@ -42,6 +42,21 @@ def test_installment_status(
     assert installment_status(DUE, paid, business_date) is expected
 
 
+@pytest.mark.parametrize(
+    ("paid", "expected"),
+    [
+        (Paid(100, 10), InstallmentStatus.PAID),  # what was paid stays paid
+        (Paid(), InstallmentStatus.WRITTEN_OFF),
+        (Paid(0, 10), InstallmentStatus.WRITTEN_OFF),
+    ],
+)
+@pytest.mark.parametrize("business_date", [D(2024, 1, 1), D(2024, 4, 1), D(2030, 1, 1)])
+def test_a_written_off_loans_unpaid_installments_are_written_off_whatever_the_date(
+    paid: Paid, expected: InstallmentStatus, business_date: dt.date
+) -> None:
+    assert installment_status(DUE, paid, business_date, written_off=True) is expected
+
+
 def test_nothing_overdue_means_zero_days_past_due() -> None:
     assert delinquency(LOAN, [Paid()] * 3, D(2024, 2, 29)) == Delinquency((), 0, False, 0, 0)
 

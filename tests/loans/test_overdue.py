@@ -107,6 +107,23 @@ async def test_overdue_npl_and_write_off(api: Api) -> None:
         409,
         "loan_not_writable_off",
     )
+    history = (
+        await api.client.get(f"/api/v1/loans/{loan['id']}/history", headers=admin.headers)
+    ).json()
+    assert history[-1]["event"] == "written_off"
+    assert history[-1]["note"] == f"90 days past due; {late['outstanding_principal']} lost"
+    # the unpaid installments say what happened to them, and stay so as the date moves on
+    for moved in (91, 400):
+        await set_date(api, admin.headers, second_due + timedelta(days=moved))
+        statuses = [
+            i["status"]
+            for i in (
+                await api.client.get(f"/api/v1/loans/{loan['id']}/schedule", headers=admin.headers)
+            ).json()["installments"]
+        ]
+        assert statuses == ["paid", *["written_off"] * 5]
+        state = (await api.client.get(f"/api/v1/loans/{loan['id']}", headers=admin.headers)).json()
+        assert (state["days_past_due"], state["is_npl"]) == (0, False)
     await verify_ok(api, admin)
 
 

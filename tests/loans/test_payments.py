@@ -54,6 +54,18 @@ async def test_end_to_end_every_investor_gets_principal_and_interest_back(api: A
         ).json()
     ]
     assert events == ["created", "approved", *["payment"] * 6, "closed"]
+    # list items are whole payment objects: the loan as each payment left it
+    listed = (
+        await api.client.get(f"/api/v1/loans/{loan['id']}/payments", headers=customer.headers)
+    ).json()
+    assert listed["total"] == 6
+    items = list(reversed(listed["items"]))  # newest first
+    repaid = 0
+    for item, number in zip(items, range(1, 7), strict=True):
+        repaid += cents(item["principal"])
+        assert [a["number"] for a in item["applied"]] == [number]
+        assert item["outstanding"] == f"{(120_000 - repaid) // 100}.{(120_000 - repaid) % 100:02d}"
+        assert item["loan_status"] == ("closed" if number == 6 else "active")
     await verify_ok(api, admin)
 
 

@@ -37,8 +37,10 @@ async def test_agent_edit_recomputes_and_records_history(api: Api) -> None:
     assert (edit["actor_id"], edit["actor_role"]) == (agent.id, "agent")
     assert edit["changes"]["loan_type"] == {"from": "personal_loan", "to": "home_loan"}
     assert edit["changes"]["term_months"] == {"from": 12, "to": 24}
-    assert edit["changes"]["annual_rate_bp"] == {"from": 1075, "to": 690}
-    assert edit["changes"]["monthly_payment"] == {"from": 88265, "to": 44727}
+    # history speaks the public format: rates and money as decimal strings
+    assert edit["changes"]["annual_rate"] == {"from": "10.75", "to": "6.90"}
+    assert edit["changes"]["monthly_payment"] == {"from": "882.65", "to": "447.27"}
+    assert "annual_rate_bp" not in edit["changes"]
     assert "amount" not in edit["changes"]
 
 

@@ -24,6 +24,7 @@ class InstallmentStatus(StrEnum):
     PARTIAL = "partial"
     PAID = "paid"
     OVERDUE = "overdue"
+    WRITTEN_OFF = "written_off"
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,12 +39,15 @@ class Delinquency:
 
 
 def installment_status(
-    installment: Installment, paid: Paid, business_date: dt.date
+    installment: Installment, paid: Paid, business_date: dt.date, *, written_off: bool = False
 ) -> InstallmentStatus:
-    """``paid`` if settled; else ``overdue`` if due before ``business_date``; else ``partial``
+    """``paid`` if settled; else ``written_off`` if the loan was written off (what was not paid
+    never falls due again); else ``overdue`` if due before ``business_date``; else ``partial``
     if anything is paid; else ``pending``."""
     if is_settled(installment, paid):
         return InstallmentStatus.PAID
+    if written_off:
+        return InstallmentStatus.WRITTEN_OFF
     if installment.due_date < business_date:
         return InstallmentStatus.OVERDUE
     if paid.principal or paid.interest:

@@ -13,7 +13,7 @@ from bank_api.domain.delinquency import installment_status
 from bank_api.domain.payments import Paid
 from bank_api.domain.schedule import Installment as Planned
 from bank_api.loans.service import get_loan
-from bank_api.models import Allocation, Installment, Loan
+from bank_api.models import Allocation, Installment, Loan, LoanStatus
 from bank_api.uow import UnitOfWork
 
 
@@ -43,7 +43,11 @@ async def schedule_with_status(
 ) -> tuple[Loan, list[tuple[Planned, Paid, str]]]:
     loan = await get_loan(uow, actor=actor, loan_id=loan_id)
     rows = await stored_schedule(uow, loan.id)
-    return loan, [(p, paid, installment_status(p, paid, today).value) for p, paid in rows]
+    written_off = loan.status == LoanStatus.written_off
+    return loan, [
+        (p, paid, installment_status(p, paid, today, written_off=written_off).value)
+        for p, paid in rows
+    ]
 
 
 async def allocations(

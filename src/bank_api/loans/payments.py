@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import BigInteger, Integer, Uuid, case, select
+from sqlalchemy import BigInteger, Integer, Uuid, case, func, select
 from sqlalchemy.types import TypeEngine
 
 from bank_api.common.bulk import update_from_values
@@ -193,13 +193,36 @@ async def _advance_loan(
         )
 
 
+@dataclass(frozen=True)
+class PaymentAfter:
+    """A stored payment and the loan as that payment left it."""
+
+    payment: Payment
+    outstanding: int
+
+    @property
+    def loan_status(self) -> LoanStatus:
+        # Installments are paid oldest first, interest before principal: the principal is all
+        # repaid only once the last installment is, which is when the loan closes.
+        return LoanStatus.closed if self.outstanding == 0 else LoanStatus.active
+
+
 async def list_payments(
     uow: UnitOfWork, *, actor: Principal, loan_id: uuid.UUID, page: PageParams
-) -> tuple[Sequence[Payment], int]:
+) -> tuple[list[PaymentAfter], int]:
+    """The loan's payments, newest first, each with the outstanding principal it left (the
+    running total of principal repaid, over all of the loan's payments)."""
     loan = await get_loan(uow, actor=actor, loan_id=loan_id)
+    order = (Payment.created_at, Payment.id)
+    repaid = func.sum(Payment.principal).over(order_by=order).label("repaid")
+    running = select(Payment.id, repaid).where(Payment.loan_id == loan.id).subquery()
     stmt = (
-        select(Payment)
-        .where(Payment.loan_id == loan.id)
+        select(Payment, running.c.repaid)
+        .join(running, running.c.id == Payment.id)
         .order_by(Payment.created_at.desc(), Payment.id)
     )
-    return await uow.ledger.page(stmt, limit=page.limit, offset=page.offset)
+    total = await uow.session.scalar(
+        select(func.count()).select_from(Payment).where(Payment.loan_id == loan.id)
+    )
+    rows = await uow.session.execute(stmt.limit(page.limit).offset(page.offset))
+    return [PaymentAfter(p, loan.amount - int(r)) for p, r in rows], int(total or 0)

@@ -7,7 +7,7 @@ from fastapi import APIRouter, Depends, Query, status
 from fastapi.responses import JSONResponse
 
 from bank_api.common.money import MoneyIn
-from bank_api.common.schemas import Page, PageParams, page_params, to_page
+from bank_api.common.schemas import Page, PageParams, page_params
 from bank_api.dependencies import (
     AdminUser,
     AgentUser,
@@ -229,9 +229,7 @@ async def loan_allocations(
 
 
 def _payment_body(result: payments.PaymentResult) -> dict[str, object]:
-    body = PaymentRead.model_validate(result.payment).model_copy(
-        update={"loan_status": result.loan.status, "outstanding": result.loan.outstanding_principal}
-    )
+    body = PaymentRead.of(result.payment, result.loan.status, result.loan.outstanding_principal)
     return body.model_dump(mode="json")
 
 
@@ -277,7 +275,8 @@ async def list_loan_payments(
 ) -> dict[str, object]:
     """The loan's payments, newest first."""
     rows, total = await payments.list_payments(uow, actor=actor, loan_id=loan_id, page=page)
-    return to_page(PaymentRead, rows, total, page)
+    items = [PaymentRead.of(row.payment, row.loan_status, row.outstanding) for row in rows]
+    return {"items": items, "total": total, "limit": page.limit, "offset": page.offset}
 
 
 @router.post(

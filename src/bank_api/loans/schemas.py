@@ -252,7 +252,21 @@ class PaymentRead(ResponseSchema):
     interest: MoneyOut
     applied: list[AppliedRead]
     created_at: datetime
-    loan_status: LoanStatus | None = None
-    outstanding: MoneyOut | None = Field(
-        None, description="The loan's outstanding principal right after this payment"
+    loan_status: LoanStatus = Field(description="The loan's status right after this payment")
+    outstanding: MoneyOut = Field(
+        description="The loan's outstanding principal right after this payment"
     )
+
+    @classmethod
+    def of(cls, payment: Any, loan_status: LoanStatus, outstanding: int) -> PaymentRead:
+        return cls(
+            id=payment.id,
+            loan_id=payment.loan_id,
+            amount=payment.amount,
+            principal=payment.principal,
+            interest=payment.interest,
+            applied=payment.applied,
+            created_at=payment.created_at,
+            loan_status=loan_status,
+            outstanding=outstanding,
+        )

@@ -92,13 +92,29 @@ def snapshot(loan: Loan) -> dict[str, Any]:
     return {field: getattr(loan, field) for field in TRACKED}
 
 
-def _json(value: Any) -> Any:
+# History speaks the API's language: `annual_rate` for the stored basis points, and money and
+# rates as decimal strings, like every other response.
+PUBLIC_NAMES = {"annual_rate_bp": "annual_rate"}
+DECIMAL_FIELDS = frozenset(
+    {"amount", "annual_rate_bp", "monthly_payment", "total_interest", "total_payable"}
+)
+
+
+def public_value(field: str, value: Any) -> Any:
+    if value is None:
+        return None
+    if field in DECIMAL_FIELDS:
+        return format_cents(value)
     return str(value) if isinstance(value, uuid.UUID | LoanStatus) else value
 
 
 def changes_between(before: dict[str, Any], after: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """`{public name: {from, to}}` for every tracked field that differs."""
     return {
-        field: {"from": _json(before[field]), "to": _json(after[field])}
+        PUBLIC_NAMES.get(field, field): {
+            "from": public_value(field, before[field]),
+            "to": public_value(field, after[field]),
+        }
         for field in TRACKED
         if before[field] != after[field]
     }

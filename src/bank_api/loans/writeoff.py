@@ -9,6 +9,7 @@ from datetime import date
 from sqlalchemy import BigInteger, Uuid, select
 
 from bank_api.common.bulk import update_from_values
+from bank_api.common.money import format_cents
 from bank_api.common.principal import Principal
 from bank_api.common.types import utcnow
 from bank_api.domain import ledger
@@ -76,7 +77,7 @@ async def write_off_loan(
         actor,
         LoanEventKind.written_off,
         changes_between(before, snapshot(loan)),
-        f"{late} days past due; {sum(a for _, a in losses)} cents lost",
+        f"{late} days past due; {format_cents(sum(a for _, a in losses))} lost",
     )
     await uow.commit(loan)
     return loan
