@@ -20,6 +20,7 @@ def _sample(text: str, name: str, **labels: str) -> float:
     raise AssertionError(f"{name}{{{wanted}}} not found")
 
 
+@pytest.mark.parametrize("settings_overrides", [{"metrics_money_totals": True}])
 async def test_metrics_count_requests_and_money(api: Api) -> None:
     investor = await api.user("investor")
     headers = {**investor.headers, "Idempotency-Key": "m-1"}
@@ -42,6 +43,17 @@ async def test_metrics_count_requests_and_money(api: Api) -> None:
         )
         == 2
     )
+
+
+async def test_metrics_publish_no_money_totals_unless_asked(api: Api) -> None:
+    investor = await api.user("investor")
+    await api.client.post(
+        "/api/v1/investments/deposits", json={"amount": "12.34"}, headers=investor.headers
+    )
+    text = (await api.client.get("/metrics")).text
+    assert _sample(text, "bank_events_total", event="deposit") == 1
+    assert "bank_amount_cents_total" not in text
+    assert "1234" not in text
 
 
 async def test_log_lines_are_json_with_the_request_id(api: Api) -> None:

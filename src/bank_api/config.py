@@ -51,6 +51,9 @@ class Settings(BaseSettings):
     cors_origins: Annotated[list[str], NoDecode] = []
     currency: str = Field("USD", pattern=r"^[A-Z]{3}$")
     gc_freeze: bool = True
+    # /metrics is unauthenticated: it counts business events, and totals the money they moved
+    # only when this is on (for a scrape endpoint that is not reachable from outside).
+    metrics_money_totals: bool = False
 
     # --- tokens and passwords --------------------------------------------------------------
     jwt_secret: SecretStr | None = None

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gc
 import logging
+import re
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
@@ -92,6 +93,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         docs_url=None,
         redoc_url=None,
         openapi_url="/openapi.json" if settings.docs_enabled else None,
+        # No redirect to the slash-less path: Starlette builds it from the Host header, which
+        # a client controls. `/api/v1/loans/` is a 404 like any other unknown path.
+        redirect_slashes=False,
     )
     app.state.settings = settings
     app.state.schema_revision = head_revision()
@@ -122,7 +126,8 @@ def _install_error_handlers(app: FastAPI) -> None:
 
     async def on_validation_error(request: Request, exc: Exception) -> JSONResponse:
         assert isinstance(exc, RequestValidationError)
-        return validation_problem([_issue(error) for error in exc.errors()], request_id_var.get())
+        issues = _wrong_media_type(request, exc.errors()) or [_issue(e) for e in exc.errors()]
+        return validation_problem(issues, request_id_var.get())
 
     async def on_http_error(request: Request, exc: Exception) -> JSONResponse:
         assert isinstance(exc, StarletteHTTPException)
@@ -190,13 +195,44 @@ def _install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(Exception, on_unexpected)
 
 
+_ENUM_REPR = re.compile(r"<\w+\.\w+: ('[^']*')>")
+
+
 def _issue(error: Any) -> dict[str, Any]:
-    """A validation error without the offending input echoed back (it may be a password)."""
+    """A validation error in the client's terms, without the offending input echoed back (it
+    may be a password): no Python enum reprs, no "Value error, " prefix."""
+    message = _ENUM_REPR.sub(r"\1", str(error.get("msg", ""))).removeprefix("Value error, ")
     return {
         "loc": list(error.get("loc", ())),
-        "msg": str(error.get("msg", "")),
+        "msg": message,
         "type": str(error.get("type", "")),
     }
+
+
+_BODY_MISSING = frozenset({"missing", "model_attributes_type", "dict_type", "model_type"})
+
+
+def _wrong_media_type(request: Request, errors: Any) -> list[dict[str, Any]] | None:
+    """One clear issue when the body could not be read because it came in another media type
+    than the route takes (JSON sent to the token form, a form sent to a JSON route)."""
+    route = request.scope.get("route")
+    body_field = getattr(route, "body_field", None)
+    expected = getattr(getattr(body_field, "field_info", None), "media_type", None)
+    sent = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if not expected or not sent or sent == expected:
+        return None
+    if expected == "application/json" and sent.endswith("+json"):
+        return None
+    on_body = [e for e in errors if tuple(e.get("loc", ()))[:1] == ("body",)]
+    if not on_body or any(e.get("type") not in _BODY_MISSING for e in on_body):
+        return None
+    return [
+        {
+            "loc": ["body"],
+            "msg": f"this endpoint takes a body of type {expected}, not {sent}",
+            "type": "content_type",
+        }
+    ]
 
 
 def __getattr__(name: str) -> Any:

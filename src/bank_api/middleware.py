@@ -38,6 +38,13 @@ class _BodyTooLarge(HTTPException):
 NUL_MESSAGE = "must not contain the NUL character (U+0000)"
 _JSON_NUL = re.compile(rb"(?<!\\)(?:\\\\)*\\u0000")  # \u0000 not itself escaped
 FORM_TYPE = b"application/x-www-form-urlencoded"
+# On every response: no MIME sniffing, and no page of ours inside someone else's frame (the docs
+# pages are the only HTML, but nothing here is meant to be framed).
+SECURITY_HEADERS = (
+    (b"x-content-type-options", b"nosniff"),
+    (b"x-frame-options", b"DENY"),
+    (b"content-security-policy", b"frame-ancestors 'none'"),
+)
 _NUL_TAIL = 64  # bytes of the previous chunk kept, so an escape split across chunks is seen
 
 
@@ -86,22 +93,21 @@ class RequestContextMiddleware:
         token = request_id_var.set(request_id)
         scope.setdefault("state", {})["request_id"] = request_id
         no_store = scope["path"].startswith(self.api_prefix)
+        send = self._decorated(send, request_id, no_store)
         try:
             if self._declared_too_large(headers):
                 await self._too_large(scope, receive, send, request_id)
                 return
             where = nul_location(scope)
             if where is not None:
-                await self._nul(scope, receive, send, request_id, where)
+                await nul_problem(where, request_id)(scope, receive, send)
                 return
             form = headers.get(b"content-type", b"").startswith(FORM_TYPE)
-            await self.app(
-                scope, self._limited(receive, form), self._decorated(send, request_id, no_store)
-            )
+            await self.app(scope, self._limited(receive, form), send)
         except _BodyTooLarge:
             await self._too_large(scope, receive, send, request_id)
         except NulInBody:
-            await self._nul(scope, receive, send, request_id, ["body"])
+            await nul_problem(["body"], request_id)(scope, receive, send)
         finally:
             request_id_var.reset(token)
 
@@ -133,7 +139,7 @@ class RequestContextMiddleware:
     def _decorated(send: Send, request_id: str, no_store: bool) -> Send:
         async def decorated_send(message: Message) -> None:
             if message["type"] == "http.response.start":
-                extra: list[Any] = [(b"x-request-id", request_id.encode())]
+                extra: list[Any] = [(b"x-request-id", request_id.encode()), *SECURITY_HEADERS]
                 names = {name.lower() for name, _ in message.get("headers", [])}
                 if no_store and b"cache-control" not in names:
                     extra.append((b"cache-control", b"no-store"))
@@ -142,14 +148,6 @@ class RequestContextMiddleware:
 
         return decorated_send
 
-    @staticmethod
-    async def _nul(
-        scope: Scope, receive: Receive, send: Send, request_id: str, where: list[str]
-    ) -> None:
-        response = nul_problem(where, request_id)
-        response.headers["x-request-id"] = request_id
-        await response(scope, receive, send)
-
     async def _too_large(self, scope: Scope, receive: Receive, send: Send, request_id: str) -> None:
         response = problem_response(
             413,
@@ -157,6 +155,5 @@ class RequestContextMiddleware:
             "Request too large",
             f"The request body exceeds {self.max_body_bytes} bytes.",
             request_id=request_id,
-            headers={"x-request-id": request_id},
         )
         await response(scope, receive, send)

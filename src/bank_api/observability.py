@@ -64,7 +64,7 @@ def log_config(level: str = "info") -> dict[str, Any]:
 
 
 class Metrics:
-    def __init__(self) -> None:
+    def __init__(self, *, money_totals: bool = False) -> None:
         self.registry = CollectorRegistry()
         self.requests = Counter(
             "http_requests_total",
@@ -81,13 +81,21 @@ class Metrics:
         self.events = Counter(
             "bank_events_total", "Business events", ["event"], registry=self.registry
         )
-        self.amounts = Counter(
-            "bank_amount_cents_total", "Money moved, in cents", ["event"], registry=self.registry
+        self.amounts = (
+            Counter(
+                "bank_amount_cents_total",
+                "Money moved, in cents",
+                ["event"],
+                registry=self.registry,
+            )
+            if money_totals
+            else None
         )
 
     def record(self, event: str, cents: int) -> None:
         self.events.labels(event).inc()
-        self.amounts.labels(event).inc(cents)
+        if self.amounts is not None:
+            self.amounts.labels(event).inc(cents)
 
 
 def _route_label(scope: Scope) -> str:
@@ -135,7 +143,7 @@ class MetricsMiddleware:
 
 
 def install_metrics(app: FastAPI) -> Callable[[str, int], None]:
-    metrics = Metrics()
+    metrics = Metrics(money_totals=app.state.settings.metrics_money_totals)
     app.state.metrics = metrics
 
     @app.get("/metrics", include_in_schema=False)
