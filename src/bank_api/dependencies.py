@@ -100,7 +100,7 @@ InvestorUser = Annotated[Principal, Depends(require_roles(Role.investor))]
 
 
 async def get_idempotent(request: Request, uow: UoWDep, key: IdempotencyKey) -> Idempotent:
-    return Idempotent(uow, request.app.state.sessionmaker, key)
+    return Idempotent(uow, key)
 
 
 IdempotentDep = Annotated[Idempotent, Depends(get_idempotent)]

@@ -1,14 +1,17 @@
-"""`Idempotency-Key` for the money-moving POSTs (SPEC §3).
+"""`Idempotency-Key` for the money-moving POSTs (public contract: docs/CONTRACT.md).
 
-1. `reserve` (its own short transaction): record (caller, key, request hash) as in flight, or
-   find the existing record: completed with the same request -> replay its response; another
-   request under the same key -> 422 `idempotency_key_reused`; still in flight -> 409
-   `idempotency_key_in_use` (a reservation older than `STALE_AFTER` is taken over: its request
-   died before committing anything).
-2. The money movement and the completion of the record (status and response body) commit in
-   one transaction (`UnitOfWork.commit(replay=...)`), so a key can never have moved money
-   without being completed, or the other way round.
-3. If the work fails, `release` deletes the reservation so the client may retry.
+Everything happens in the money transaction itself, so nothing about a key can outlive a
+request that failed, however it failed (an error, a lost connection, a database restart):
+
+1. `claim` takes a transaction-scoped lock on (caller, key) without waiting (PostgreSQL: a
+   transaction advisory lock). Held by another request: 409 `idempotency_key_in_use`. SQLite
+   runs one writing transaction at a time, so a duplicate there waits for the first instead.
+2. With the lock, a completed record for the key is replayed (same request) or refused (422
+   `idempotency_key_reused`: another request under the same key).
+3. Otherwise the use case runs, and `complete` adds the record with the response just before
+   the commit: the money movement and the record commit together or not at all. A failure
+   rolls both back and the lock goes with the transaction, so the client may retry with the
+   same key at once.
 Records are kept at least 24 hours.
 """
 
@@ -18,21 +21,18 @@ import hashlib
 import json
 import uuid
 from dataclasses import dataclass
-from datetime import timedelta
 from typing import Annotated, Any
 
 from fastapi import Depends, Header, Request
 from fastapi.responses import JSONResponse
-from sqlalchemy import delete, select
-from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from bank_api.common.types import utcnow
 from bank_api.errors import IdempotencyKeyInUse, IdempotencyKeyReused
 from bank_api.models import IdempotencyRecord
 from bank_api.retry import retrying
 
-STALE_AFTER = timedelta(minutes=5)
 KEY_PATTERN = r"^[\x20-\x7e]{1,255}$"
 REPLAY_HEADER = "Idempotent-Replayed"
 
@@ -61,65 +61,38 @@ def request_hash(method: str, path: str, body: bytes) -> str:
     return hashlib.sha256(f"{method} {path}\n{canonical}".encode()).hexdigest()
 
 
-async def reserve(
-    sessionmaker: async_sessionmaker[AsyncSession], user_id: uuid.UUID, key: str, digest: str
-) -> Reservation:
-    reservation = Reservation(user_id, key, digest)
-    for _ in range(2):
-        async with sessionmaker() as session:
-            record = await session.get(IdempotencyRecord, (user_id, key), with_for_update=True)
-            if record is None:
-                session.add(
-                    IdempotencyRecord(
-                        user_id=user_id, key=key, request_hash=digest, created_at=utcnow()
-                    )
-                )
-                try:
-                    await session.commit()
-                except IntegrityError:
-                    continue  # a concurrent request reserved it first: look again
-                return reservation
-            if record.request_hash != digest:
-                raise IdempotencyKeyReused
-            if record.status_code is not None:
-                reservation.replay = Replay(
-                    record.status_code, json.loads(record.response_body or "null")
-                )
-                return reservation
-            if utcnow() - record.created_at < STALE_AFTER:
-                raise IdempotencyKeyInUse
-            record.created_at = utcnow()  # abandoned by a request that died: take it over
-            await session.commit()
-            return reservation
-    raise IdempotencyKeyInUse
-
-
-async def release(sessionmaker: async_sessionmaker[AsyncSession], reservation: Reservation) -> None:
-    async with sessionmaker() as session:
-        await session.execute(
-            delete(IdempotencyRecord).where(
-                IdempotencyRecord.user_id == reservation.user_id,
-                IdempotencyRecord.key == reservation.key,
-                IdempotencyRecord.status_code.is_(None),
-            )
+async def claim(session: AsyncSession, reservation: Reservation) -> None:
+    """Lock the key for this transaction and look for its record (sets `replay`)."""
+    if session.get_bind().dialect.name == "postgresql":
+        name = f"idempotency:{reservation.user_id}:{reservation.key}"
+        locked = await session.scalar(
+            select(func.pg_try_advisory_xact_lock(func.hashtextextended(name, 0)))
         )
-        await session.commit()
+        if not locked:
+            raise IdempotencyKeyInUse
+    record = await session.get(IdempotencyRecord, (reservation.user_id, reservation.key))
+    if record is None:
+        return
+    if record.request_hash != reservation.request_hash:
+        raise IdempotencyKeyReused
+    body = json.loads(record.response_body or "null")
+    reservation.replay = Replay(record.status_code or 200, body)
 
 
 async def complete(
     session: AsyncSession, reservation: Reservation, status_code: int, body: Any
 ) -> None:
-    """Mark the key done with its response, inside the caller's (money-moving) transaction."""
-    record = (
-        await session.execute(
-            select(IdempotencyRecord).where(
-                IdempotencyRecord.user_id == reservation.user_id,
-                IdempotencyRecord.key == reservation.key,
-            )
+    """Record the key with its response, inside the caller's (money-moving) transaction."""
+    session.add(
+        IdempotencyRecord(
+            user_id=reservation.user_id,
+            key=reservation.key,
+            request_hash=reservation.request_hash,
+            status_code=status_code,
+            response_body=json.dumps(body, separators=(",", ":")),
+            created_at=utcnow(),
         )
-    ).scalar_one()
-    record.status_code = status_code
-    record.response_body = json.dumps(body, separators=(",", ":"))
+    )
 
 
 async def idempotency_key(
@@ -146,7 +119,6 @@ class Idempotent:
     it on a serialization failure or deadlock."""
 
     uow: Any
-    sessionmaker: async_sessionmaker[AsyncSession]
     key: tuple[str, str] | None
 
     async def run(
@@ -163,25 +135,23 @@ class Idempotent:
         if self.key is None:
             result = await retrying(self.uow.rollback, work)
             return self._fresh(render, result, status_code, observe)
-        # The reservation is its own transaction: end the request's (read-only so far) one
-        # first, or on SQLite, where every transaction holds the write lock, the two would
-        # wait on each other.
-        await self.uow.rollback()
-        reservation = await reserve(self.sessionmaker, user_id, *self.key)
-        if reservation.replay is not None:
-            return JSONResponse(
-                reservation.replay.body,
-                status_code=reservation.replay.status_code,
-                headers={REPLAY_HEADER: "true"},
-            )
+        reservation = Reservation(user_id, *self.key)
         self.uow.reservation, self.uow.render = reservation, render
         self.uow.status_code = status_code
-        try:
-            result = await retrying(self.uow.rollback, work)
-        except BaseException:
-            await self.uow.rollback()
-            await release(self.sessionmaker, reservation)
-            raise
+
+        async def attempt() -> Any:
+            reservation.replay = None
+            await claim(self.uow.session, reservation)
+            if reservation.replay is not None:
+                await self.uow.rollback()
+                return reservation.replay
+            return await work()
+
+        result = await retrying(self.uow.rollback, attempt)
+        if isinstance(result, Replay):
+            return JSONResponse(
+                result.body, status_code=result.status_code, headers={REPLAY_HEADER: "true"}
+            )
         return self._fresh(render, result, status_code, observe)
 
     @staticmethod

@@ -43,9 +43,15 @@ def _free_port() -> int:
 
 
 def _cli(env: dict[str, str], *args: str) -> None:
-    subprocess.run(
-        [sys.executable, "-m", "bank_api.cli", *args], env=env, check=True, capture_output=True
+    done = subprocess.run(
+        [sys.executable, "-m", "bank_api.cli", *args],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
     )
+    if done.returncode != 0:
+        raise RuntimeError(f"bank-api {' '.join(args)} failed: {done.stderr[-2000:]}")
 
 
 def _token(client: httpx.Client, username: str) -> str:
