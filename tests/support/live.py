@@ -3,6 +3,7 @@ admin and an active user of every role: for tools that must talk to a live serve
 
 from __future__ import annotations
 
+import asyncio
 import os
 import socket
 import subprocess
@@ -15,7 +16,9 @@ from pathlib import Path
 
 import httpx
 import pytest
+from sqlalchemy.engine import make_url
 
+from tests.support.databases import recreate_pg_database
 from tests.support.factories import PASSWORD, user_payload
 
 SERVER_ENV = {
@@ -127,11 +130,27 @@ def _wait_ready(url: str, log_path: Path) -> None:
     raise RuntimeError(f"server did not start: {log_path}")
 
 
+@contextmanager
+def live_with_users(folder: Path, database_url: str) -> Iterator[LiveServer]:
+    with serving(folder, database_url) as (url, env):
+        with httpx.Client(base_url=url, timeout=10) as client:
+            tokens = _users(client)
+        yield LiveServer(url, tokens, env)
+
+
 @pytest.fixture(scope="module")
 def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
     """One worker on its own SQLite file, with a token for every role."""
     folder: Path = tmp_path_factory.mktemp("live")
-    with serving(folder, f"sqlite+aiosqlite:///{folder / 'live.db'}") as (url, env):
-        with httpx.Client(base_url=url, timeout=10) as client:
-            tokens = _users(client)
-        yield LiveServer(url, tokens, env)
+    with live_with_users(folder, f"sqlite+aiosqlite:///{folder / 'live.db'}") as server:
+        yield server
+
+
+@pytest.fixture(scope="module")
+def live_pg_server(tmp_path_factory: pytest.TempPathFactory, backend: str) -> Iterator[LiveServer]:
+    """One worker on a PostgreSQL database of its own, with a token for every role."""
+    url = make_url(backend)
+    live = url.set(database=f"{url.database}_live_st").render_as_string(hide_password=False)
+    asyncio.run(recreate_pg_database(live))
+    with live_with_users(tmp_path_factory.mktemp("live_pg"), live) as server:
+        yield server
