@@ -9,15 +9,15 @@ own pure domain (`bank_api.domain`: `allocate`, `build_schedule`, `apply_payment
 `distribute_payment`, the journal entry builders), so every row is one the API could have
 written and `bank-api ledger verify` holds after any run.
 
-Per operation, three transactions, as `current_principal` and `Idempotent.run` do:
+Per operation, two transactions, as `current_principal` and `Idempotent.run` do:
 
 1. authentication: re-read the caller's user row by id (status and role are checked);
-2. idempotency reservation, committed on its own (a fresh random `Idempotency-Key`);
-3. the money transaction, which ends by completing the idempotency record with the status code
-   and a compact JSON response body of the same fields as the API's. A refusal (4xx) or an
-   error rolls it back and deletes the reservation, as `release` does.
+2. the money transaction, which starts by claiming the `Idempotency-Key` (a fresh random one:
+   a transaction advisory lock taken without waiting, and a look for its record) and ends by
+   inserting the idempotency record with the status code and a compact JSON response body of
+   the same fields as the API's. A refusal (4xx) or an error rolls it all back.
 
-Scenarios (statements of transaction 3, in order):
+Scenarios (statements of transaction 2, after the claim, in order):
 
 * ``deposits`` (`POST /investments/deposits`): lock the investor's account row; update its
   balance; insert the journal entry and its lines; the two portfolio reads of the response
@@ -40,12 +40,10 @@ validation and JSON rendering (the stored response body is built from a plain di
 decoding (the caller's id is taken from targets.json; the user row is still re-read), the ORM
 (unit of work, identity map, flushes), and these artefacts of it that the API sends to the
 server: the connection pool's pre-ping on every checkout, explicit BEGIN/ROLLBACK around the
-read-only authentication, the SELECT before the reservation INSERT (one
-`INSERT ... ON CONFLICT DO NOTHING` here), the separate `SELECT installment.number ... FOR
-UPDATE` before reading the same rows, the SELECT of the idempotency record before updating it,
-the `UPDATE journal_entry SET payment_id` after its INSERT (set in the INSERT here), and the
-journal lines, allocations and installments sent as one execution per row (`executemany`)
-instead of one multi-row INSERT.
+read-only authentication, the separate `SELECT installment.number ... FOR UPDATE` before
+reading the same rows, the `UPDATE journal_entry SET payment_id` after its INSERT (set in the
+INSERT here), and the journal lines, allocations and installments sent as one execution per
+row (`executemany`) instead of one multi-row INSERT.
 
 Each task owns one connection (one session), like one API worker's request at a time; the
 tasks are spread over ``--processes`` worker processes like uvicorn workers. Counted in the
@@ -114,16 +112,12 @@ PRINTED_ERRORS = 3
 # --- statements: authentication and idempotency -------------------------------------------
 
 SQL_USER = "SELECT id, username, role, status, tokens_valid_after FROM user_account WHERE id = $1"
-SQL_RESERVE = """
-INSERT INTO idempotency_record (user_id, key, request_hash, status_code, response_body, created_at)
-VALUES ($1, $2, $3, NULL, NULL, $4)
-ON CONFLICT (user_id, key) DO NOTHING
-RETURNING true"""
+SQL_CLAIM = "SELECT pg_try_advisory_xact_lock(hashtextextended($1, 0))"
+SQL_RECORD = """
+SELECT request_hash, status_code FROM idempotency_record WHERE user_id = $1 AND key = $2"""
 SQL_COMPLETE = """
-UPDATE idempotency_record SET status_code = $3, response_body = $4
-WHERE user_id = $1 AND key = $2"""
-SQL_RELEASE = """
-DELETE FROM idempotency_record WHERE user_id = $1 AND key = $2 AND status_code IS NULL"""
+INSERT INTO idempotency_record (user_id, key, request_hash, status_code, response_body, created_at)
+VALUES ($1, $2, $3, $4, $5, $6)"""
 
 # --- statements: journal --------------------------------------------------------------------
 
@@ -343,24 +337,32 @@ async def retrying(work: Callable[[], Awaitable[T]]) -> T:
 async def idempotent(
     conn: Connection, request: Request, work: Callable[[], Awaitable[None]]
 ) -> None:
-    """`Idempotent.run`: authenticate, reserve the key (own transaction), run the money
-    transaction with retries; on any failure delete the reservation."""
+    """`Idempotent.run`: authenticate, then the money transaction with retries (it claims the
+    key first: see `claim`)."""
     await authenticate(conn, request)
-    reserved = await conn.fetchval(
-        SQL_RESERVE, request.user_id, request.key, request.digest, utcnow()
-    )
-    if not reserved:
+    await retrying(work)
+
+
+async def claim(conn: Connection, request: Request) -> None:
+    """`idempotency.claim`, the money transaction's first statements: the key's lock, taken
+    without waiting, and a look for its record (the keys are fresh: there is none)."""
+    if not await conn.fetchval(SQL_CLAIM, f"idempotency:{request.user_id}:{request.key}"):
         raise Refusal("idempotency_key_in_use")
-    try:
-        await retrying(work)
-    except Exception:
-        await conn.execute(SQL_RELEASE, request.user_id, request.key)
-        raise
+    if await conn.fetchrow(SQL_RECORD, request.user_id, request.key) is not None:
+        raise Refusal("idempotency_key_reused")
 
 
 async def complete(conn: Connection, request: Request, status_code: int, body: Any) -> None:
-    """`idempotency.complete`: the response, stored in the money transaction."""
-    await conn.execute(SQL_COMPLETE, request.user_id, request.key, status_code, compact(body))
+    """`idempotency.complete`: the record with the response, inserted in the money transaction."""
+    await conn.execute(
+        SQL_COMPLETE,
+        request.user_id,
+        request.key,
+        request.digest,
+        status_code,
+        compact(body),
+        utcnow(),
+    )
 
 
 # --- ledger and loan events ---------------------------------------------------------------------
@@ -457,6 +459,7 @@ async def read_portfolio(conn: Connection, account: Record, available: int) -> d
 async def deposit_tx(conn: Connection, request: Request, amount: int) -> None:
     """`investments.service.deposit`: external -> available, one transaction."""
     async with conn.transaction():
+        await claim(conn, request)
         now = utcnow()
         account = await conn.fetchrow(SQL_LOCK_ACCOUNT, request.user_id)
         if account is None:
@@ -617,6 +620,7 @@ async def advance_loan(
 async def payment_tx(conn: Connection, request: Request, loan_id: uuid.UUID, amount: int) -> None:
     """`loans.payments.record_payment`, one transaction."""
     async with conn.transaction():
+        await claim(conn, request)
         loan = await locked_own_loan(conn, loan_id, request.user_id)
         application = await apply_to_schedule(conn, loan_id, amount)
         moved = await investor_shares(conn, loan_id, application)
@@ -731,6 +735,7 @@ async def approval_tx(
 ) -> None:
     """`loans.approval.approve_loan`, one transaction."""
     async with conn.transaction():
+        await claim(conn, request)
         loan = await conn.fetchrow(SQL_LOCK_LOAN, loan_id)
         if loan is None:
             raise Refusal("loan_not_found")
