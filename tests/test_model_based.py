@@ -2,7 +2,7 @@
 
 Deposits, withdrawals, applications, approvals, payments, business-date moves and write-offs
 run through the real API on a real database; after every step the ledger's invariants
-(SPEC §7) must hold and the money must add up against the model:
+(docs/CONTRACT.md §4) must hold and the money must add up against the model:
 Σ investors' (available + invested) = deposits - withdrawals + interest paid - principal lost.
 """
 

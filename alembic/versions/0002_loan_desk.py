@@ -42,7 +42,7 @@ def upgrade() -> None:
     sa.CheckConstraint('min_term_months >= 1 AND min_term_months <= max_term_months AND max_term_months <= 360', name=op.f('ck_loan_product_term_bounds')),
     sa.PrimaryKeyConstraint('code', name=op.f('pk_loan_product'))
     )
-    # SPEC §5: rates from the loan desk system, bounds ours. Amounts in cents.
+    # Rates from the loan desk system, bounds ours. Amounts in cents.
     seeded_at = datetime(2026, 11, 23, tzinfo=UTC)
     op.bulk_insert(products, [
         {"code": code, "name": name, "annual_rate_bp": rate, "min_amount": low * 100,

@@ -1,6 +1,7 @@
 """Settings from `BANK_API_*` environment variables and an optional `.env` file.
 
-The names of SPEC §8 are fixed; the rest are ours and listed in `.env.example`.
+The names in docs/CONTRACT.md ("Settings") are fixed; the rest are ours. `.env.example` lists
+every one.
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Allocation: which investors fund a credit, and with how much (SPEC §6).
+"""Allocation: which investors fund a credit, and with how much (docs/CONTRACT.md §3).
 
 Candidates come as ``(investor_id, available_cents)`` in queue order (longest-idle money
 first). Each one's cap is ``cap_i = min(available_i, floor(max_share * amount))``.

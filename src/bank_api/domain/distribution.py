@@ -1,4 +1,4 @@
-"""Handing a loan's payments on to its investors, and splitting a write-off (SPEC §6).
+"""Handing a loan's payments on to its investors, and splitting a write-off (docs/CONTRACT.md §3).
 
 Payments are shared **cumulatively**: after each payment, investor ``i``'s total received is
 kept at its exact quota ``q_i = T * w_i / W`` of the loan's total ``T`` received so far

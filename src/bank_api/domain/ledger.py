@@ -1,4 +1,4 @@
-"""Double-entry journal entries for every movement of money (SPEC §7).
+"""Double-entry journal entries for every movement of money (docs/CONTRACT.md §4).
 
 Sign convention: an account's balance is the sum of its signed lines, and a transfer of ``x``
 from A to B is the pair of lines ``(A, -x)``, ``(B, +x)``. So ``investor_available[i]`` and

@@ -1,4 +1,4 @@
-"""Applying a borrower's payment to the schedule (SPEC §6, "Applying a payment").
+"""Applying a borrower's payment to the schedule (docs/CONTRACT.md §3, "Applying a payment").
 
 Oldest installment first; within an installment interest before principal; whatever is left
 pays the next installment, so paying ahead simply settles future installments. A payment larger

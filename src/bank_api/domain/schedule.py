@@ -112,7 +112,7 @@ def build_schedule(
     clamped to ``[0, remaining]``: the payment's rounding (under half a cent) compounds like
     ``(1 + r) ** n``, so for amounts of a few cents, or at extreme rates over long terms, the
     principal can run out before the last month, and the later installments shrink to what
-    remains (possibly zero); the products of SPEC §5 stay clear of it. Equal principal:
+    remains (possibly zero); the seeded products stay clear of it. Equal principal:
     ``principal = amount // n`` each month, the remainder ``amount % n`` going to the last.
     In both, the last installment takes all principal still remaining.
 

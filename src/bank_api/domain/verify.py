@@ -1,4 +1,4 @@
-"""The ledger invariants of SPEC §7 as pure checks over plain data (no I/O).
+"""The ledger invariants (docs/CONTRACT.md §4) as pure checks over plain data (no I/O).
 
 The caller (``/admin/ledger/verify``, ``bank-api ledger verify``, the tests) loads the facts and
 gets back one :class:`CheckResult` per invariant, each naming up to five offenders.

@@ -1,4 +1,4 @@
-"""`ledger verify`: every invariant of SPEC §7 over the whole database."""
+"""`ledger verify`: every ledger invariant (docs/CONTRACT.md §4) over the whole database."""
 
 from __future__ import annotations
 
