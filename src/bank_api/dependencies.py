@@ -99,7 +99,7 @@ LoanReader = Annotated[Principal, Depends(require_roles(Role.customer, Role.agen
 InvestorUser = Annotated[Principal, Depends(require_roles(Role.investor))]
 
 
-async def get_idempotent(request: Request, uow: UoWDep, key: IdempotencyKey) -> Idempotent:
+async def get_idempotent(uow: UoWDep, key: IdempotencyKey) -> Idempotent:
     return Idempotent(uow, key)
 
 

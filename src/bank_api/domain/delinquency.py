@@ -1,4 +1,4 @@
-"""Overdue installments, days past due and non-performing loans (docs/CONTRACT.md §3, "Overdue and NPL").
+"""Overdue installments, days past due and non-performing loans (docs/CONTRACT.md §3).
 
 An installment is overdue when its due date is before the business date and it is not fully
 paid. ``days_past_due`` counts the days since the oldest overdue installment's due date (0 when
