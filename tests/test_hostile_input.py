@@ -15,6 +15,7 @@ from sqlalchemy import func, select
 
 from bank_api.auth import service as auth_service
 from bank_api.domain.schedule import latest_start
+from bank_api.errors import AppError
 from bank_api.middleware import NUL_MESSAGE
 from bank_api.models import BusinessDate, LoanProduct, User
 from tests.support.api import Api
@@ -265,3 +266,40 @@ async def test_a_business_date_near_the_end_of_the_calendar_is_refused_cleanly(a
     assert after.json()["total"] == loans_before
     stored = await api.client.get(f"/api/v1/loans/{loan['id']}", headers=admin.headers)
     assert stored.json()["term_months"] == 12
+
+
+@pytest.mark.parametrize("content_type", ["application/json", "text/plain", "application/x-foo"])
+@pytest.mark.parametrize("depth", [1_000, 5_000, 50_000])
+async def test_a_deeply_nested_body_on_an_idempotent_route_is_422(
+    api: Api, content_type: str, depth: int
+) -> None:
+    investor = await api.user("investor")
+    for opener, closer in (("[", "]"), ('{"a":', "}")):
+        body = (opener * depth + "1" + closer * depth).encode()
+        response = await api.client.post(
+            "/api/v1/investments/deposits",
+            content=body,
+            headers={
+                **investor.headers,
+                "content-type": content_type,
+                "Idempotency-Key": f"deep-{depth}-{opener}",
+            },
+        )
+        assert_problem(response, 422, "validation_error")
+    portfolio = await api.client.get("/api/v1/investments/portfolio", headers=investor.headers)
+    assert portfolio.json()["available"] == "0.00"
+
+
+class Undescribed(AppError):
+    """An application error nobody put in the problem table."""
+
+
+async def test_an_error_the_service_cannot_describe_is_an_opaque_500(api: Api) -> None:
+    @api.app.get("/api/v1/test-only/undescribed")
+    async def undescribed() -> None:
+        raise Undescribed("internal detail that must not leak")
+
+    response = await api.client.get("/api/v1/test-only/undescribed")
+    body = assert_problem(response, 500, "internal_error")
+    assert "internal detail" not in response.text
+    assert body["request_id"] == response.headers["x-request-id"]

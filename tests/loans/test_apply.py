@@ -83,13 +83,19 @@ async def test_terms_outside_the_product_are_422(
     api: Api, overrides: dict[str, object], code: str
 ) -> None:
     customer = await api.user("customer")
-    assert_problem(await apply(api, customer, **overrides), 422, code)
+    applied = assert_problem(await apply(api, customer, **overrides), 422, code)
     quote = await api.client.get(
         "/api/v1/loans/quote",
         headers=customer.headers,
         params={"loan_type": "personal_loan", "amount": "10000.00", "term_months": 12, **overrides},
     )
-    assert_problem(quote, 422, code)
+    assert assert_problem(quote, 422, code)["detail"] == applied["detail"]
+    bounds = {  # the refusal states the product's bounds, in money where it is money
+        "amount_out_of_range": "A personal_loan is for 100.00 to 50000.00.",
+        "term_out_of_range": "A personal_loan runs 3 to 60 months.",
+    }
+    if code in bounds:
+        assert applied["detail"] == bounds[code]
 
 
 @pytest.mark.parametrize(

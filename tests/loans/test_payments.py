@@ -77,9 +77,10 @@ async def test_payment_refusals(api: Api) -> None:
     loan = await active_loan(api, owner, admin, amount="1000.00", term_months=3)
     total = cents(loan["total_payable"])
     over = total + 1
-    assert_problem(
+    refused = assert_problem(
         await pay(api, owner, loan["id"], f"{over // 100}.{over % 100:02d}"), 422, "overpayment"
     )
+    assert refused["detail"] == f"At most {loan['total_payable']} remains to be paid on this loan."
     assert_problem(await pay(api, other, loan["id"], "10.00"), 404, "loan_not_found")
     fresh = await new_loan(api, owner)
     assert_problem(await pay(api, owner, fresh["id"], "10.00"), 409, "loan_not_active")
