@@ -136,11 +136,21 @@ async def test_approvals_take_turns_on_the_allocation_queue(api: Api) -> None:
         approving = asyncio.ensure_future(
             api.client.post(f"/api/v1/loans/{loan['id']}/approve", headers=admin.headers)
         )
-        await asyncio.sleep(0.5)
+        # Wait (without a clock in the assertion) until the approval queues on the lock; only
+        # this database's locks count, other test workers share the server.
+        waiting = 0
+        for _ in range(1200):
+            waiting = await holder.scalar(
+                text(
+                    "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted"
+                    " AND database = (SELECT oid FROM pg_database"
+                    " WHERE datname = current_database())"
+                )
+            )
+            if waiting or approving.done():
+                break
+            await asyncio.sleep(0.05)
         assert not approving.done()
-        waiting = await holder.scalar(
-            text("SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted")
-        )
         assert waiting == 1
         await holder.rollback()  # releases the advisory lock
     approved = await approving
