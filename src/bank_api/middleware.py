@@ -76,7 +76,8 @@ def nul_location(scope: Scope) -> list[str] | None:
 
 class RequestContextMiddleware:
     """Accepts a well-formed `X-Request-ID` or makes one, echoes it, and stores it for logs and
-    error bodies; refuses bodies over `max_body_bytes` with 413; marks API responses no-store."""
+    error bodies; refuses bodies over `max_body_bytes` with 413 and NUL characters with 422;
+    puts the security headers on every response and marks API responses no-store."""
 
     def __init__(self, app: ASGIApp, *, max_body_bytes: int, api_prefix: str = "/api/") -> None:
         self.app = app
