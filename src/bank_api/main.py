@@ -25,13 +25,7 @@ from bank_api.config import Settings, get_settings, warn_if_development_secret
 from bank_api.database import create_engine, create_sessionmaker, head_revision
 from bank_api.docs import install_docs
 from bank_api.domain.errors import DomainError
-from bank_api.errors import (
-    INTERNAL_ERROR,
-    AppError,
-    error_response,
-    problem_response,
-    validation_problem,
-)
+from bank_api.errors import AppError
 from bank_api.investments.router import router as investments_router
 from bank_api.loans.router import router as loans_router
 from bank_api.middleware import (
@@ -42,6 +36,7 @@ from bank_api.middleware import (
 )
 from bank_api.observability import install_metrics
 from bank_api.openapi import install_openapi, operation_id
+from bank_api.problems import INTERNAL_ERROR, error_response, problem_response, validation_problem
 from bank_api.retry import database_problem, sqlstate
 from bank_api.security import PasswordHasher, TokenService
 from bank_api.service.router import router as service_router

@@ -11,7 +11,7 @@ from typing import Any
 
 from fastapi import FastAPI
 
-from bank_api.errors import PROBLEM_MEDIA_TYPE, Problem, ValidationProblem
+from bank_api.problems import PROBLEM_MEDIA_TYPE, Problem, ValidationProblem
 
 REF = "#/components/schemas/{model}"
 _VALIDATION = {

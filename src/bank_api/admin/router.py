@@ -26,13 +26,13 @@ from bank_api.errors import (
     UserNotActive,
     UserNotDisabled,
     UserNotFound,
-    problem_responses,
 )
 from bank_api.ledger import service as ledger_service
 from bank_api.ledger.schemas import CheckRead, VerificationRead
 from bank_api.loans import products
 from bank_api.loans.schemas import LoanProductCreate, LoanProductRead, LoanProductUpdate
 from bank_api.models import Role, UserStatus
+from bank_api.problems import problem_responses
 from bank_api.users.schemas import UserRead
 
 router = APIRouter(

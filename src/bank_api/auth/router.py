@@ -14,8 +14,8 @@ from bank_api.errors import (
     InvalidCredentials,
     TooManyAttempts,
     UsernameTaken,
-    problem_responses,
 )
+from bank_api.problems import problem_responses
 from bank_api.users.schemas import UserCreate, UserRead
 
 router = APIRouter(prefix="/auth", tags=["auth"])

@@ -24,7 +24,6 @@ from bank_api.errors import (
     InsufficientFunds,
     InvalidDateRange,
     NotAuthenticated,
-    problem_responses,
 )
 from bank_api.investments import service
 from bank_api.investments.schemas import (
@@ -36,6 +35,7 @@ from bank_api.investments.schemas import (
 )
 from bank_api.loans.filters import date_bound
 from bank_api.models import LoanStatus, Purpose, Role
+from bank_api.problems import problem_responses
 
 router = APIRouter(
     prefix="/investments",

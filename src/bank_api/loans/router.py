@@ -39,7 +39,6 @@ from bank_api.errors import (
     NotAuthenticated,
     TermOutOfRange,
     UnknownLoanType,
-    problem_responses,
 )
 from bank_api.loans import approval, credit, payments, products, service, writeoff
 from bank_api.loans.filters import LoanFilters, loan_filters
@@ -58,6 +57,7 @@ from bank_api.loans.schemas import (
     ScheduleRead,
 )
 from bank_api.loans.views import quote_view, schedule_view, stored_schedule_view
+from bank_api.problems import problem_responses
 
 router = APIRouter(tags=["loans"], responses=problem_responses(NotAuthenticated, Forbidden))
 PRICING = problem_responses(

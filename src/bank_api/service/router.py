@@ -12,7 +12,8 @@ from pydantic import BaseModel
 from bank_api import __version__
 from bank_api.common.types import utcnow
 from bank_api.database import schema_revision
-from bank_api.errors import DatabaseNotMigrated, DatabaseUnavailable, problem_responses
+from bank_api.errors import DatabaseNotMigrated, DatabaseUnavailable
+from bank_api.problems import problem_responses
 
 router = APIRouter(tags=["service"])
 

@@ -12,8 +12,8 @@ from bank_api.errors import (
     InvalidCurrentPassword,
     NotAuthenticated,
     UsernameTaken,
-    problem_responses,
 )
+from bank_api.problems import problem_responses
 from bank_api.users import service
 from bank_api.users.schemas import PasswordChange, UserRead, UserUpdate
 
