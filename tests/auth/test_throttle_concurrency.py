@@ -27,13 +27,19 @@ class CountingHasher:
         return await self._verify(password, stored)  # type: ignore[operator]
 
 
+@pytest.fixture
+def counter(api: Api, monkeypatch: pytest.MonkeyPatch) -> CountingHasher:
+    """The app's hasher, counting its verifications."""
+    counting = CountingHasher(api.app.state.hasher.verify)
+    monkeypatch.setattr(api.app.state.hasher, "verify", counting)
+    return counting
+
+
 @pytest.mark.parametrize("settings_overrides", [{"login_max_failures_per_client": 1000}])
 async def test_forty_simultaneous_wrong_guesses_for_one_username_check_at_most_five(
-    api: Api, monkeypatch: pytest.MonkeyPatch
+    api: Api, counter: CountingHasher
 ) -> None:
     account = await api.user("customer")
-    counter = CountingHasher(api.app.state.hasher.verify)
-    monkeypatch.setattr(api.app.state.hasher, "verify", counter)
     guesses = [f"wrong guess {i}" for i in range(40)]
     responses = await asyncio.gather(*(api.token(account.username, g) for g in guesses))
     statuses = [r.status_code for r in responses]
@@ -49,11 +55,9 @@ async def test_forty_simultaneous_wrong_guesses_for_one_username_check_at_most_f
 
 @pytest.mark.parametrize("settings_overrides", [{"login_max_failures_per_client": 1000}])
 async def test_a_right_password_among_forty_guesses_lets_at_most_five_more_be_checked(
-    api: Api, monkeypatch: pytest.MonkeyPatch
+    api: Api, counter: CountingHasher
 ) -> None:
     account = await api.user("customer")
-    counter = CountingHasher(api.app.state.hasher.verify)
-    monkeypatch.setattr(api.app.state.hasher, "verify", counter)
     guesses = [f"wrong guess {i}" for i in range(39)] + [account.password]
     random.Random(7).shuffle(guesses)
     responses = await asyncio.gather(*(api.token(account.username, g) for g in guesses))
@@ -68,10 +72,8 @@ async def test_a_right_password_among_forty_guesses_lets_at_most_five_more_be_ch
 
 @pytest.mark.parametrize("settings_overrides", [{"login_max_failures_per_client": 20}])
 async def test_simultaneous_guesses_from_one_client_check_at_most_its_limit(
-    api: Api, monkeypatch: pytest.MonkeyPatch
+    api: Api, counter: CountingHasher
 ) -> None:
-    counter = CountingHasher(api.app.state.hasher.verify)
-    monkeypatch.setattr(api.app.state.hasher, "verify", counter)
     responses = await asyncio.gather(
         *(api.token(f"nobody_{i}", "wrong password!") for i in range(50))
     )

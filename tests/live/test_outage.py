@@ -23,6 +23,7 @@ import pytest
 
 from tests.support.factories import PASSWORD, user_payload
 from tests.support.live import serving
+from tests.support.money import money
 from tests.support.pgcluster import throwaway_cluster
 
 pytestmark = pytest.mark.postgres_only  # needs the PostgreSQL server binaries
@@ -48,7 +49,7 @@ class Traffic:
         while not self.stop.is_set():
             n += 1
             key, cents = f"outage-{who}-{n}", 100 + who * 7 + n
-            amount = f"{cents // 100}.{cents % 100:02d}"
+            amount = money(cents)
             try:
                 response = await self.client.post(
                     DEPOSITS,
@@ -148,7 +149,7 @@ async def test_an_outage_mid_traffic_is_503_recovers_and_loses_nothing(tmp_path:
                 for key, cents in traffic.failed.items():
                     retried = await client.post(
                         DEPOSITS,
-                        json={"amount": f"{cents // 100}.{cents % 100:02d}"},
+                        json={"amount": money(cents)},
                         headers={**headers, "Idempotency-Key": key},
                     )
                     assert retried.status_code == 201, (key, retried.text)
@@ -158,7 +159,7 @@ async def test_an_outage_mid_traffic_is_503_recovers_and_loses_nothing(tmp_path:
                     await client.get("/api/v1/investments/portfolio", headers=headers)
                 ).json()
                 total = sum(traffic.acknowledged.values())
-                assert portfolio["available"] == f"{total // 100}.{total % 100:02d}"
+                assert portfolio["available"] == money(total)
 
             conn = await asyncpg.connect(f"postgresql://postgres@127.0.0.1:{cluster.port}/outage")
             try:

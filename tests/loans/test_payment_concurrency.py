@@ -10,7 +10,7 @@ from tests.support.api import Api
 from tests.support.factories import Account
 from tests.support.flows import DATE_OVERRIDE, active_loan, investor_with, pay, set_date, verify_ok
 from tests.support.http import captured_sql
-from tests.support.money import cents
+from tests.support.money import cents, money
 
 pytestmark = [
     pytest.mark.postgres_only,
@@ -26,7 +26,7 @@ async def test_simultaneous_payments_never_overpay(api: Api) -> None:
     loan = await active_loan(api, customer, admin, amount="1000.00", term_months=3)
     total = cents(loan["total_payable"])
     share = total // 2 + 1  # two of these would overpay
-    amount = f"{share // 100}.{share % 100:02d}"
+    amount = money(share)
     responses = await asyncio.gather(*(pay(api, customer, loan["id"], amount) for _ in range(4)))
     statuses = sorted(r.status_code for r in responses)
     assert statuses == [201, 422, 422, 422]

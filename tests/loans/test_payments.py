@@ -5,7 +5,7 @@ import pytest
 from tests.support.api import Api
 from tests.support.flows import active_loan, investor_with, new_loan, pay, portfolio, verify_ok
 from tests.support.http import assert_problem
-from tests.support.money import cents
+from tests.support.money import cents, money
 
 pytestmark = pytest.mark.usefixtures("backend")
 
@@ -64,7 +64,7 @@ async def test_end_to_end_every_investor_gets_principal_and_interest_back(api: A
     for item, number in zip(items, range(1, 7), strict=True):
         repaid += cents(item["principal"])
         assert [a["number"] for a in item["applied"]] == [number]
-        assert item["outstanding"] == f"{(120_000 - repaid) // 100}.{(120_000 - repaid) % 100:02d}"
+        assert item["outstanding"] == money(120_000 - repaid)
         assert item["loan_status"] == ("closed" if number == 6 else "active")
     await verify_ok(api, admin)
 
@@ -77,9 +77,7 @@ async def test_payment_refusals(api: Api) -> None:
     loan = await active_loan(api, owner, admin, amount="1000.00", term_months=3)
     total = cents(loan["total_payable"])
     over = total + 1
-    refused = assert_problem(
-        await pay(api, owner, loan["id"], f"{over // 100}.{over % 100:02d}"), 422, "overpayment"
-    )
+    refused = assert_problem(await pay(api, owner, loan["id"], money(over)), 422, "overpayment")
     assert refused["detail"] == f"At most {loan['total_payable']} remains to be paid on this loan."
     assert_problem(await pay(api, other, loan["id"], "10.00"), 404, "loan_not_found")
     fresh = await new_loan(api, owner)
