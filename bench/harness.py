@@ -4,13 +4,14 @@
 
 1. creates a fresh PostgreSQL database, migrates it and seeds the population (bench/seed.py);
 2. runs pgbench's built-in TPC-B in its own database, as the machine's reference;
-3. starts `bank-api serve --workers N` and, for each scenario and concurrency level, runs
-   locust headless in its own process (bench/locustfile.py); deposits, payments and approvals
-   are also run through the raw-SQL baseline (bench/rawsql.py) at the same levels;
-4. after every write run, `bank-api ledger verify` must pass and the run must have no errors;
-5. profiles the slowest write path with py-spy and says where its CPU time goes, and measures
+3. runs the database ceiling of each money write (bench/ceiling.py: pgbench calling one SQL
+   function per operation) at the same levels, in a copy of the seeded database;
+4. starts `bank-api serve --workers N` and, for each scenario and concurrency level, runs
+   locust headless in its own process (bench/locustfile.py);
+5. after every write run, `bank-api ledger verify` must pass and the run must have no errors;
+6. profiles the slowest write path with py-spy and says where its CPU time goes, and measures
    the event loop's largest stall during a login burst in process (bench/loop_lag.py);
-6. writes bench/results/latest.{json,md} (and updates bench/README.md with --update-readme).
+7. writes bench/results/latest.{json,md} (and updates bench/README.md with --update-readme).
 
 Exit status 1 when any run had an error or the ledger failed to verify; the report is written
 either way.
@@ -43,6 +44,7 @@ ROOT = HERE.parent
 BIN = Path(sys.executable).parent
 sys.path.insert(0, str(HERE))
 
+import ceiling  # noqa: E402
 from profile_summary import summarise  # noqa: E402
 from report import render_markdown, update_readme  # noqa: E402
 from seed import PRODUCTS, Population, Seeder  # noqa: E402
@@ -50,9 +52,26 @@ from targets import build_targets, population_stats  # noqa: E402
 
 from bank_api.config import Settings  # noqa: E402
 
-WRITES = ("deposits", "applications", "approvals", "payments", "mixed")
-SCENARIOS = ("reads", "deposits", "applications", "approvals", "payments", "mixed", "login")
-BASELINES = ("deposits", "approvals", "payments")
+WRITES = ("deposits", "withdrawals", "applications", "approvals", "payments", "mixed")
+SCENARIOS = (
+    "reads",
+    "deposits",
+    "withdrawals",
+    "applications",
+    "approvals",
+    "payments",
+    "mixed",
+    "login",
+)
+# --quick: the full population's investors (so the same fan-out per loan) with fewer loans,
+# short runs and the write scenarios only: the same shape in a few minutes.
+QUICK = {
+    "duration": 5.0,
+    "warmup": 2.0,
+    "scenarios": "deposits,withdrawals,applications,approvals,payments,mixed",
+    "no_profile": True,
+}
+QUICK_POPULATION = Population(investors=2000, customers=1000, agents=20, loans=2000)
 REFUSALS = frozenset({"allocation_not_possible", "insufficient_funds"})
 
 
@@ -77,7 +96,16 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     ap.add_argument("--reuse", action="store_true", help="keep the database (no reseed)")
     ap.add_argument("--no-pgbench", action="store_true")
     ap.add_argument("--update-readme", action="store_true", help="write figures into README")
-    return ap.parse_args(argv)
+    ap.add_argument(
+        "--quick",
+        action="store_true",
+        help="2,000 investors, 2,000 loans, 5 s runs, write scenarios only (a few minutes)",
+    )
+    args = ap.parse_args(argv)
+    if args.quick:
+        for name, value in QUICK.items():
+            setattr(args, name, value)
+    return args
 
 
 class Harness:
@@ -116,11 +144,12 @@ class Harness:
 
     # -- setup --------------------------------------------------------------------------------
 
-    async def recreate(self, name: str) -> None:
+    async def recreate(self, name: str, template: str | None = None) -> None:
         conn = await asyncpg.connect(f"{self.args.pg}/postgres")
         try:
             await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-            await conn.execute(f'CREATE DATABASE "{name}"')
+            copy = f' TEMPLATE "{template}"' if template else ""
+            await conn.execute(f'CREATE DATABASE "{name}"{copy}')
         finally:
             await conn.close()
 
@@ -128,7 +157,8 @@ class Harness:
         began = time.perf_counter()
         asyncio.run(self.recreate(self.args.db))
         subprocess.run([BIN / "bank-api", "migrate"], env=self.env, check=True)
-        seeder = Seeder(self.settings, Population().scaled(self.args.scale), seed=20261123)
+        population = QUICK_POPULATION if self.args.quick else Population()
+        seeder = Seeder(self.settings, population.scaled(self.args.scale), seed=20261123)
         asyncio.run(seeder.run())
         self.report["seed"] = {
             "seconds": round(time.perf_counter() - began, 1),
@@ -301,39 +331,32 @@ class Harness:
         result: dict[str, Any] = json.loads(out.read_text())
         return result
 
-    def raw(self, scenario: str, concurrency: int) -> dict[str, Any]:
-        out = self.work / f"raw-{scenario}-{concurrency}.json"
-        out.unlink(missing_ok=True)
-        args = [
-            sys.executable,
-            HERE / "rawsql.py",
-            "--dsn",
-            self.url,
-            "--scenario",
-            scenario,
-            "--concurrency",
-            str(concurrency),
-            "--duration",
-            str(self.args.duration),
-            "--warmup",
-            str(self.args.warmup),
-            "--processes",
-            str(self.args.workers),
-            "--targets",
-            str(self.targets()),
-            "--out",
-            str(out),
-            "--min-ticket",
-            self.args.min_ticket,
-        ]
-        subprocess.run(args, env=self.env, check=False)
-        if not out.exists():
-            return {"errors": 1, "error_samples": ["rawsql wrote no result"]}
-        result: dict[str, Any] = json.loads(out.read_text())
-        return result
+    def ceiling(self) -> None:
+        """Each money write's database ceiling at every level, in a copy of the seeded database
+        (the server is not running yet, so nothing else is connected to the original)."""
+        name = f"{self.args.db}_ceiling"
+        asyncio.run(self.recreate(name, template=self.args.db))
+        dsn = f"{self.args.pg}/{name}"
+        try:
+            counts = ceiling.install(dsn)
+            for scenario in ceiling.SCENARIOS:
+                if scenario not in self.args.scenarios.split(","):
+                    continue
+                for level in self.levels:
+                    result = ceiling.run(
+                        dsn,
+                        scenario,
+                        level,
+                        self.args.duration,
+                        self.settings.min_ticket_cents,
+                        counts,
+                    )
+                    self.record("ceiling", scenario, level, result)
+        finally:
+            asyncio.run(self.drop(name))
 
     def record(self, kind: str, scenario: str, concurrency: int, result: dict[str, Any]) -> None:
-        write = scenario in WRITES or kind == "raw-sql"
+        write = kind == "api" and scenario in WRITES
         verified = self.verify(f"{kind} {scenario} at {concurrency}") if write else None
         # Only running out of pool money is a refusal the scenarios may meet; any other 4xx
         # (a conflict, an overpayment, a lost loan) is an error of the run.
@@ -372,12 +395,6 @@ class Harness:
                     self.login(level)
                     continue
                 self.record("api", scenario, level, self.locust(scenario, level))
-                if scenario in BASELINES:
-                    # The server's pooled connections are released while the baseline runs
-                    # (PostgreSQL allows 100 connections; the baseline holds one per client).
-                    self.stop()
-                    self.record("raw-sql", scenario, level, self.raw(scenario, level))
-                    self.start()
 
     def login(self, readers: int) -> None:
         alone = self.locust("login-baseline", readers)
@@ -406,7 +423,7 @@ class Harness:
         writes = [
             r
             for r in self.report["runs"]
-            if r["kind"] == "api" and r["scenario"] in BASELINES and r["concurrency"] == 32
+            if r["kind"] == "api" and r["scenario"] in ceiling.SCENARIOS and r["concurrency"] == 32
         ]
         if (not writes and not self.args.profile) or shutil.which(str(BIN / "py-spy")) is None:
             return
@@ -464,6 +481,7 @@ class Harness:
             "min_ticket": self.args.min_ticket,
             "login_users": self.args.login_users,
             "scale": self.args.scale,
+            "quick": self.args.quick,
         }
         if self.args.reuse:
             self.settle()
@@ -471,6 +489,7 @@ class Harness:
             self.prepare()
         if not self.args.no_pgbench:
             self.pgbench()
+            self.ceiling()
         self.loop_lag()
         with self.serving():
             self.scenarios()

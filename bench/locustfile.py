@@ -1,7 +1,7 @@
 """Locust scenarios against a running bank-api (driven by bench/harness.py, one run per
 scenario and concurrency level, in its own process).
 
-Environment: BENCH_SCENARIO (reads, deposits, applications, approvals, payments, mixed,
+Environment: BENCH_SCENARIO (reads, deposits, withdrawals, applications, approvals, payments, mixed,
 login), BENCH_TARGETS (targets.json written by the harness), BENCH_OUT (result JSON),
 BENCH_WARMUP (seconds not counted), BENCH_LOGIN_USERS (login scenario: how many of the users
 log in; the rest read).
@@ -134,6 +134,17 @@ class Client(FastHttpUser):
             headers=self.idempotent(investor["token"]),
         )
 
+    def withdraw(self) -> None:
+        investor = random.choice(TARGETS["investors"])
+        self.call(
+            "withdrawal",
+            "POST",
+            "/api/v1/investments/withdrawals",
+            201,
+            json={"amount": money(random.randint(1_000, 10_000))},
+            headers=self.idempotent(investor["token"]),
+        )
+
     def apply(self) -> None:
         customer = random.choice(TARGETS["customers"])
         loan_type, low, high, short, long = random.choice(TARGETS["products"])
@@ -190,6 +201,12 @@ class Deposits(Client):
     @task
     def work(self) -> None:
         self.deposit()
+
+
+class Withdrawals(Client):
+    @task
+    def work(self) -> None:
+        self.withdraw()
 
 
 class Applications(Client):
@@ -254,6 +271,7 @@ class BurstLogin(Client):
 USERS = {
     "reads": [Reads],
     "deposits": [Deposits],
+    "withdrawals": [Withdrawals],
     "applications": [Applications],
     "approvals": [Approvals],
     "payments": [Payments],
@@ -264,6 +282,7 @@ USERS = {
 for _cls in (
     Reads,
     Deposits,
+    Withdrawals,
     Applications,
     Approvals,
     Payments,

@@ -1,0 +1,255 @@
+-- The database ceiling: the least work each money write must do, as one SQL function per
+-- operation, run by pgbench (bench/ceiling.py) in a copy of the seeded bench database.
+--
+-- Each function is one transaction with no client in between: read the caller, read the
+-- business date, claim the idempotency key (lock, look up), lock what the operation locks,
+-- write every row the API writes (journal entry and lines, balances, allocations, schedule,
+-- payment, loan, event, idempotency record), and read what the response reports. The
+-- arithmetic is simplified where it changes no row count (equal parts instead of water-filling,
+-- pro rata by holding instead of the exact cumulative shares); the locks, the rows and the
+-- order of the locks are the API's.
+
+CREATE SCHEMA ceiling;
+
+-- Numbered targets, so a pgbench script can pick one with `random()`.
+CREATE TABLE ceiling.investor AS
+    SELECT row_number() OVER (ORDER BY investor_id)::int AS n, investor_id AS id
+    FROM investor_account;
+CREATE UNIQUE INDEX ON ceiling.investor (n);
+CREATE TABLE ceiling.payable AS
+    SELECT row_number() OVER (ORDER BY id)::int AS n, id, customer_id
+    FROM loan WHERE status = 'active';
+CREATE UNIQUE INDEX ON ceiling.payable (n);
+CREATE TABLE ceiling.admin AS SELECT id FROM user_account WHERE role = 'admin' LIMIT 1;
+
+-- What every authenticated money write does first: the caller, the date, the key.
+CREATE FUNCTION ceiling.begin_request(caller uuid, idem text) RETURNS void
+LANGUAGE plpgsql AS $$
+BEGIN
+    PERFORM id, role, status, tokens_valid_after FROM user_account WHERE id = caller;
+    PERFORM value FROM business_date WHERE id = 1;
+    IF NOT pg_try_advisory_xact_lock(hashtextextended('idempotency:' || caller || ':' || idem, 0))
+    THEN
+        RAISE EXCEPTION 'key in use';
+    END IF;
+    PERFORM 1 FROM idempotency_record WHERE user_id = caller AND key = idem;
+END $$;
+
+CREATE FUNCTION ceiling.end_request(caller uuid, idem text, status int, body text) RETURNS void
+LANGUAGE sql AS $$
+    INSERT INTO idempotency_record (user_id, key, request_hash, status_code, response_body,
+                                    created_at)
+    VALUES (caller, idem, md5(idem) || md5(body), status, body, now());
+$$;
+
+-- The investor's portfolio figures that a deposit or withdrawal answers with.
+CREATE FUNCTION ceiling.portfolio(investor uuid) RETURNS void
+LANGUAGE plpgsql AS $$
+BEGIN
+    PERFORM count(*) FROM allocation a JOIN loan l ON l.id = a.loan_id
+        WHERE a.investor_id = investor AND l.status = 'active';
+    PERFORM sum(a.amount - a.principal_received - a.loss)
+        FROM allocation a
+        JOIN (SELECT i.loan_id, min(i.due_date) AS since FROM installment i
+              JOIN loan l ON l.id = i.loan_id
+              WHERE l.status = 'active' AND i.due_date < current_date
+                AND i.paid_principal + i.paid_interest < i.principal + i.interest
+                AND i.loan_id IN (SELECT loan_id FROM allocation WHERE investor_id = investor)
+              GROUP BY i.loan_id) late ON late.loan_id = a.loan_id
+        WHERE a.investor_id = investor;
+END $$;
+
+CREATE FUNCTION ceiling.move(n int, cents bigint, kind text) RETURNS void
+LANGUAGE plpgsql AS $$
+DECLARE
+    investor uuid := (SELECT id FROM ceiling.investor WHERE ceiling.investor.n = move.n);
+    idem text := md5(random()::text);
+    entry bigint;
+    signed bigint := CASE kind WHEN 'deposit' THEN cents ELSE -cents END;
+BEGIN
+    PERFORM ceiling.begin_request(investor, idem);
+    PERFORM ceiling.portfolio(investor);
+    INSERT INTO journal_entry (kind, created_at, investor_id) VALUES (kind, now(), investor)
+        RETURNING id INTO entry;
+    INSERT INTO journal_line (entry_id, account_kind, owner_id, amount, purpose, created_at)
+    VALUES (entry, 'external', NULL, -signed, kind, now()),
+           (entry, 'investor_available', investor, signed, kind, now());
+    UPDATE investor_account
+       SET available = available + signed,
+           queued_at = CASE WHEN available + signed = 0 THEN NULL
+                            WHEN available = 0 THEN now() ELSE queued_at END,
+           updated_at = now()
+     WHERE investor_id = investor AND available + signed >= 0;
+    IF NOT FOUND THEN
+        RETURN;  -- insufficient funds: the API refuses it (and rolls back; rare here)
+    END IF;
+    PERFORM ceiling.end_request(investor, idem, 201, repeat('x', 300));
+END $$;
+
+CREATE FUNCTION ceiling.approve(min_ticket bigint) RETURNS void
+LANGUAGE plpgsql AS $$
+DECLARE
+    admin uuid := (SELECT id FROM ceiling.admin);
+    idem text := md5(random()::text);
+    loan_row loan%ROWTYPE;
+    entry bigint;
+    k int;
+    part bigint;
+    ids uuid[];
+    parts bigint[];
+BEGIN
+    PERFORM ceiling.begin_request(admin, idem);
+    SELECT * INTO loan_row FROM loan WHERE status IN ('new', 'requested')
+        ORDER BY id LIMIT 1 FOR UPDATE SKIP LOCKED;
+    IF NOT FOUND THEN
+        RETURN;
+    END IF;
+    -- The schedule, the loan, its event: everything that does not need the queue.
+    INSERT INTO installment (loan_id, number, due_date, principal, interest, paid_principal,
+                             paid_interest)
+    SELECT loan_row.id, i, current_date + make_interval(months => i),
+           loan_row.amount / loan_row.term_months
+               + CASE WHEN i = loan_row.term_months THEN loan_row.amount % loan_row.term_months
+                      ELSE 0 END,
+           (loan_row.amount * loan_row.annual_rate_bp / 120000)
+               * (loan_row.term_months - i + 1) / loan_row.term_months,
+           0, 0
+    FROM generate_series(1, loan_row.term_months) AS i;
+    UPDATE loan SET status = 'active', approved_at = now(), updated_at = now(),
+                    outstanding_principal = amount
+     WHERE id = loan_row.id;
+    INSERT INTO loan_event (loan_id, at, actor_id, actor_role, event, changes, note)
+    VALUES (loan_row.id, now(), admin, 'admin', 'approved',
+            '{"status": {"from": "requested", "to": "active"}}', 'funded');
+    -- Take turns on the queue, read its head, split the amount in equal parts.
+    PERFORM pg_advisory_xact_lock(1650552427)  -- ALLOCATION_QUEUE_LOCK;
+    k := greatest(1, least(loan_row.amount / min_ticket, 400));
+    part := loan_row.amount / k;
+    SELECT array_agg(investor_id ORDER BY investor_id) INTO ids FROM (
+        SELECT investor_id FROM investor_account WHERE available > 0 AND available >= part + k
+        ORDER BY queued_at, investor_id LIMIT k) head;
+    IF coalesce(array_length(ids, 1), 0) < k THEN
+        RETURN;  -- the pool cannot fund it
+    END IF;
+    parts := array_fill(part, ARRAY[k]);
+    parts[1] := part + loan_row.amount - part * k;
+    INSERT INTO allocation (loan_id, investor_id, amount, principal_received, interest_received,
+                            loss, created_at)
+    SELECT loan_row.id, i, p, 0, 0, 0, now() FROM unnest(ids, parts) AS v(i, p);
+    INSERT INTO journal_entry (kind, created_at, loan_id) VALUES ('disbursement', now(),
+                                                                  loan_row.id)
+        RETURNING id INTO entry;
+    INSERT INTO journal_line (entry_id, account_kind, owner_id, amount, purpose, loan_id,
+                              created_at)
+    SELECT entry, kind, i, sign * p, 'allocation', loan_row.id, now()
+      FROM unnest(ids, parts) AS v(i, p),
+           (VALUES ('investor_available', -1), ('investor_invested', 1)) AS s(kind, sign)
+    UNION ALL
+    VALUES (entry, 'loan_receivable', loan_row.id, -loan_row.amount, 'payout', loan_row.id,
+            now()),
+           (entry, 'external', NULL, loan_row.amount, 'payout', loan_row.id, now());
+    -- The balances last, locked in id order.
+    PERFORM 1 FROM investor_account WHERE investor_id = ANY (ids) ORDER BY investor_id
+        FOR UPDATE;
+    UPDATE investor_account a
+       SET available = a.available - v.p, invested = a.invested + v.p,
+           queued_at = CASE WHEN a.available = v.p THEN NULL ELSE a.queued_at END,
+           updated_at = now()
+      FROM unnest(ids, parts) AS v(i, p)
+     WHERE a.investor_id = v.i;
+    PERFORM ceiling.end_request(admin, idem, 200, repeat('x', 700));
+END $$;
+
+CREATE FUNCTION ceiling.pay(n int) RETURNS void
+LANGUAGE plpgsql AS $$
+DECLARE
+    target ceiling.payable%ROWTYPE;
+    idem text := md5(random()::text);
+    loan_row loan%ROWTYPE;
+    due installment%ROWTYPE;
+    principal bigint;
+    interest bigint;
+    payment_id uuid := gen_random_uuid();
+    entry bigint;
+    ids uuid[];
+    ps bigint[];
+    its bigint[];
+    room bigint[];
+    widest int := 1;
+BEGIN
+    SELECT * INTO target FROM ceiling.payable WHERE ceiling.payable.n = pay.n;
+    PERFORM ceiling.begin_request(target.customer_id, idem);
+    SELECT * INTO loan_row FROM loan WHERE id = target.id AND status = 'active' FOR UPDATE;
+    IF NOT FOUND THEN
+        RETURN;
+    END IF;
+    -- The schedule, locked: pay the oldest open installment in full.
+    SELECT * INTO due FROM installment WHERE loan_id = loan_row.id
+        AND paid_principal + paid_interest < principal + interest
+        ORDER BY number LIMIT 1 FOR UPDATE;
+    IF NOT FOUND THEN
+        RETURN;
+    END IF;
+    principal := due.principal - due.paid_principal;
+    interest := due.interest - due.paid_interest;
+    -- The holdings, locked; each holder's part pro rata, the remainder to the one with
+    -- the most principal outstanding.
+    SELECT array_agg(investor_id ORDER BY investor_id),
+           array_agg(principal * amount / loan_row.amount ORDER BY investor_id),
+           array_agg(interest * amount / loan_row.amount ORDER BY investor_id),
+           array_agg(amount - principal_received - loss ORDER BY investor_id)
+      INTO ids, ps, its, room
+      FROM (SELECT investor_id, amount, principal_received, loss FROM allocation
+            WHERE loan_id = loan_row.id ORDER BY investor_id FOR UPDATE) holding;
+    FOR j IN 1 .. array_length(room, 1) LOOP
+        IF room[j] - ps[j] > room[widest] - ps[widest] THEN
+            widest := j;
+        END IF;
+    END LOOP;
+    ps[widest] := ps[widest] + principal - (SELECT sum(x) FROM unnest(ps) AS x);
+    its[widest] := its[widest] + interest - (SELECT sum(x) FROM unnest(its) AS x);
+    INSERT INTO payment (id, loan_id, payer_id, amount, principal, interest, applied,
+                         created_at)
+    VALUES (payment_id, loan_row.id, target.customer_id, principal + interest, principal,
+            interest, json_build_array(json_build_object('number', due.number)), now());
+    UPDATE installment SET paid_principal = principal, paid_interest = interest
+     WHERE loan_id = loan_row.id AND number = due.number;
+    UPDATE allocation a
+       SET principal_received = a.principal_received + v.p,
+           interest_received = a.interest_received + v.i
+      FROM unnest(ids, ps, its) AS v(investor, p, i)
+     WHERE a.loan_id = loan_row.id AND a.investor_id = v.investor;
+    INSERT INTO journal_entry (kind, created_at, loan_id, payment_id)
+    VALUES ('payment', now(), loan_row.id, payment_id) RETURNING id INTO entry;
+    INSERT INTO journal_line (entry_id, account_kind, owner_id, amount, purpose, loan_id,
+                              created_at)
+    SELECT entry, line.kind, line.owner, line.amount, line.purpose, loan_row.id, now()
+      FROM unnest(ids, ps, its) AS v(investor, p, i),
+           LATERAL (VALUES ('investor_invested', v.investor, -v.p, 'principal_repayment'),
+                           ('investor_available', v.investor, v.p, 'principal_repayment'),
+                           ('external', NULL, -v.i, 'interest'),
+                           ('investor_available', v.investor, v.i, 'interest'))
+               AS line(kind, owner, amount, purpose)
+     WHERE line.amount <> 0
+    UNION ALL
+    VALUES (entry, 'external', NULL, -principal, 'principal_repayment', loan_row.id, now()),
+           (entry, 'loan_receivable', loan_row.id, principal, 'principal_repayment',
+            loan_row.id, now());
+    UPDATE loan SET outstanding_principal = outstanding_principal - principal,
+                    updated_at = now()
+     WHERE id = loan_row.id;
+    INSERT INTO loan_event (loan_id, at, actor_id, actor_role, event, changes, note)
+    VALUES (loan_row.id, now(), target.customer_id, 'customer', 'payment',
+            '{"outstanding_principal": {"from": "1.00", "to": "0.50"}}', 'payment');
+    -- The balances last, locked in id order.
+    PERFORM 1 FROM investor_account WHERE investor_id = ANY (ids) ORDER BY investor_id
+        FOR UPDATE;
+    UPDATE investor_account a
+       SET available = a.available + v.p + v.i, invested = a.invested - v.p,
+           interest_earned = a.interest_earned + v.i,
+           queued_at = CASE WHEN a.available = 0 THEN now() ELSE a.queued_at END,
+           updated_at = now()
+      FROM unnest(ids, ps, its) AS v(investor, p, i)
+     WHERE a.investor_id = v.investor;
+    PERFORM ceiling.end_request(target.customer_id, idem, 201, repeat('x', 600));
+END $$;
