@@ -122,7 +122,7 @@ BEGIN
     VALUES (loan_row.id, now(), admin, 'admin', 'approved',
             '{"status": {"from": "requested", "to": "active"}}', 'funded');
     -- Take turns on the queue, read its head, split the amount in equal parts.
-    PERFORM pg_advisory_xact_lock(1650552427)  -- ALLOCATION_QUEUE_LOCK;
+    PERFORM pg_advisory_xact_lock(1650552427);  -- ALLOCATION_QUEUE_LOCK
     k := greatest(1, least(loan_row.amount / min_ticket, 400));
     part := loan_row.amount / k;
     SELECT array_agg(investor_id ORDER BY investor_id) INTO ids FROM (
@@ -167,15 +167,16 @@ DECLARE
     idem text := md5(random()::text);
     loan_row loan%ROWTYPE;
     due installment%ROWTYPE;
-    principal bigint;
-    interest bigint;
+    due_principal bigint;
+    due_interest bigint;
     payment_id uuid := gen_random_uuid();
     entry bigint;
     ids uuid[];
     ps bigint[];
     its bigint[];
     room bigint[];
-    widest int := 1;
+    widest bigint;
+    left_over bigint;
 BEGIN
     SELECT * INTO target FROM ceiling.payable WHERE ceiling.payable.n = pay.n;
     PERFORM ceiling.begin_request(target.customer_id, idem);
@@ -190,29 +191,31 @@ BEGIN
     IF NOT FOUND THEN
         RETURN;
     END IF;
-    principal := due.principal - due.paid_principal;
-    interest := due.interest - due.paid_interest;
-    -- The holdings, locked; each holder's part pro rata, the remainder to the one with
-    -- the most principal outstanding.
+    due_principal := due.principal - due.paid_principal;
+    due_interest := due.interest - due.paid_interest;
+    -- The holdings, locked; each holder's part pro rata (never more than they still hold),
+    -- the cents left over to the first holders with room for them.
     SELECT array_agg(investor_id ORDER BY investor_id),
-           array_agg(principal * amount / loan_row.amount ORDER BY investor_id),
-           array_agg(interest * amount / loan_row.amount ORDER BY investor_id),
+           array_agg(least(amount - principal_received - loss,
+                           due_principal * amount / loan_row.amount) ORDER BY investor_id),
+           array_agg(due_interest * amount / loan_row.amount ORDER BY investor_id),
            array_agg(amount - principal_received - loss ORDER BY investor_id)
       INTO ids, ps, its, room
       FROM (SELECT investor_id, amount, principal_received, loss FROM allocation
             WHERE loan_id = loan_row.id ORDER BY investor_id FOR UPDATE) holding;
+    left_over := due_principal - (SELECT sum(x) FROM unnest(ps) AS x);
     FOR j IN 1 .. array_length(room, 1) LOOP
-        IF room[j] - ps[j] > room[widest] - ps[widest] THEN
-            widest := j;
-        END IF;
+        EXIT WHEN left_over = 0;
+        widest := least(left_over, room[j] - ps[j]);
+        ps[j] := ps[j] + widest;
+        left_over := left_over - widest;
     END LOOP;
-    ps[widest] := ps[widest] + principal - (SELECT sum(x) FROM unnest(ps) AS x);
-    its[widest] := its[widest] + interest - (SELECT sum(x) FROM unnest(its) AS x);
+    its[1] := its[1] + due_interest - (SELECT sum(x) FROM unnest(its) AS x);
     INSERT INTO payment (id, loan_id, payer_id, amount, principal, interest, applied,
                          created_at)
-    VALUES (payment_id, loan_row.id, target.customer_id, principal + interest, principal,
-            interest, json_build_array(json_build_object('number', due.number)), now());
-    UPDATE installment SET paid_principal = principal, paid_interest = interest
+    VALUES (payment_id, loan_row.id, target.customer_id, due_principal + due_interest,
+            due_principal, due_interest, json_build_array(json_build_object('number', due.number)), now());
+    UPDATE installment SET paid_principal = due.principal, paid_interest = due.interest
      WHERE loan_id = loan_row.id AND number = due.number;
     UPDATE allocation a
        SET principal_received = a.principal_received + v.p,
@@ -232,10 +235,10 @@ BEGIN
                AS line(kind, owner, amount, purpose)
      WHERE line.amount <> 0
     UNION ALL
-    VALUES (entry, 'external', NULL, -principal, 'principal_repayment', loan_row.id, now()),
-           (entry, 'loan_receivable', loan_row.id, principal, 'principal_repayment',
+    VALUES (entry, 'external', NULL, -due_principal, 'principal_repayment', loan_row.id, now()),
+           (entry, 'loan_receivable', loan_row.id, due_principal, 'principal_repayment',
             loan_row.id, now());
-    UPDATE loan SET outstanding_principal = outstanding_principal - principal,
+    UPDATE loan SET outstanding_principal = outstanding_principal - due_principal,
                     updated_at = now()
      WHERE id = loan_row.id;
     INSERT INTO loan_event (loan_id, at, actor_id, actor_role, event, changes, note)
