@@ -1,4 +1,4 @@
-"""Benchmark of the pure money domain: allocation and schedule building.
+"""Benchmark of the pure money domain: allocation, payment distribution, schedule building.
 
 Run with ``PYTHONPATH=src python bench/bench_domain.py`` (standard library only). Prints a
 Markdown table: the best time per call over several repeats (``timeit``), the time per
@@ -17,11 +17,16 @@ import sys
 import timeit
 from collections.abc import Callable
 
-from bank_api.domain.allocation import allocate
-from bank_api.domain.schedule import ScheduleType, build_schedule
+from bank_api.domain.allocation import AllocationPolicy, allocate
+from bank_api.domain.distribution import Holding, distribute_payment
+from bank_api.domain.schedule import ScheduleKind, build_schedule
 
 ALLOCATION_SIZES = (1_000, 10_000, 100_000, 1_000_000)
+HOLDERS = (1_000, 10_000)
 SCHEDULE_TERMS = (12, 120, 360)
+# The approval's case: a 10,000.00 loan from the head of a long queue, at the bench's minimum
+# ticket of 250.00 (about 40 participants).
+LOAN, BENCH_TICKET = 10_000_00, 250_00
 
 
 def best_time(call: Callable[[], object], repeat: int, gc_on: bool) -> float:
@@ -74,13 +79,54 @@ def bench_allocation(repeat: int, sizes: tuple[int, ...]) -> list[str]:
     return rows
 
 
+def bench_queue_head(repeat: int, sizes: tuple[int, ...]) -> list[str]:
+    """One loan from queues of growing length: the cost must not grow with the queue."""
+    rows, previous = [], None
+    policy = AllocationPolicy(min_ticket=BENCH_TICKET)
+    for n in sizes:
+        _, queue = candidates(n)
+        queue = [(i, available + BENCH_TICKET) for i, available in queue]  # all >= the ticket
+
+        def call(queue: list[tuple[int, int]] = queue) -> object:
+            return allocate(LOAN, queue, policy)
+
+        seconds = best_time(call, repeat, gc_on=True)
+        label = "allocate 10,000.00 from a queue"
+        rows.append(row(label, n, seconds, best_time(call, repeat, False), previous))
+        previous = seconds
+        del queue
+        gc.collect()
+    return rows
+
+
+def bench_distribution(repeat: int) -> list[str]:
+    """One payment passed on to every holder of a loan, cumulatively and exactly."""
+    rows, previous = [], None
+    for n in HOLDERS:
+        rng = random.Random(n)
+        allocated = [rng.randint(250_00, 5_000_00) for _ in range(n)]
+        # the loan a third repaid: every holder has received its share of that so far
+        holdings = [Holding(i, a, a // 3, a // 20) for i, a in enumerate(allocated)]
+        outstanding = sum(h.allocated - h.principal_received for h in holdings)
+
+        def call(holdings: list[Holding[int]] = holdings, part: int = outstanding // 7) -> object:
+            return distribute_payment(holdings, part, part // 5)
+
+        seconds = best_time(call, repeat, gc_on=True)
+        rows.append(
+            row("distribute a payment", n, seconds, best_time(call, repeat, False), previous)
+        )
+        previous = seconds
+    return rows
+
+
 def bench_schedules(repeat: int) -> list[str]:
     rows = []
-    for kind in ScheduleType:
+    for kind in ScheduleKind:
         previous = None
         for term in SCHEDULE_TERMS:
 
-            def call(term: int = term, kind: ScheduleType = kind) -> object:
+            def call(term: int = term, kind: ScheduleKind = kind) -> object:
                 return build_schedule(250_000_00, 690, term, dt.date(2024, 1, 31), kind)
 
             seconds = best_time(call, repeat, gc_on=True)
@@ -102,10 +148,17 @@ def main() -> None:
         f"{platform.platform()}; best of {args.repeat}\n"
     )
     print(
-        "| what | size (candidates / months) | time per call (GC on) | per item | growth | GC off |"
+        "| what | size (candidates / holders / months) | time per call (GC on) | per item "
+        "| growth | GC off |"
     )
     print("|---|---:|---:|---:|---:|---:|")
-    for line in bench_allocation(args.repeat, sizes) + bench_schedules(args.repeat):
+    lines = (
+        bench_allocation(args.repeat, sizes)
+        + bench_queue_head(args.repeat, sizes)
+        + bench_distribution(args.repeat)
+        + bench_schedules(args.repeat)
+    )
+    for line in lines:
         print(line)
     sys.stdout.flush()
 

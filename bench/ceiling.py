@@ -56,6 +56,17 @@ def install(dsn: str) -> dict[str, int]:
     return {"investors": investors, "payable": payable}
 
 
+def operations_done(dsn: str) -> int:
+    """How many operations have done their whole work so far."""
+    out = subprocess.run(
+        ["psql", "-At", "-c", "SELECT last_value - 1 + is_called::int FROM ceiling.done", dsn],
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout.strip()
+    return int(out)
+
+
 def run(
     dsn: str,
     scenario: str,
@@ -64,7 +75,10 @@ def run(
     min_ticket_cents: int,
     counts: dict[str, int],
 ) -> dict[str, Any]:
-    """One pgbench run; transactions/s, mean latency, failed transactions."""
+    """One pgbench run: operations/s (whole operations only), transactions/s, mean latency,
+    failed transactions."""
+    before = operations_done(dsn)
+    seconds_run = max(1, int(seconds))
     with tempfile.NamedTemporaryFile("w", suffix=".sql", delete=False) as handle:
         handle.write(script(scenario, min_ticket_cents))
     try:
@@ -79,7 +93,7 @@ def run(
                 "-j",
                 "2",
                 "-T",
-                str(max(1, int(seconds))),
+                str(seconds_run),
                 "-D",
                 f"investors={max(1, counts['investors'])}",
                 "-D",
@@ -99,7 +113,8 @@ def run(
     failed = re.search(r"number of failed transactions: (\d+)", done.stdout)
     aborted = done.stderr.count("aborted")
     return {
-        "rps": float(tps.group(1)) if tps else None,
+        "rps": round((operations_done(dsn) - before) / seconds_run, 1),
+        "tps": float(tps.group(1)) if tps else None,
         "mean_ms": float(latency.group(1)) if latency else None,
         "errors": (int(failed.group(1)) if failed else 0) + aborted + (done.returncode != 0),
         "error_samples": [done.stderr.strip()[-300:]] if done.returncode or aborted else [],

@@ -38,7 +38,6 @@ from bank_api.loans.schemas import LoanCreate
 from bank_api.loans.service import apply_for_loan, forward_loan, reject_loan
 from bank_api.loans.writeoff import write_off_loan
 from bank_api.models import BusinessDate, Installment, InvestorAccount, Role, User, UserStatus
-from bank_api.retry import retrying
 from bank_api.security import PasswordHasher
 from bank_api.uow import UnitOfWork
 
@@ -103,10 +102,11 @@ class Seeder:
         self.timings: dict[str, float] = {}
 
     async def call(self, use_case: Callable[..., Awaitable[T]], **kwargs: Any) -> T:
-        """One use case in its own unit of work, retried like the routes retry it."""
-        async with self.sessions() as session:
-            uow = UnitOfWork(session)
-            return await retrying(uow.rollback, lambda: use_case(uow, **kwargs))
+        """One use case in its own unit of work, committed as its route commits it."""
+        async with self.sessions() as session, UnitOfWork(session) as uow:
+            result = await use_case(uow, **kwargs)
+            await uow.commit()
+            return result
 
     async def lanes(self, jobs: Sequence[Callable[[], Awaitable[Any]]], width: int = 4) -> None:
         """Run `jobs` on `width` concurrent lanes (each job opens its own session)."""
@@ -294,11 +294,16 @@ class Seeder:
             oldest = 6 if fate == "written_off" else 1
             cohort[loan_id] = self.rng.randint(oldest, months_back)
         for months in range(months_back, 0, -1):
-            await self.set_business_date(add_months(self.today, -months))
+            day = add_months(self.today, -months)
+            await self.set_business_date(day)
             for loan_id in [loan for loan, _, _ in funded if cohort[loan] == months]:
                 # Sequential on purpose: concurrent approvals all want the head of the queue.
                 await self.call(
-                    approve_loan, actor=seeded.admin, loan_id=loan_id, settings=self.settings
+                    approve_loan,
+                    actor=seeded.admin,
+                    loan_id=loan_id,
+                    settings=self.settings,
+                    today=day,
                 )
         await self.set_business_date(None)
 

@@ -107,3 +107,24 @@ def test_history_written_before_0004_is_rewritten_in_the_public_format(tmp_path:
         "status": {"from": "new", "to": "active"},
     }
     assert notes == {1: None, 2: "95 days past due; 49367.02 lost"}
+
+
+def test_payment_history_written_before_0005_shows_money(tmp_path: Path) -> None:
+    """Payment events kept the outstanding principal in cents; after 0005 it is money, and
+    entries that already were are left as they are."""
+    path = tmp_path / "old.db"
+    url = f"sqlite+aiosqlite:///{path}"
+    upgrade(url, "0004")
+    cents = {"outstanding_principal": {"from": 100000, "to": 91523}}
+    money = {"outstanding_principal": {"from": "915.23", "to": "0.00"}}
+    with sqlite3.connect(path) as db:
+        db.execute(
+            "INSERT INTO loan_event (id, loan_id, at, event, changes, note) VALUES "
+            "(1, ?, '2026-11-30 10:00:00', 'payment', ?, 'payment x'), "
+            "(2, ?, '2026-11-30 11:00:00', 'payment', ?, 'payment y')",
+            (uuid.uuid4().hex, json.dumps(cents), uuid.uuid4().hex, json.dumps(money)),
+        )
+    upgrade(url)
+    with sqlite3.connect(path) as db:
+        rows = {i: json.loads(c) for i, c in db.execute("SELECT id, changes FROM loan_event")}
+    assert rows == {1: {"outstanding_principal": {"from": "1000.00", "to": "915.23"}}, 2: money}

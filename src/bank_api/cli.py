@@ -14,8 +14,8 @@ from sqlalchemy.exc import DBAPIError
 
 from bank_api.config import Settings, get_settings
 from bank_api.database import migrations_dir
+from bank_api.db_errors import database_problem
 from bank_api.errors import DatabaseNotMigrated, DatabaseUnavailable
-from bank_api.retry import database_problem
 
 
 def upgrade(database_url: str, revision: str = "head") -> None:

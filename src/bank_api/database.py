@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator, Callable
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import event, text
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import DBAPIError, DisconnectionError
 from sqlalchemy.ext.asyncio import (
     AsyncConnection,
     AsyncEngine,
@@ -38,8 +40,8 @@ def head_revision() -> str | None:
 
 async def schema_revision(connection: AsyncConnection) -> str | None:
     """The revision the database is at; None when it has no schema at all."""
+    from bank_api.db_errors import database_problem
     from bank_api.errors import DatabaseNotMigrated
-    from bank_api.retry import database_problem
 
     try:
         revision: str | None = await connection.scalar(
@@ -53,14 +55,15 @@ async def schema_revision(connection: AsyncConnection) -> str | None:
 
 
 def create_engine(settings: Settings) -> AsyncEngine:
-    if settings.is_sqlite:
-        return _sqlite_engine(settings)
-    return create_async_engine(
+    return _sqlite_engine(settings) if settings.is_sqlite else _postgres_engine(settings)
+
+
+def _postgres_engine(settings: Settings) -> AsyncEngine:
+    engine = create_async_engine(
         settings.database_url,
         pool_size=settings.db_pool_size,
         max_overflow=settings.db_max_overflow,
         pool_timeout=settings.db_pool_timeout_seconds,
-        pool_pre_ping=True,
         hide_parameters=True,  # error messages never carry the values (hashes, tokens)
         connect_args={
             "timeout": settings.db_connect_timeout_seconds,
@@ -71,6 +74,19 @@ def create_engine(settings: Settings) -> AsyncEngine:
             },
         },
     )
+
+    @event.listens_for(engine.sync_engine, "checkout")
+    def _on_checkout(dbapi_connection: Any, _record: Any, _proxy: Any) -> None:
+        """A pooled connection whose server went away is replaced before use, for free.
+
+        asyncpg notices a closed socket on its own (a restarted or stopped server closes it),
+        so this costs no round trip, where `pool_pre_ping` sends three on every checkout
+        (BEGIN, an empty query, ROLLBACK). A connection lost without a close is found by the
+        first statement, answered 503 `database_unavailable`, and dropped from the pool."""
+        if dbapi_connection.driver_connection.is_closed():
+            raise DisconnectionError
+
+    return engine
 
 
 def _sqlite_engine(settings: Settings) -> AsyncEngine:
@@ -102,10 +118,26 @@ def _sqlite_engine(settings: Settings) -> AsyncEngine:
 
     @event.listens_for(engine.sync_engine, "begin")
     def _on_begin(conn: Any) -> None:
-        conn.exec_driver_sql("BEGIN IMMEDIATE")
+        if conn.get_execution_options().get("isolation_level") != "AUTOCOMMIT":
+            conn.exec_driver_sql("BEGIN IMMEDIATE")
 
     return engine
 
 
 def create_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
     return async_sessionmaker(engine, expire_on_commit=False, autoflush=False)
+
+
+Reader = Callable[[], AbstractAsyncContextManager[AsyncConnection]]
+
+
+def create_reader(engine: AsyncEngine) -> Reader:
+    """Connections for single reads outside any transaction (no BEGIN, no ROLLBACK)."""
+    autocommit = engine.execution_options(isolation_level="AUTOCOMMIT")
+
+    @asynccontextmanager
+    async def reader() -> AsyncIterator[AsyncConnection]:
+        async with autocommit.connect() as connection:
+            yield connection
+
+    return reader

@@ -14,10 +14,10 @@ from bank_api.common.clock import business_date
 from bank_api.common.principal import Principal
 from bank_api.config import Settings
 from bank_api.errors import Forbidden, NotAuthenticated
-from bank_api.idempotency import IdempotencyKey, Idempotent
 from bank_api.models import Role, UserStatus
 from bank_api.security import PasswordHasher, TokenService, revoked
 from bank_api.uow import UnitOfWork
+from bank_api.users.repository import read_caller
 
 TOKEN_URL = "/api/v1/auth/token"  # noqa: S105 - a path
 oauth2_scheme = OAuth2PasswordBearer(tokenUrl=TOKEN_URL, auto_error=False)
@@ -58,11 +58,12 @@ UoWDep = Annotated[UnitOfWork, Depends(get_uow)]
 
 
 async def current_principal(
-    uow: UoWDep,
+    request: Request,
     tokens: TokensDep,
     token: Annotated[str | None, Depends(oauth2_scheme)],
 ) -> Principal:
-    """The caller, re-read from the database on every request.
+    """The caller, re-read from the database on every request: one statement on a connection
+    of its own, outside the request's transaction (which the use case then opens itself).
 
     Every failure (no token, bad signature, expired, unknown or inactive user, token older than
     the last password change or disable) is the same 401, so a token's holder learns nothing.
@@ -70,7 +71,8 @@ async def current_principal(
     if not token:
         raise NotAuthenticated
     claims = tokens.decode(token)
-    user = await uow.users.get(claims.user_id)
+    async with request.app.state.reader() as connection:
+        user = await read_caller(connection, claims.user_id)
     if user is None or user.status != UserStatus.active or revoked(claims, user.tokens_valid_after):
         raise NotAuthenticated
     return Principal(id=user.id, username=user.username, role=user.role)
@@ -97,13 +99,6 @@ CustomerUser = Annotated[Principal, Depends(require_roles(Role.customer))]
 AgentUser = Annotated[Principal, Depends(require_roles(Role.agent))]
 LoanReader = Annotated[Principal, Depends(require_roles(Role.customer, Role.agent, Role.admin))]
 InvestorUser = Annotated[Principal, Depends(require_roles(Role.investor))]
-
-
-async def get_idempotent(uow: UoWDep, key: IdempotencyKey) -> Idempotent:
-    return Idempotent(uow, key)
-
-
-IdempotentDep = Annotated[Idempotent, Depends(get_idempotent)]
 
 
 async def get_business_date(uow: UoWDep, settings: SettingsDep) -> date:

@@ -22,7 +22,8 @@ from bank_api.admin.router import router as admin_router
 from bank_api.auth.router import router as auth_router
 from bank_api.bootstrap import bootstrap_admin
 from bank_api.config import Settings, get_settings, warn_if_development_secret
-from bank_api.database import create_engine, create_sessionmaker, head_revision
+from bank_api.database import create_engine, create_reader, create_sessionmaker, head_revision
+from bank_api.db_errors import database_problem, sqlstate
 from bank_api.docs import install_docs
 from bank_api.domain.errors import DomainError
 from bank_api.errors import AppError
@@ -37,7 +38,6 @@ from bank_api.middleware import (
 from bank_api.observability import install_metrics
 from bank_api.openapi import install_openapi, operation_id
 from bank_api.problems import INTERNAL_ERROR, error_response, problem_response, validation_problem
-from bank_api.retry import database_problem, sqlstate
 from bank_api.security import PasswordHasher, TokenService
 from bank_api.service.router import router as service_router
 from bank_api.users.router import router as users_router
@@ -64,6 +64,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         engine = create_engine(settings)
         app.state.engine = engine
         app.state.sessionmaker = create_sessionmaker(engine)
+        app.state.reader = create_reader(engine)
         app.state.hasher = hasher = PasswordHasher(settings)
         try:
             await bootstrap_admin(app.state.sessionmaker, hasher, settings)

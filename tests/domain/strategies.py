@@ -8,7 +8,7 @@ from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 
 from bank_api.domain.money import MAX_AMOUNT_CENTS
-from bank_api.domain.schedule import MAX_TERM_MONTHS, Schedule, ScheduleType, build_schedule
+from bank_api.domain.schedule import MAX_TERM_MONTHS, Schedule, ScheduleKind, build_schedule
 
 PROPERTY = settings(
     max_examples=100,
@@ -26,7 +26,7 @@ amounts = st.one_of(
 rates_bp = st.one_of(st.just(0), st.integers(min_value=0, max_value=3_000))
 terms = st.one_of(st.integers(min_value=1, max_value=24), st.integers(1, MAX_TERM_MONTHS))
 dates = st.dates(min_value=dt.date(1990, 1, 1), max_value=dt.date(2200, 12, 31))
-schedule_types = st.sampled_from(list(ScheduleType))
+schedule_types = st.sampled_from(list(ScheduleKind))
 
 
 @st.composite

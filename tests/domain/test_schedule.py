@@ -15,7 +15,7 @@ from bank_api.domain.schedule import (
     MAX_ANNUAL_RATE_BP,
     Installment,
     Schedule,
-    ScheduleType,
+    ScheduleKind,
     add_months,
     annuity_payment,
     build_schedule,
@@ -86,7 +86,7 @@ def test_one_month_term_pays_principal_plus_one_month_of_interest() -> None:
 
 
 def test_equal_principal_last_absorbs_the_remainder_and_interest_is_on_remaining() -> None:
-    schedule = build_schedule(100_000, 1200, 3, D(2024, 1, 15), ScheduleType.EQUAL_PRINCIPAL)
+    schedule = build_schedule(100_000, 1200, 3, D(2024, 1, 15), ScheduleKind.EQUAL_PRINCIPAL)
     assert _rows(schedule) == [
         (1, D(2024, 2, 15), 34333, 33333, 1000),  # 1000.00 * 1 %
         (2, D(2024, 3, 15), 34000, 33333, 667),  # 666.67 * 1 % = 6.6667
@@ -185,7 +185,7 @@ def test_every_schedule_balances(schedule: Schedule) -> None:
 @given(amounts, rates_bp, st.integers(1, 360), dates, schedule_types)
 @PROPERTY
 def test_principals_add_up_to_the_amount_and_dates_keep_the_day(
-    amount: int, rate: int, term: int, start: dt.date, kind: ScheduleType
+    amount: int, rate: int, term: int, start: dt.date, kind: ScheduleKind
 ) -> None:
     schedule = build_schedule(amount, rate, term, start, kind)
     assert schedule.total_principal == amount
@@ -230,7 +230,7 @@ def test_product_like_annuities_are_level_except_the_last(
 def test_equal_principal_splits_evenly_with_the_remainder_last(
     amount: int, rate: int, term: int, start: dt.date
 ) -> None:
-    schedule = build_schedule(amount, rate, term, start, ScheduleType.EQUAL_PRINCIPAL)
+    schedule = build_schedule(amount, rate, term, start, ScheduleKind.EQUAL_PRINCIPAL)
     principals = [i.principal for i in schedule.installments]
     assert principals[:-1] == [amount // term] * (term - 1)
     assert principals[-1] == amount // term + amount % term

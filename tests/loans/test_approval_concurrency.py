@@ -82,26 +82,28 @@ async def test_withdrawals_racing_an_approval_never_overdraw(api: Api) -> None:
 async def test_a_failed_allocation_attempt_releases_its_locks_before_the_next(
     api: Api, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """When the money moved between allocating and locking, the approval allocates again;
-    the first attempt's row locks must be gone by then (rolled back to a savepoint), or two
-    approvals would hold and take locks out of id order and deadlock."""
+    """When the money moved between allocating and debiting, the approval allocates again;
+    the first attempt's row locks must be gone by then (rolled back to a savepoint), or it
+    would hold one set of locks while taking another, out of id order, and could deadlock."""
     first, second = [await investor_with(api, "1000.00") for _ in range(2)]
     customer = await api.user("customer")
     admin = await api.user("admin")
     loan = await new_loan(api, customer, amount="500.00")
     plans = iter(
         [
-            # more than `first` has: the re-check after locking fails
+            # more than `first` has: the debit, which checks under the lock, moves nothing
             Allocation((AllocationPart(uuid.UUID(first.id), 200_000),), None),
             Allocation((AllocationPart(uuid.UUID(second.id), 50_000),), None),
         ]
     )
-    monkeypatch.setattr(approval, "allocate", lambda *_: next(plans))
-    real_lock = InvestorAccountRepository.lock_in_order
+    monkeypatch.setattr(approval, "allocate", lambda *_, **__: next(plans))
+    real_change = InvestorAccountRepository.change_many
     lockable: list[bool] = []
 
-    async def lock_in_order(self: Any, ids: Any) -> dict[uuid.UUID, int]:
-        if ids == [uuid.UUID(second.id)]:  # the second attempt: is `first` free again?
+    async def change_many(self: Any, rows: Any, **options: Any) -> int:
+        if [row[0] for row in rows] == [
+            uuid.UUID(second.id)
+        ]:  # the second attempt: is `first` free again?
             async with api.app.state.sessionmaker() as other:
                 try:
                     await other.execute(
@@ -115,9 +117,9 @@ async def test_a_failed_allocation_attempt_releases_its_locks_before_the_next(
                 except DBAPIError:
                     lockable.append(False)
                 await other.rollback()
-        return await real_lock(self, ids)
+        return await real_change(self, rows, **options)
 
-    monkeypatch.setattr(InvestorAccountRepository, "lock_in_order", lock_in_order)
+    monkeypatch.setattr(InvestorAccountRepository, "change_many", change_many)
     approved = await api.client.post(f"/api/v1/loans/{loan['id']}/approve", headers=admin.headers)
     assert approved.status_code == 200, approved.text
     assert lockable == [True]

@@ -10,6 +10,7 @@ import uuid
 import pytest
 from fastapi import FastAPI
 
+from bank_api.common.clock import utc_today
 from bank_api.domain.errors import AllocationNotPossible
 from bank_api.loans.approval import approve_loan
 from bank_api.models import Loan, LoanStatus
@@ -29,7 +30,12 @@ pytestmark = pytest.mark.usefixtures("backend")
 async def _approve(app: FastAPI, loan_id: uuid.UUID) -> Loan:
     admin = await make_user(app, "admin")
     return await run(
-        app, approve_loan, actor=admin.principal, loan_id=loan_id, settings=app.state.settings
+        app,
+        approve_loan,
+        actor=admin.principal,
+        loan_id=loan_id,
+        settings=app.state.settings,
+        today=utc_today(),
     )
 
 

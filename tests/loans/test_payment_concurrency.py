@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import asyncio
+import re
 from datetime import date, timedelta
 from typing import Any
 
@@ -65,9 +66,11 @@ async def funded_loan(api: Api, *, investors: int, amount: str) -> tuple[Account
 
 
 @pytest.mark.parametrize("settings_overrides", DATE_OVERRIDE)
-async def test_balance_updates_lock_investor_rows_in_id_order_first(api: Api) -> None:
-    """A set-based UPDATE locks rows in its join plan's order, so payments and write-offs
-    first lock the investors' balances with an ordered SELECT ... FOR UPDATE."""
+async def test_balance_updates_lock_investor_rows_in_id_order_last(api: Api) -> None:
+    """A set-based UPDATE alone locks rows in its join plan's order, so payments and
+    write-offs change the investors' balances with one statement that first locks them in id
+    order (a materialized, ordered SELECT ... FOR UPDATE it joins); and it is the last change
+    before the idempotency record, so the most contended rows are held for the least time."""
     customer, admin, loan = await funded_loan(api, investors=3, amount="900.00")
     with captured_sql(api.app) as payment_statements:
         assert (await pay(api, customer, loan["id"], loan["monthly_payment"])).status_code == 201
@@ -78,15 +81,17 @@ async def test_balance_updates_lock_investor_rows_in_id_order_first(api: Api) ->
             f"/api/v1/loans/{loan['id']}/write-off", headers=admin.headers
         )
     assert written_off.status_code == 200, written_off.text
+    ordered = re.compile(
+        r"locked AS MATERIALIZED \(SELECT investor_account\.investor_id( AS investor_id)? "
+        r"FROM investor_account "
+        r"WHERE .* ORDER BY investor_account\.investor_id FOR UPDATE\) UPDATE investor_account"
+    )
     for trace in (payment_statements, statements):
-        update = next(i for i, s in enumerate(trace) if s.find("UPDATE investor_account") >= 0)
-        ordered_lock = [
-            i
-            for i, s in enumerate(trace[:update])
-            if s.startswith("SELECT investor_account.investor_id")
-            and "ORDER BY investor_account.investor_id FOR UPDATE" in s
-        ]
-        assert ordered_lock, trace
+        updates = [s for s in trace if "UPDATE investor_account" in s]
+        assert len(updates) == 1, trace
+        assert ordered.search(updates[0]), updates[0]
+        later = trace[trace.index(updates[0]) + 1 :]
+        assert all(s.startswith("INSERT INTO idempotency_record") for s in later), later
 
 
 async def test_a_payment_writes_all_its_journal_lines_in_one_insert(api: Api) -> None:

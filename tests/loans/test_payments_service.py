@@ -10,9 +10,9 @@ import uuid
 import pytest
 from fastapi import FastAPI
 
+from bank_api.common.clock import utc_today
 from bank_api.domain.errors import Overpayment
 from bank_api.loans.approval import approve_loan
-from bank_api.loans.credit import stored_schedule
 from bank_api.loans.payments import record_payment
 from bank_api.uow import UnitOfWork
 from tests.support.factories import Account, make_user
@@ -26,7 +26,12 @@ async def _active_loan(app: FastAPI, amount: int, term_months: int) -> tuple[Acc
     admin = await make_user(app, "admin")
     loan = await applied_loan(app, customer, amount=amount, term_months=term_months)
     await run(
-        app, approve_loan, actor=admin.principal, loan_id=loan.id, settings=app.state.settings
+        app,
+        approve_loan,
+        actor=admin.principal,
+        loan_id=loan.id,
+        settings=app.state.settings,
+        today=utc_today(),
     )
     return customer, loan.id
 
@@ -37,7 +42,7 @@ async def _schedule(app: FastAPI, loan_id: uuid.UUID) -> list[tuple[int, int, in
     async def read(uow: UnitOfWork) -> list[tuple[int, int, int, int]]:
         return [
             (planned.principal, planned.interest, paid.principal, paid.interest)
-            for planned, paid in await stored_schedule(uow, loan_id)
+            for planned, paid in await uow.installments.schedule(loan_id)
         ]
 
     return await run(app, read)

@@ -23,7 +23,7 @@ import asyncpg
 from fastapi import FastAPI
 from sqlalchemy import delete, select, text
 from sqlalchemy.engine import make_url
-from sqlalchemy.ext.asyncio import async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncConnection, async_sessionmaker
 
 from bank_api.config import Settings
 from bank_api.models import Base
@@ -123,7 +123,7 @@ async def empty_tables(app: FastAPI, url: str) -> None:
 @asynccontextmanager
 async def rolled_back(app: FastAPI) -> AsyncIterator[None]:
     """Run the app on one connection inside a transaction that is rolled back at the end."""
-    original = app.state.sessionmaker
+    original = app.state.sessionmaker, app.state.reader
     async with app.state.engine.connect() as connection:
         outer = await connection.begin()
         app.state.sessionmaker = async_sessionmaker(
@@ -132,10 +132,16 @@ async def rolled_back(app: FastAPI) -> AsyncIterator[None]:
             autoflush=False,
             join_transaction_mode="create_savepoint",
         )
+
+        @asynccontextmanager
+        async def reader() -> AsyncIterator[AsyncConnection]:
+            yield connection  # reads inside the test's transaction see its rows
+
+        app.state.reader = reader
         try:
             yield
         finally:
-            app.state.sessionmaker = original
+            app.state.sessionmaker, app.state.reader = original
             await outer.rollback()
 
 

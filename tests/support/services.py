@@ -29,9 +29,12 @@ T = TypeVar("T")
 
 
 async def run(app: FastAPI, use_case: Callable[..., Awaitable[T]], **kwargs: Any) -> T:
-    """`use_case(uow, **kwargs)` in a fresh session and unit of work."""
+    """`use_case(uow, **kwargs)` in a fresh session and unit of work, committed as its route
+    commits it."""
     async with app.state.sessionmaker() as session, UnitOfWork(session) as uow:
-        return await use_case(uow, **kwargs)
+        result = await use_case(uow, **kwargs)
+        await uow.commit()
+        return result
 
 
 async def funded_investor(app: FastAPI, cents: int, today: date | None = None) -> Account:

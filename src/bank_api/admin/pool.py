@@ -63,5 +63,4 @@ async def set_business_date(uow: UnitOfWork, value: date) -> date:
         uow.session.add(BusinessDate(id=1, value=value))
     else:
         row.value = value
-    await uow.commit()
     return value

@@ -69,7 +69,9 @@ async def list_agents(
 )
 async def approve_agent(agent_id: uuid.UUID, uow: UoWDep) -> UserRead:
     """Approve a pending agent, who can then log in."""
-    return UserRead.model_validate(await service.decide_agent(uow, agent_id=agent_id, approve=True))
+    agent = await service.decide_agent(uow, agent_id=agent_id, approve=True)
+    await uow.commit()
+    return UserRead.model_validate(agent)
 
 
 @router.post(
@@ -79,9 +81,9 @@ async def approve_agent(agent_id: uuid.UUID, uow: UoWDep) -> UserRead:
 )
 async def reject_agent(agent_id: uuid.UUID, uow: UoWDep) -> UserRead:
     """Reject a pending agent's application."""
-    return UserRead.model_validate(
-        await service.decide_agent(uow, agent_id=agent_id, approve=False)
-    )
+    agent = await service.decide_agent(uow, agent_id=agent_id, approve=False)
+    await uow.commit()
+    return UserRead.model_validate(agent)
 
 
 @router.post(
@@ -91,7 +93,9 @@ async def reject_agent(agent_id: uuid.UUID, uow: UoWDep) -> UserRead:
 )
 async def disable_user(user_id: uuid.UUID, actor: AdminUser, uow: UoWDep) -> UserRead:
     """Disable an active account and revoke its tokens."""
-    return UserRead.model_validate(await service.disable_user(uow, actor=actor, user_id=user_id))
+    user = await service.disable_user(uow, actor=actor, user_id=user_id)
+    await uow.commit()
+    return UserRead.model_validate(user)
 
 
 @router.post(
@@ -101,7 +105,9 @@ async def disable_user(user_id: uuid.UUID, actor: AdminUser, uow: UoWDep) -> Use
 )
 async def enable_user(user_id: uuid.UUID, uow: UoWDep) -> UserRead:
     """Enable a disabled account (old tokens stay revoked)."""
-    return UserRead.model_validate(await service.enable_user(uow, user_id=user_id))
+    user = await service.enable_user(uow, user_id=user_id)
+    await uow.commit()
+    return UserRead.model_validate(user)
 
 
 @router.get("/loan-products", response_model=list[LoanProductRead])
@@ -119,7 +125,9 @@ async def list_loan_products(uow: UoWDep) -> list[LoanProductRead]:
 )
 async def create_loan_product(data: LoanProductCreate, uow: UoWDep) -> LoanProductRead:
     """Add a loan product."""
-    return LoanProductRead.model_validate(await products.create_product(uow, data))
+    product = await products.create_product(uow, data)
+    await uow.commit()
+    return LoanProductRead.model_validate(product)
 
 
 @router.patch(
@@ -129,7 +137,9 @@ async def create_loan_product(data: LoanProductCreate, uow: UoWDep) -> LoanProdu
 )
 async def update_loan_product(code: str, data: LoanProductUpdate, uow: UoWDep) -> LoanProductRead:
     """Change a product's rate, bounds or name, or deactivate it (`is_active: false`)."""
-    return LoanProductRead.model_validate(await products.update_product(uow, code, data))
+    product = await products.update_product(uow, code, data)
+    await uow.commit()
+    return LoanProductRead.model_validate(product)
 
 
 @router.get("/ledger/verify", response_model=VerificationRead)
@@ -159,4 +169,6 @@ async def set_business_date(
     """Set "today" for due dates and overdue checks (only when the setting allows it)."""
     if not settings.allow_business_date_override:
         raise NotFound
-    return BusinessDateRead(date=await pool_service.set_business_date(uow, data.date))
+    value = await pool_service.set_business_date(uow, data.date)
+    await uow.commit()
+    return BusinessDateRead(date=value)

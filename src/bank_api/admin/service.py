@@ -41,7 +41,6 @@ async def decide_agent(uow: UnitOfWork, *, agent_id: uuid.UUID, approve: bool) -
         raise AgentNotPending
     user.status = UserStatus.active if approve else UserStatus.rejected
     user.updated_at = utcnow()
-    await uow.commit()
     return user
 
 
@@ -54,7 +53,6 @@ async def disable_user(uow: UnitOfWork, *, actor: Principal, user_id: uuid.UUID)
         raise UserNotActive
     user.status = UserStatus.disabled
     user.tokens_valid_after = user.updated_at = utcnow()
-    await uow.commit()
     return user
 
 
@@ -65,7 +63,6 @@ async def enable_user(uow: UnitOfWork, *, user_id: uuid.UUID) -> User:
         raise UserNotDisabled
     user.status = UserStatus.active
     user.updated_at = utcnow()
-    await uow.commit()
     return user
 
 

@@ -26,8 +26,12 @@ remainder, so the leftover cents go to the earliest uncapped participants in que
 an uncapped cap is > λ, so it is never exceeded. Result: parts add up to the amount,
 ``0 < part <= cap``, ``part <= λ + 1``, and uncapped parts ``> λ - 1`` (in fact ``>= floor λ``).
 
-Cost: one early-stopping scan over the queue and one sort of the participants' caps:
-``O(n + k log k)``.
+Cost: one early-stopping scan over the head of the queue and one sort of the participants'
+caps: ``O(k log k)`` for ``k`` participants, whatever the length of the queue. The scan reads
+the candidates lazily and stops one past the last participant, so the caller may pass only the
+head of the queue (``complete=False``): :func:`queue_head` says how long a head will do when
+every cap is at least the minimum ticket, and :class:`QueueHeadTooShort` asks for a longer
+one when the scan ran off its end (small balances at the front of the queue).
 
 **Pro rata**: every candidate gives ``amount * cap_i / Σ cap`` (largest remainder; zero
 parts are dropped). ``min_ticket`` does not apply.
@@ -35,7 +39,7 @@ parts are dropped). ``min_ticket`` does not apply.
 
 from __future__ import annotations
 
-from collections.abc import Hashable, Sequence
+from collections.abc import Hashable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 from fractions import Fraction
@@ -68,6 +72,10 @@ class AllocationPolicy:
             raise InvalidInput("max_share", self.max_share, "must be in (0, 1]")
 
 
+class QueueHeadTooShort(Exception):
+    """The candidates were only the head of the queue and the allocation needs more of it."""
+
+
 @dataclass(frozen=True, slots=True)
 class AllocationPart(Generic[K]):
     investor_id: K
@@ -84,20 +92,37 @@ class Allocation(Generic[K]):
 
 def allocate(
     amount: int,
-    candidates: Sequence[tuple[K, int]],
+    candidates: Iterable[tuple[K, int]],
     policy: AllocationPolicy = AllocationPolicy(),
+    *,
+    complete: bool = True,
 ) -> Allocation[K]:
     """Split ``amount`` cents among ``candidates`` under ``policy`` (see the module doc).
 
+    ``complete=False``: the candidates are only the head of the queue; QueueHeadTooShort when
+    the allocation would need more of it (pro rata always needs all of it).
     Raises InvalidAmount, InvalidInput (non-positive ``available`` or a repeated investor id)
     and AllocationNotPossible.
     """
     check_amount(amount)
-    _check_candidates(candidates)
-    caps = capped_available(amount, [available for _, available in candidates], policy)
     if policy.strategy is Strategy.PRO_RATA:
-        return _pro_rata(amount, candidates, caps)
-    return _equal_split(amount, candidates, caps, policy.min_ticket)
+        if not complete:
+            raise QueueHeadTooShort
+        every = list(_checked(candidates))
+        caps = capped_available(amount, [available for _, available in every], policy)
+        return _pro_rata(amount, every, caps)
+    return _equal_split(amount, candidates, policy, complete)
+
+
+def queue_head(amount: int, policy: AllocationPolicy = AllocationPolicy()) -> int:
+    """How many candidates an equal split of ``amount`` reads when every cap is at least the
+    minimum ticket: the most that fit at one ticket each, or the fewest that the share cap
+    lets cover the amount, and one more to see the scan stop."""
+    fit = amount // policy.min_ticket
+    if policy.max_share is not None:
+        share_cap = max(1, policy.max_share.numerator * amount // policy.max_share.denominator)
+        fit = max(fit, -(-amount // share_cap))
+    return fit + 1
 
 
 def capped_available(amount: int, available: Sequence[int], policy: AllocationPolicy) -> list[int]:
@@ -108,8 +133,9 @@ def capped_available(amount: int, available: Sequence[int], policy: AllocationPo
     return [min(a, share_cap) for a in available]
 
 
-def participant_count(caps: Sequence[int], amount: int, min_ticket: int) -> int:
-    """``k* = max(k_cover, k_ticket)`` in one scan that stops once both are known."""
+def participant_count(caps: Iterable[int], amount: int, min_ticket: int) -> tuple[int, bool]:
+    """``k* = max(k_cover, k_ticket)`` in one scan that stops once both are known, and whether
+    it stopped before the end of ``caps`` (if not, a longer queue could change ``k*``)."""
     covered = ticketed = k_ticket = 0
     k_cover = None
     for k, cap in enumerate(caps, start=1):
@@ -118,11 +144,12 @@ def participant_count(caps: Sequence[int], amount: int, min_ticket: int) -> int:
             k_cover = k if covered >= amount else None
         ticketed += cap if cap < min_ticket else min_ticket
         if ticketed > amount:
-            break  # and covered >= ticketed > amount: a ticket never exceeds its cap
+            # and covered >= ticketed > amount: a ticket never exceeds its cap
+            return max(k_cover or 0, k_ticket), True
         k_ticket = k
     if k_cover is None:
         raise AllocationNotPossible(requested=amount, available=covered)
-    return max(k_cover, k_ticket)
+    return max(k_cover, k_ticket), False
 
 
 def water_level(caps: Sequence[int], amount: int) -> tuple[int, int]:
@@ -140,12 +167,33 @@ def water_level(caps: Sequence[int], amount: int) -> tuple[int, int]:
 
 
 def _equal_split(
-    amount: int, candidates: Sequence[tuple[K, int]], caps: list[int], min_ticket: int
+    amount: int, candidates: Iterable[tuple[K, int]], policy: AllocationPolicy, complete: bool
 ) -> Allocation[K]:
-    count = participant_count(caps, amount, min_ticket)
-    rest, uncapped = water_level(caps[:count], amount)
-    parts = apportion([min(cap * uncapped, rest) for cap in caps[:count]], uncapped)
-    return Allocation(_parts(candidates[:count], parts), Fraction(rest, uncapped))
+    share_cap = (
+        None
+        if policy.max_share is None
+        else policy.max_share.numerator * amount // policy.max_share.denominator
+    )
+    read: list[tuple[K, int]] = []
+
+    def caps() -> Iterator[int]:
+        for candidate in _checked(candidates):
+            read.append(candidate)
+            yield candidate[1] if share_cap is None else min(candidate[1], share_cap)
+
+    try:
+        count, stopped = participant_count(caps(), amount, policy.min_ticket)
+    except AllocationNotPossible:
+        if not complete:
+            raise QueueHeadTooShort from None
+        raise
+    if not stopped and not complete:
+        raise QueueHeadTooShort
+    chosen = read[:count]
+    capped = capped_available(amount, [available for _, available in chosen], policy)
+    rest, uncapped = water_level(capped, amount)
+    parts = apportion([min(cap * uncapped, rest) for cap in capped], uncapped)
+    return Allocation(_parts(chosen, parts), Fraction(rest, uncapped))
 
 
 def _pro_rata(amount: int, candidates: Sequence[tuple[K, int]], caps: list[int]) -> Allocation[K]:
@@ -165,8 +213,13 @@ def _parts(
     return tuple(map(AllocationPart, ids, amounts))
 
 
-def _check_candidates(candidates: Sequence[tuple[K, int]]) -> None:
-    if any(available <= 0 for _, available in candidates):
-        raise InvalidInput("candidates", "...", "every available amount must be > 0")
-    if len({investor_id for investor_id, _ in candidates}) != len(candidates):
-        raise InvalidInput("candidates", "...", "an investor appears more than once")
+def _checked(candidates: Iterable[tuple[K, int]]) -> Iterator[tuple[K, int]]:
+    """The candidates as they are read, each checked: available > 0, no investor twice."""
+    seen: set[K] = set()
+    for investor_id, available in candidates:
+        if available <= 0:
+            raise InvalidInput("candidates", "...", "every available amount must be > 0")
+        if investor_id in seen:
+            raise InvalidInput("candidates", "...", "an investor appears more than once")
+        seen.add(investor_id)
+        yield investor_id, available

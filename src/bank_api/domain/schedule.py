@@ -28,7 +28,7 @@ MAX_ANNUAL_RATE_BP: Final = 100_000
 """1000.00 % a year: a sanity bound, far above any product."""
 
 
-class ScheduleType(StrEnum):
+class ScheduleKind(StrEnum):
     ANNUITY = "annuity"
     EQUAL_PRINCIPAL = "equal_principal"
 
@@ -103,7 +103,7 @@ def build_schedule(
     annual_rate_bp: int,
     term_months: int,
     start_date: dt.date,
-    schedule_type: ScheduleType = ScheduleType.ANNUITY,
+    schedule_type: ScheduleKind = ScheduleKind.ANNUITY,
 ) -> Schedule:
     """The schedule for ``amount`` cents over ``term_months`` months from ``start_date``.
 
@@ -122,7 +122,7 @@ def build_schedule(
     """
     _check_terms(amount, annual_rate_bp, term_months)
     check_calendar(start_date, term_months)
-    annuity = schedule_type is ScheduleType.ANNUITY
+    annuity = schedule_type is ScheduleKind.ANNUITY
     if annuity:
         level = annuity_payment(amount, annual_rate_bp, term_months)
     else:

@@ -1,51 +1,156 @@
+"""Investors' stored balances: the allocation queue and every change of a balance.
+
+Every statement that changes several investors' balances locks their rows in investor id
+order (a materialized, ordered `SELECT ... FOR UPDATE` that the `UPDATE` joins), so two such
+transactions never wait on each other in a cycle; a plain `UPDATE ... FROM (VALUES ...)` would
+lock rows in whatever order its join plan visits them. The use cases send these statements
+last, just before commit, so the hottest rows of the book are held for the shortest time.
+"""
+
 from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
+from datetime import datetime
+from typing import Any, NamedTuple
 
-from sqlalchemy import func, select
+from sqlalchemy import BigInteger, ColumnElement, Uuid, case, func, select, update, values
+from sqlalchemy import column as sql_column
 
 from bank_api.common.repository import Repository
+from bank_api.common.types import utcnow
 from bank_api.models import InvestorAccount
 
 # Key of the advisory lock that serializes approvals (any constant shared by all workers).
 ALLOCATION_QUEUE_LOCK = 0x62616E6B  # "bank"
 
 
+class Balances(NamedTuple):
+    investor_id: uuid.UUID
+    available: int
+    invested: int
+    interest_earned: int
+    losses: int
+
+
+BALANCES = tuple(getattr(InvestorAccount, name) for name in Balances._fields)
+
+
+def queued_at_after(change: Any, now: datetime) -> ColumnElement[Any]:
+    """The queue position once `available` changes by `change` (signed): money rising from
+    zero joins the back of the allocation queue, money falling to zero leaves it."""
+    after = InvestorAccount.available + change
+    return case(
+        (after == 0, None),
+        (InvestorAccount.available == 0, now),
+        else_=InvestorAccount.queued_at,
+    )
+
+
 class InvestorAccountRepository(Repository[InvestorAccount]):
     model = InvestorAccount
 
-    async def for_investor(self, investor_id: uuid.UUID, *, lock: bool = False) -> InvestorAccount:
-        stmt = select(InvestorAccount).where(InvestorAccount.investor_id == investor_id)
-        if lock:
-            stmt = stmt.with_for_update()
-        account: InvestorAccount = (await self.session.execute(stmt)).scalar_one()
-        return account
+    async def for_investor(self, investor_id: uuid.UUID) -> Balances:
+        stmt = select(*BALANCES).where(InvestorAccount.investor_id == investor_id)
+        return Balances(*(await self.session.execute(stmt)).one())
+
+    async def move(self, investor_id: uuid.UUID, change: int) -> Balances | None:
+        """Add `change` (signed) to one investor's available money, never below zero: the
+        balances after it, or None when there is not enough."""
+        now = utcnow()
+        stmt = (
+            update(InvestorAccount)
+            .where(
+                InvestorAccount.investor_id == investor_id,
+                InvestorAccount.available + change >= 0,
+            )
+            .values(
+                available=InvestorAccount.available + change,
+                queued_at=queued_at_after(change, now),
+                updated_at=now,
+            )
+            .returning(*BALANCES)
+            .execution_options(synchronize_session=False)
+        )
+        row = (await self.session.execute(stmt)).first()
+        return None if row is None else Balances(*row)
 
     async def lock_allocation_queue(self) -> None:
         """Hold the allocation queue until commit (PostgreSQL: a transaction advisory lock).
 
-        Every approval funds the loan from the head of the same queue, so approvals already
-        wait on each other's row locks; taking turns explicitly means each one reads the queue
-        after the previous one committed, instead of allocating from a stale read, finding the
-        money gone once its locks are granted, and allocating again until it gives up. SQLite
-        runs one writer at a time anyway."""
+        Every approval funds the loan from the head of the same queue; taking turns means each
+        one reads the queue after the previous one committed, instead of allocating from a
+        stale read and finding the money gone. SQLite runs one writer at a time anyway."""
         if self.session.get_bind().dialect.name == "postgresql":
             await self.session.execute(select(func.pg_advisory_xact_lock(ALLOCATION_QUEUE_LOCK)))
 
-    async def lock_in_order(self, ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, int]:
-        """Row-lock these investors' balances in id order; their `available` by id.
-
-        Every transaction that changes several investors' balances takes this lock first, in
-        the same order, so two of them never wait on each other in a cycle (a set-based
-        UPDATE alone locks rows in whatever order its join plan visits them)."""
+    async def allocation_queue(self, limit: int) -> list[tuple[uuid.UUID, int]]:
+        """The first `limit` investors of the queue (idle money that has waited longest first):
+        a range scan of the queue's partial index, so its cost is the head, not the queue."""
         stmt = (
             select(InvestorAccount.investor_id, InvestorAccount.available)
-            .where(InvestorAccount.investor_id.in_(sorted(ids)))
+            .where(InvestorAccount.available > 0)
+            .order_by(InvestorAccount.queued_at, InvestorAccount.investor_id)
+            .limit(limit)
+        )
+        return [(row[0], row[1]) for row in await self.session.execute(stmt)]
+
+    async def change_many(
+        self,
+        rows: Sequence[tuple[uuid.UUID, int, int, int, int]],
+        *,
+        require_available: bool = False,
+    ) -> int:
+        """Per investor `(id, available, invested, interest_earned, losses)` changes (signed
+        cents), in one statement that locks the rows in id order; how many rows changed.
+
+        With `require_available`, a row whose available money would go below zero is left
+        alone (the caller compares the count and tries again)."""
+        if not rows:
+            return 0
+        now = utcnow()
+        v = (
+            values(
+                sql_column("investor_id", Uuid()),
+                sql_column("available", BigInteger()),
+                sql_column("invested", BigInteger()),
+                sql_column("interest_earned", BigInteger()),
+                sql_column("losses", BigInteger()),
+                name="v",
+            )
+            .data(sorted(rows))
+            .cte("v")
+        )
+        locked = (
+            select(InvestorAccount.investor_id)
+            .where(InvestorAccount.investor_id.in_(select(v.c.investor_id)))
             .order_by(InvestorAccount.investor_id)
             .with_for_update()
+            .cte("locked")
+            .prefix_with("MATERIALIZED")
         )
-        return {row[0]: row[1] for row in await self.session.execute(stmt)}
+        stmt = (
+            update(InvestorAccount)
+            .where(
+                InvestorAccount.investor_id == v.c.investor_id,
+                InvestorAccount.investor_id == locked.c.investor_id,
+            )
+            .values(
+                available=InvestorAccount.available + v.c.available,
+                invested=InvestorAccount.invested + v.c.invested,
+                interest_earned=InvestorAccount.interest_earned + v.c.interest_earned,
+                losses=InvestorAccount.losses + v.c.losses,
+                queued_at=queued_at_after(v.c.available, now),
+                updated_at=now,
+            )
+            .add_cte(v)
+            .add_cte(locked)
+            .returning(InvestorAccount.investor_id)
+            .execution_options(synchronize_session=False)
+        )
+        if require_available:
+            stmt = stmt.where(InvestorAccount.available + v.c.available >= 0)
+        return len((await self.session.execute(stmt)).all())
 
     async def all(self) -> Sequence[InvestorAccount]:
         return (await self.session.execute(select(InvestorAccount))).scalars().all()

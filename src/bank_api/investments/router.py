@@ -2,21 +2,20 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query
-from fastapi.responses import JSONResponse
+from fastapi.responses import Response
 
 from bank_api.common.schemas import Page, PageParams, page_params
+from bank_api.dependencies import InvestorUser as Investor
 from bank_api.dependencies import (
-    IdempotentDep,
     RecordEvent,
     SettingsDep,
     Today,
     UoWDep,
     require_roles,
 )
-from bank_api.dependencies import InvestorUser as Investor
 from bank_api.errors import (
     Forbidden,
     IdempotencyKeyInUse,
@@ -25,6 +24,7 @@ from bank_api.errors import (
     InvalidDateRange,
     NotAuthenticated,
 )
+from bank_api.idempotency import IdempotencyDep
 from bank_api.investments import service
 from bank_api.investments.schemas import (
     AmountIn,
@@ -46,37 +46,35 @@ router = APIRouter(
 IDEMPOTENT = problem_responses(IdempotencyKeyReused, IdempotencyKeyInUse)
 
 
-def _movement(kind: str) -> Any:
-    def render(movement: service.Movement) -> dict[str, Any]:
-        return MovementRead(
-            id=movement.entry.id,
-            type=kind,
-            amount=movement.amount,
-            created_at=movement.entry.created_at,
-            portfolio=PortfolioRead.model_validate(movement.portfolio, from_attributes=True),
-        ).model_dump(mode="json")
-
-    return render
+def _movement(kind: str, movement: service.Movement) -> MovementRead:
+    return MovementRead(
+        id=movement.entry_id,
+        type=kind,
+        amount=movement.amount,
+        created_at=movement.created_at,
+        portfolio=PortfolioRead.model_validate(movement.portfolio, from_attributes=True),
+    )
 
 
 @router.post("/deposits", status_code=201, response_model=MovementRead, responses=IDEMPOTENT)
 async def deposit(
     data: AmountIn,
     actor: Investor,
-    idem: IdempotentDep,
+    uow: UoWDep,
+    idempotency: IdempotencyDep,
     settings: SettingsDep,
     today: Today,
     record: RecordEvent,
-) -> JSONResponse:
+) -> Response:
     """Add money; it is `available` at once and joins the allocation queue."""
-    return await idem.run(
-        actor.id,
-        _movement("deposit"),
-        lambda: service.deposit(
-            idem.uow, actor=actor, amount=data.amount, currency=settings.currency, today=today
-        ),
-        observe=lambda movement: record("deposit", movement.amount),
+    if (replay := await idempotency.replay()) is not None:
+        return replay
+    movement = await service.deposit(
+        uow, actor=actor, amount=data.amount, currency=settings.currency, today=today
     )
+    response = await idempotency.commit(_movement("deposit", movement))
+    record("deposit", movement.amount)
+    return response
 
 
 @router.post(
@@ -88,20 +86,21 @@ async def deposit(
 async def withdraw(
     data: AmountIn,
     actor: Investor,
-    idem: IdempotentDep,
+    uow: UoWDep,
+    idempotency: IdempotencyDep,
     settings: SettingsDep,
     today: Today,
     record: RecordEvent,
-) -> JSONResponse:
+) -> Response:
     """Take `available` money out; more than is available is 409 `insufficient_funds`."""
-    return await idem.run(
-        actor.id,
-        _movement("withdrawal"),
-        lambda: service.withdraw(
-            idem.uow, actor=actor, amount=data.amount, currency=settings.currency, today=today
-        ),
-        observe=lambda movement: record("withdrawal", movement.amount),
+    if (replay := await idempotency.replay()) is not None:
+        return replay
+    movement = await service.withdraw(
+        uow, actor=actor, amount=data.amount, currency=settings.currency, today=today
     )
+    response = await idempotency.commit(_movement("withdrawal", movement))
+    record("withdrawal", movement.amount)
+    return response
 
 
 @router.get("/portfolio", response_model=PortfolioRead)

@@ -48,7 +48,7 @@ class TransactionRead(ResponseSchema):
 
     @classmethod
     def of(cls, line: Any) -> TransactionRead:
-        account = "available" if line.account_kind == AccountKind.investor_available else "invested"
+        account = "available" if line.account_kind == AccountKind.INVESTOR_AVAILABLE else "invested"
         return cls(
             id=line.id,
             entry_id=line.entry_id,

@@ -1,7 +1,13 @@
-"""Investor wallet: deposits, withdrawals, portfolio, statement."""
+"""Investor wallet: deposits, withdrawals, portfolio, statement.
+
+A deposit or withdrawal reads the portfolio's loan figures first (nothing it changes), writes
+the journal entry, and changes the balance last, in one statement that locks the row, moves
+the money (never below zero) and returns the balances the response shows.
+"""
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -10,15 +16,13 @@ from sqlalchemy import func, select
 
 from bank_api.common.principal import Principal
 from bank_api.common.schemas import PageParams
-from bank_api.common.types import utcnow
 from bank_api.domain import ledger
 from bank_api.errors import InsufficientFunds
+from bank_api.investments.repository import Balances
 from bank_api.loans.overdue import days_past_due, oldest_overdue, overdue_and_npl
 from bank_api.models import (
     Allocation,
     Installment,
-    InvestorAccount,
-    JournalEntry,
     JournalLine,
     Loan,
     LoanStatus,
@@ -52,20 +56,42 @@ class InvestorAllocation:
 
 @dataclass(frozen=True)
 class Movement:
-    entry: JournalEntry
+    entry_id: int
+    created_at: datetime
     amount: int
     portfolio: Portfolio
 
 
+@dataclass(frozen=True)
+class LoanFigures:
+    """What the investor's loans show: how many are active, how much principal is overdue
+    and, of it, non-performing."""
+
+    active_allocations: int
+    overdue_principal: int
+    npl_principal: int
+
+
 async def portfolio(uow: UnitOfWork, *, actor: Principal, currency: str, today: date) -> Portfolio:
     account = await uow.investors.for_investor(actor.id)
-    return await _portfolio(uow, account, currency, today)
+    return _portfolio(currency, account, await _loan_figures(uow, actor.id, today))
 
 
-async def _portfolio(
-    uow: UnitOfWork, account: InvestorAccount, currency: str, today: date
-) -> Portfolio:
-    mine = Allocation.investor_id == account.investor_id
+def _portfolio(currency: str, balances: Balances, figures: LoanFigures) -> Portfolio:
+    return Portfolio(
+        currency,
+        balances.available,
+        balances.invested,
+        balances.interest_earned,
+        balances.losses,
+        figures.active_allocations,
+        figures.overdue_principal,
+        figures.npl_principal,
+    )
+
+
+async def _loan_figures(uow: UnitOfWork, investor_id: uuid.UUID, today: date) -> LoanFigures:
+    mine = Allocation.investor_id == investor_id
     outstanding = Allocation.amount - Allocation.principal_received - Allocation.loss
     active = await uow.session.scalar(
         select(func.count())
@@ -86,16 +112,7 @@ async def _portfolio(
         .where(mine)
     )
     overdue, npl = overdue_and_npl(rows, today)
-    return Portfolio(
-        currency,
-        account.available,
-        account.invested,
-        account.interest_earned,
-        account.losses,
-        int(active or 0),
-        overdue,
-        npl,
-    )
+    return LoanFigures(int(active or 0), overdue, npl)
 
 
 async def allocations(
@@ -123,32 +140,26 @@ async def deposit(
     uow: UnitOfWork, *, actor: Principal, amount: int, currency: str, today: date
 ) -> Movement:
     """external -> available; money waiting from now joins the back of the allocation queue."""
-    account = await uow.investors.for_investor(actor.id, lock=True)
-    if account.available == 0:
-        account.queued_at = utcnow()
-    account.available += amount
-    account.updated_at = utcnow()
-    entry = await uow.ledger.post(ledger.deposit_entry(actor.id, amount), investor_id=actor.id)
-    movement = Movement(entry, amount, await _portfolio(uow, account, currency, today))
-    await uow.commit(movement)
-    return movement
+    figures = await _loan_figures(uow, actor.id, today)
+    entry = ledger.deposit_entry(actor.id, amount)
+    entry_id, created_at = await uow.ledger.post(entry, investor_id=actor.id)
+    balances = await uow.investors.move(actor.id, amount)
+    assert balances is not None  # a deposit never takes available below zero
+    return Movement(entry_id, created_at, amount, _portfolio(currency, balances, figures))
 
 
 async def withdraw(
     uow: UnitOfWork, *, actor: Principal, amount: int, currency: str, today: date
 ) -> Movement:
-    """available -> external, never below zero (row lock + CHECK constraint)."""
-    account = await uow.investors.for_investor(actor.id, lock=True)
-    if amount > account.available:
-        raise InsufficientFunds(available=account.available, requested=amount)
-    account.available -= amount
-    if account.available == 0:
-        account.queued_at = None
-    account.updated_at = utcnow()
-    entry = await uow.ledger.post(ledger.withdrawal_entry(actor.id, amount), investor_id=actor.id)
-    movement = Movement(entry, amount, await _portfolio(uow, account, currency, today))
-    await uow.commit(movement)
-    return movement
+    """available -> external, never below zero (the balance's own update checks it)."""
+    figures = await _loan_figures(uow, actor.id, today)
+    entry = ledger.withdrawal_entry(actor.id, amount)
+    entry_id, created_at = await uow.ledger.post(entry, investor_id=actor.id)
+    balances = await uow.investors.move(actor.id, -amount)
+    if balances is None:
+        available = (await uow.investors.for_investor(actor.id)).available
+        raise InsufficientFunds(available=available, requested=amount)
+    return Movement(entry_id, created_at, amount, _portfolio(currency, balances, figures))
 
 
 async def transactions(

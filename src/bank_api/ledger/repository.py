@@ -12,7 +12,7 @@ from sqlalchemy import Select, func, insert, select
 from bank_api.common.repository import Repository
 from bank_api.common.types import utcnow
 from bank_api.domain import ledger as domain
-from bank_api.models import AccountKind, EntryKind, JournalEntry, JournalLine, Purpose
+from bank_api.models import AccountKind, JournalEntry, JournalLine, Purpose
 
 
 class LedgerRepository(Repository[JournalEntry]):
@@ -24,33 +24,39 @@ class LedgerRepository(Repository[JournalEntry]):
         *,
         investor_id: uuid.UUID | None = None,
         loan_id: uuid.UUID | None = None,
-    ) -> JournalEntry:
-        """Insert one balanced entry: the entry row, then all its lines in one statement."""
+        payment_id: uuid.UUID | None = None,
+    ) -> tuple[int, datetime]:
+        """Insert one balanced entry (its row, then all its lines in one statement); its id and
+        time."""
         now = utcnow()
-        journal = JournalEntry(
-            kind=EntryKind(entry.kind.value),
-            created_at=now,
-            investor_id=investor_id,
-            loan_id=loan_id,
+        entry_id = await self.session.scalar(
+            insert(JournalEntry)
+            .values(
+                kind=entry.kind,
+                created_at=now,
+                investor_id=investor_id,
+                loan_id=loan_id,
+                payment_id=payment_id,
+            )
+            .returning(JournalEntry.id)
         )
-        self.add(journal)
-        await self.flush()
         rows = [
             {
-                "entry_id": journal.id,
-                "account_kind": AccountKind(line.kind.value),
+                "entry_id": entry_id,
+                "account_kind": line.kind,
                 "owner_id": line.owner,
                 "amount": line.amount,
-                "purpose": Purpose(line.purpose.value),
+                "purpose": line.purpose,
                 "loan_id": loan_id,
                 "created_at": now,
             }
             for line in entry.lines
         ]
-        # render_nulls: without it the ORM drops the NULL owner of external lines and splits
-        # the rows into one INSERT per run of same-shaped rows instead of one batched INSERT.
+        # render_nulls: without it the NULL owner of external lines splits the rows into one
+        # INSERT per run of same-shaped rows instead of one batched INSERT.
         await self.session.execute(insert(JournalLine).execution_options(render_nulls=True), rows)
-        return journal
+        assert entry_id is not None
+        return entry_id, now
 
     def investor_lines(
         self,
@@ -63,7 +69,7 @@ class LedgerRepository(Repository[JournalEntry]):
             select(JournalLine)
             .where(
                 JournalLine.account_kind.in_(
-                    [AccountKind.investor_available, AccountKind.investor_invested]
+                    [AccountKind.INVESTOR_AVAILABLE, AccountKind.INVESTOR_INVESTED]
                 ),
                 JournalLine.owner_id == investor_id,
             )

@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bank_api.domain import ledger as domain
 from bank_api.domain import verify
+from bank_api.loans.lifecycle import DISBURSED, TRANSITIONS
 from bank_api.models import (
     Allocation,
     Installment,
@@ -26,28 +27,17 @@ from bank_api.models import (
 )
 from bank_api.uow import UnitOfWork
 
-DISBURSED = (LoanStatus.active, LoanStatus.closed, LoanStatus.written_off)
-TRANSITIONS = {
-    (LoanStatus.new, LoanStatus.requested),
-    (LoanStatus.requested, LoanStatus.active),
-    (LoanStatus.new, LoanStatus.active),
-    (LoanStatus.new, LoanStatus.rejected),
-    (LoanStatus.requested, LoanStatus.rejected),
-    (LoanStatus.active, LoanStatus.closed),
-    (LoanStatus.active, LoanStatus.written_off),
-}
-
 
 def _account(kind: Any, owner: uuid.UUID | None) -> domain.Account:
-    return domain.Account(domain.AccountKind(kind.value), owner)
+    return domain.Account(kind, owner)
 
 
 async def verify_ledger(uow: UnitOfWork) -> list[verify.CheckResult]:
     """Every check reads one snapshot: on PostgreSQL the checks run in a REPEATABLE READ
     transaction, so writes committing meanwhile cannot make consistent data look broken. A
     session joined to a transaction it did not open (bound to a connection, not the engine)
-    cannot choose an isolation level and reads inside that transaction."""
-    await uow.rollback()
+    cannot choose an isolation level and reads inside that transaction. The session must not
+    have begun yet (authentication reads outside it)."""
     bind = uow.session.bind
     if isinstance(bind, AsyncEngine) and bind.dialect.name == "postgresql":
         await uow.session.connection(execution_options={"isolation_level": "REPEATABLE READ"})
@@ -146,8 +136,8 @@ async def _payment_facts(uow: UnitOfWork) -> list[verify.PaymentFacts]:
             amount=p.amount,
             principal=p.principal,
             interest=p.interest,
-            investor_principal=shares[p.id][Purpose.principal_repayment],
-            investor_interest=shares[p.id][Purpose.interest],
+            investor_principal=shares[p.id][Purpose.PRINCIPAL_REPAYMENT],
+            investor_interest=shares[p.id][Purpose.INTEREST],
         )
         for p in payments
     ]

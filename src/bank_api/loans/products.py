@@ -32,8 +32,8 @@ async def create_product(uow: UnitOfWork, data: LoanProductCreate) -> LoanProduc
     values = {_RENAMED.get(k, k): v for k, v in data.model_dump().items()}
     product = uow.products.add(LoanProduct(**values))
     try:
-        await uow.commit()
-    except IntegrityError:
+        await uow.products.flush()
+    except IntegrityError:  # created concurrently under the same code
         raise ProductExists from None
     return product
 
@@ -48,5 +48,4 @@ async def update_product(uow: UnitOfWork, code: str, data: LoanProductUpdate) ->
     if product.min_amount > product.max_amount or product.min_term_months > product.max_term_months:
         raise ProductBoundsInvalid
     product.updated_at = utcnow()
-    await uow.commit()
     return product

@@ -1,3 +1,9 @@
+"""Loans and what an approved loan carries: named reads and writes per aggregate.
+
+Locking reads lock in a fixed order (the loan, then its installments by number, then its
+allocations by investor id), so two writers of one loan queue instead of deadlocking.
+"""
+
 from __future__ import annotations
 
 import uuid
@@ -5,13 +11,18 @@ from collections.abc import Sequence
 from datetime import date
 from typing import Any
 
-from sqlalchemy import Select, not_, select
+from sqlalchemy import BigInteger, Integer, Select, Uuid, insert, not_, select
 
+from bank_api.common.bulk import update_from_values
 from bank_api.common.principal import Principal
 from bank_api.common.repository import Repository
+from bank_api.common.types import utcnow
+from bank_api.domain.distribution import Holding
+from bank_api.domain.payments import Paid
+from bank_api.domain.schedule import Installment as Planned
 from bank_api.loans.filters import LoanFilters
 from bank_api.loans.overdue import is_overdue
-from bank_api.models import Loan, LoanEvent, LoanProduct, Role
+from bank_api.models import Allocation, Installment, Loan, LoanEvent, LoanProduct, Payment, Role
 
 
 class LoanProductRepository(Repository[LoanProduct]):
@@ -44,6 +55,8 @@ class LoanRepository(Repository[Loan]):
     async def visible(
         self, loan_id: uuid.UUID, actor: Principal, *, lock: bool = False
     ) -> Loan | None:
+        """The loan if `actor` may see it; with `lock`, row-locked until commit, so no
+        decision can slip in between a check and its write."""
         stmt = self.readable_by(select(Loan).where(Loan.id == loan_id), actor)
         if lock:
             stmt = stmt.with_for_update()
@@ -85,3 +98,143 @@ class LoanEventRepository(Repository[LoanEvent]):
     async def for_loan(self, loan_id: uuid.UUID) -> Sequence[LoanEvent]:
         stmt = select(LoanEvent).where(LoanEvent.loan_id == loan_id).order_by(LoanEvent.id)
         return (await self.session.execute(stmt)).scalars().all()
+
+
+class InstallmentRepository(Repository[Installment]):
+    model = Installment
+
+    async def schedule(
+        self, loan_id: uuid.UUID, *, lock: bool = False
+    ) -> list[tuple[Planned, Paid]]:
+        """The stored schedule with what is paid of each installment, by number; with `lock`,
+        the rows are locked (in that order) until commit."""
+        stmt = select(
+            Installment.number,
+            Installment.due_date,
+            Installment.principal,
+            Installment.interest,
+            Installment.paid_principal,
+            Installment.paid_interest,
+        ).where(Installment.loan_id == loan_id)
+        stmt = stmt.order_by(Installment.number)
+        if lock:
+            stmt = stmt.with_for_update()
+        return [
+            (Planned(n, due, p + i, p, i), Paid(paid_p, paid_i))
+            for n, due, p, i, paid_p, paid_i in await self.session.execute(stmt)
+        ]
+
+    async def add_schedule(self, loan_id: uuid.UUID, installments: Sequence[Planned]) -> None:
+        await self.session.execute(
+            insert(Installment),
+            [
+                {
+                    "loan_id": loan_id,
+                    "number": i.number,
+                    "due_date": i.due_date,
+                    "principal": i.principal,
+                    "interest": i.interest,
+                    "paid_principal": 0,
+                    "paid_interest": 0,
+                }
+                for i in installments
+            ],
+        )
+
+    async def add_paid(self, loan_id: uuid.UUID, parts: Sequence[tuple[int, int, int]]) -> None:
+        """`(number, principal, interest)` paid on each of these installments."""
+        await update_from_values(
+            self.session,
+            Installment,
+            [("number", Integer()), ("principal", BigInteger()), ("interest", BigInteger())],
+            parts,
+            lambda v: (Installment.loan_id == loan_id) & (Installment.number == v.c.number),
+            lambda v: {
+                "paid_principal": Installment.paid_principal + v.c.principal,
+                "paid_interest": Installment.paid_interest + v.c.interest,
+            },
+        )
+
+
+class AllocationRepository(Repository[Allocation]):
+    model = Allocation
+
+    async def holdings(self, loan_id: uuid.UUID, *, lock: bool = False) -> list[Holding[uuid.UUID]]:
+        """Each investor's part of the loan and what has come back of it, by investor id; with
+        `lock`, locked in that order until commit."""
+        stmt = (
+            select(
+                Allocation.investor_id,
+                Allocation.amount,
+                Allocation.principal_received,
+                Allocation.interest_received,
+            )
+            .where(Allocation.loan_id == loan_id)
+            .order_by(Allocation.investor_id)
+        )
+        if lock:
+            stmt = stmt.with_for_update()
+        return [Holding(*row) for row in await self.session.execute(stmt)]
+
+    async def for_loan(self, loan_id: uuid.UUID) -> Sequence[Allocation]:
+        stmt = (
+            select(Allocation)
+            .where(Allocation.loan_id == loan_id)
+            .order_by(Allocation.created_at, Allocation.investor_id)
+        )
+        return (await self.session.execute(stmt)).scalars().all()
+
+    async def add_parts(self, loan_id: uuid.UUID, parts: Sequence[tuple[uuid.UUID, int]]) -> None:
+        now = utcnow()
+        await self.session.execute(
+            insert(Allocation),
+            [
+                {
+                    "loan_id": loan_id,
+                    "investor_id": investor,
+                    "amount": part,
+                    "principal_received": 0,
+                    "interest_received": 0,
+                    "loss": 0,
+                    "created_at": now,
+                }
+                for investor, part in parts
+            ],
+        )
+
+    async def add_received(
+        self, loan_id: uuid.UUID, shares: Sequence[tuple[uuid.UUID, int, int]]
+    ) -> None:
+        """`(investor, principal, interest)` come back to each of these holdings."""
+        await update_from_values(
+            self.session,
+            Allocation,
+            [("investor_id", Uuid()), ("principal", BigInteger()), ("interest", BigInteger())],
+            shares,
+            lambda v: (Allocation.loan_id == loan_id) & (Allocation.investor_id == v.c.investor_id),
+            lambda v: {
+                "principal_received": Allocation.principal_received + v.c.principal,
+                "interest_received": Allocation.interest_received + v.c.interest,
+            },
+        )
+
+    async def add_losses(self, loan_id: uuid.UUID, losses: Sequence[tuple[uuid.UUID, int]]) -> None:
+        await update_from_values(
+            self.session,
+            Allocation,
+            [("investor_id", Uuid()), ("loss", BigInteger())],
+            losses,
+            lambda v: (Allocation.loan_id == loan_id) & (Allocation.investor_id == v.c.investor_id),
+            lambda v: {"loss": Allocation.loss + v.c.loss},
+        )
+
+
+class PaymentRepository(Repository[Payment]):
+    model = Payment
+
+    async def insert(self, payment: Payment) -> None:
+        """Insert it now, as a plain row (the journal entry that follows refers to it)."""
+        columns = Payment.__table__.columns.keys()
+        await self.session.execute(
+            insert(Payment).values({name: getattr(payment, name) for name in columns})
+        )

@@ -4,7 +4,7 @@ import uuid
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, status
-from fastapi.responses import JSONResponse
+from fastapi.responses import Response
 
 from bank_api.common.money import MoneyIn
 from bank_api.common.schemas import Page, PageParams, page_params
@@ -13,7 +13,6 @@ from bank_api.dependencies import (
     AgentUser,
     CurrentUser,
     CustomerUser,
-    IdempotentDep,
     LoanReader,
     RecordEvent,
     SettingsDep,
@@ -40,6 +39,7 @@ from bank_api.errors import (
     TermOutOfRange,
     UnknownLoanType,
 )
+from bank_api.idempotency import IdempotencyDep
 from bank_api.loans import approval, credit, payments, products, service, writeoff
 from bank_api.loans.filters import LoanFilters, loan_filters
 from bank_api.loans.schemas import (
@@ -93,6 +93,7 @@ async def apply_for_loan(
 ) -> LoanRead:
     """Apply for a loan; rate, payment and totals come from the product's schedule."""
     loan = await service.apply_for_loan(uow, actor=actor, data=data, today=today)
+    await uow.commit()
     return LoanRead.model_validate(loan)
 
 
@@ -127,9 +128,9 @@ async def edit_loan(
     loan_id: uuid.UUID, data: LoanUpdate, actor: AgentUser, uow: UoWDep, today: Today
 ) -> LoanRead:
     """Change amount, term or type of a new or requested loan; the price is recomputed."""
-    return LoanRead.model_validate(
-        await service.edit_loan(uow, actor=actor, loan_id=loan_id, data=data, today=today)
-    )
+    loan = await service.edit_loan(uow, actor=actor, loan_id=loan_id, data=data, today=today)
+    await uow.commit()
+    return LoanRead.model_validate(loan)
 
 
 @router.post(
@@ -142,9 +143,9 @@ async def forward_loan(
 ) -> LoanRead:
     """Forward a new loan to the admin; the caller becomes its agent."""
     note = data.note if data else None
-    return LoanRead.model_validate(
-        await service.forward_loan(uow, actor=actor, loan_id=loan_id, note=note)
-    )
+    loan = await service.forward_loan(uow, actor=actor, loan_id=loan_id, note=note)
+    await uow.commit()
+    return LoanRead.model_validate(loan)
 
 
 @router.post(
@@ -156,9 +157,9 @@ async def reject_loan(
     loan_id: uuid.UUID, data: LoanReject, actor: AdminUser, uow: UoWDep
 ) -> LoanRead:
     """Reject a new or requested loan, with a reason."""
-    return LoanRead.model_validate(
-        await service.reject_loan(uow, actor=actor, loan_id=loan_id, reason=data.reason)
-    )
+    loan = await service.reject_loan(uow, actor=actor, loan_id=loan_id, reason=data.reason)
+    await uow.commit()
+    return LoanRead.model_validate(loan)
 
 
 @router.get(
@@ -201,18 +202,21 @@ async def loan_schedule(
 async def approve_loan(
     loan_id: uuid.UUID,
     actor: AdminUser,
-    idem: IdempotentDep,
+    uow: UoWDep,
+    idempotency: IdempotencyDep,
     settings: SettingsDep,
+    today: Today,
     record: RecordEvent,
-) -> JSONResponse:
+) -> Response:
     """Fund the loan from investors' waiting money, disburse it and fix its schedule."""
-    return await idem.run(
-        actor.id,
-        lambda loan: LoanRead.model_validate(loan).model_dump(mode="json"),
-        lambda: approval.approve_loan(idem.uow, actor=actor, loan_id=loan_id, settings=settings),
-        status_code=200,
-        observe=lambda loan: record("loan_approved", loan.amount),
+    if (replay := await idempotency.replay()) is not None:
+        return replay
+    loan = await approval.approve_loan(
+        uow, actor=actor, loan_id=loan_id, settings=settings, today=today
     )
+    response = await idempotency.commit(LoanRead.model_validate(loan), status_code=200)
+    record("loan_approved", loan.amount)
+    return response
 
 
 @router.get(
@@ -226,11 +230,6 @@ async def loan_allocations(
     """Who funded the loan, with what share and what is still outstanding."""
     loan, rows = await credit.allocations(uow, actor=actor, loan_id=loan_id)
     return [AllocationRead.of(row, loan.amount) for row in rows]
-
-
-def _payment_body(result: payments.PaymentResult) -> dict[str, object]:
-    body = PaymentRead.of(result.payment, result.loan.status, result.loan.outstanding_principal)
-    return body.model_dump(mode="json")
 
 
 @router.post(
@@ -250,16 +249,19 @@ async def pay_loan(
     loan_id: uuid.UUID,
     data: PaymentIn,
     actor: CustomerUser,
-    idem: IdempotentDep,
+    uow: UoWDep,
+    idempotency: IdempotencyDep,
     record: RecordEvent,
-) -> JSONResponse:
+) -> Response:
     """Pay into your loan: oldest installment first, interest before principal."""
-    return await idem.run(
-        actor.id,
-        _payment_body,
-        lambda: payments.record_payment(idem.uow, actor=actor, loan_id=loan_id, amount=data.amount),
-        observe=lambda result: record("payment", result.payment.amount),
+    if (replay := await idempotency.replay()) is not None:
+        return replay
+    paid = await payments.record_payment(uow, actor=actor, loan_id=loan_id, amount=data.amount)
+    response = await idempotency.commit(
+        PaymentRead.of(paid.payment, paid.loan_status, paid.outstanding)
     )
+    record("payment", paid.payment.amount)
+    return response
 
 
 @router.get(
@@ -289,4 +291,5 @@ async def write_off_loan(
 ) -> LoanRead:
     """Write off an active loan 90+ days past due; its investors lose their outstanding part."""
     loan = await writeoff.write_off_loan(uow, actor=actor, loan_id=loan_id, today=today)
+    await uow.commit()
     return LoanRead.of(loan)

@@ -71,7 +71,7 @@ class LoanProductCreate(RequestSchema):
     max_amount: MoneyIn
     min_term_months: Term
     max_term_months: Term
-    schedule_type: ScheduleKind = ScheduleKind.annuity
+    schedule_type: ScheduleKind = ScheduleKind.ANNUITY
     is_active: bool = True
 
     @model_validator(mode="after")

@@ -1,4 +1,5 @@
-"""Loan-desk use cases: quote, apply, edit, forward, reject, read."""
+"""Loan-desk use cases: quote, apply, edit, forward, reject, read (use cases never commit:
+the route does, see `bank_api.uow`)."""
 
 from __future__ import annotations
 
@@ -6,42 +7,27 @@ import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
-from typing import Any
 
 from bank_api.common.money import format_cents
 from bank_api.common.principal import Principal
 from bank_api.common.schemas import PageParams
 from bank_api.common.types import utcnow
-from bank_api.domain.schedule import Schedule, ScheduleType, build_schedule
+from bank_api.domain.schedule import Schedule, build_schedule
 from bank_api.errors import (
     AmountOutOfRange,
     LoanNotEditable,
-    LoanNotFound,
     LoanNotRejectable,
     LoanNotRequestable,
     TermOutOfRange,
 )
+from bank_api.loans import history
 from bank_api.loans.filters import LoanFilters
+from bank_api.loans.lifecycle import EDITABLE, can_become, visible_loan
 from bank_api.loans.overdue import days_past_due
 from bank_api.loans.products import active_product
 from bank_api.loans.schemas import LoanCreate, LoanUpdate
 from bank_api.models import Loan, LoanEvent, LoanEventKind, LoanProduct, LoanStatus
 from bank_api.uow import UnitOfWork
-
-EDITABLE = frozenset({LoanStatus.new, LoanStatus.requested})
-# Fields whose changes the history records, in the order they are shown.
-TRACKED = (
-    "loan_type",
-    "amount",
-    "term_months",
-    "annual_rate_bp",
-    "monthly_payment",
-    "total_interest",
-    "total_payable",
-    "status",
-    "agent_id",
-    "rejection_reason",
-)
 
 
 @dataclass(frozen=True)
@@ -72,7 +58,7 @@ async def priced_terms(
         product.annual_rate_bp,
         term_months,
         start,
-        ScheduleType(product.schedule_type.value),
+        product.schedule_type,
     )
     return Terms(product, amount, term_months, schedule)
 
@@ -88,59 +74,6 @@ def _apply_terms(loan: Loan, terms: Terms) -> None:
     loan.total_payable = terms.schedule.total_payable
 
 
-def snapshot(loan: Loan) -> dict[str, Any]:
-    return {field: getattr(loan, field) for field in TRACKED}
-
-
-# History speaks the API's language: `annual_rate` for the stored basis points, and money and
-# rates as decimal strings, like every other response.
-PUBLIC_NAMES = {"annual_rate_bp": "annual_rate"}
-DECIMAL_FIELDS = frozenset(
-    {"amount", "annual_rate_bp", "monthly_payment", "total_interest", "total_payable"}
-)
-
-
-def public_value(field: str, value: Any) -> Any:
-    if value is None:
-        return None
-    if field in DECIMAL_FIELDS:
-        return format_cents(value)
-    return str(value) if isinstance(value, uuid.UUID | LoanStatus) else value
-
-
-def changes_between(before: dict[str, Any], after: dict[str, Any]) -> dict[str, dict[str, Any]]:
-    """`{public name: {from, to}}` for every tracked field that differs."""
-    return {
-        PUBLIC_NAMES.get(field, field): {
-            "from": public_value(field, before[field]),
-            "to": public_value(field, after[field]),
-        }
-        for field in TRACKED
-        if before[field] != after[field]
-    }
-
-
-def record_event(
-    uow: UnitOfWork,
-    loan: Loan,
-    actor: Principal,
-    event: LoanEventKind,
-    changes: dict[str, dict[str, Any]],
-    note: str | None = None,
-) -> None:
-    uow.loan_events.add(
-        LoanEvent(
-            loan_id=loan.id,
-            at=utcnow(),
-            actor_id=actor.id,
-            actor_role=actor.role,
-            event=event,
-            changes=changes,
-            note=note,
-        )
-    )
-
-
 async def apply_for_loan(
     uow: UnitOfWork, *, actor: Principal, data: LoanCreate, today: date
 ) -> Loan:
@@ -154,27 +87,18 @@ async def apply_for_loan(
         created_at=now,
         updated_at=now,
     )
-    empty = dict.fromkeys(TRACKED)
     _apply_terms(loan, terms)
     uow.loans.add(loan)
-    await uow.loans.flush()
-    record_event(uow, loan, actor, LoanEventKind.created, changes_between(empty, snapshot(loan)))
-    await uow.commit()
-    return loan
-
-
-async def locked_loan(uow: UnitOfWork, loan_id: uuid.UUID, actor: Principal) -> Loan:
-    """The loan, row-locked until commit, so no decision can slip in between check and write."""
-    loan = await uow.loans.visible(loan_id, actor, lock=True)
-    if loan is None:
-        raise LoanNotFound
+    empty = dict.fromkeys(history.TRACKED)
+    changes = history.changes_between(empty, history.snapshot(loan))
+    history.record(uow, loan, actor, LoanEventKind.created, changes)
     return loan
 
 
 async def edit_loan(
     uow: UnitOfWork, *, actor: Principal, loan_id: uuid.UUID, data: LoanUpdate, today: date
 ) -> Loan:
-    loan = await locked_loan(uow, loan_id, actor)
+    loan = await visible_loan(uow, actor, loan_id, lock=True)
     if loan.status not in EDITABLE:
         raise LoanNotEditable
     terms = await priced_terms(
@@ -184,37 +108,12 @@ async def edit_loan(
         data.term_months or loan.term_months,
         today,
     )
-    before = snapshot(loan)
+    before = history.snapshot(loan)
     _apply_terms(loan, terms)
-    changes = changes_between(before, snapshot(loan))
+    changes = history.changes_between(before, history.snapshot(loan))
     if changes:
         loan.updated_at = utcnow()
-        record_event(uow, loan, actor, LoanEventKind.edited, changes)
-    await uow.commit()
-    return loan
-
-
-async def _transition(
-    uow: UnitOfWork,
-    actor: Principal,
-    loan_id: uuid.UUID,
-    *,
-    allowed: frozenset[LoanStatus],
-    refusal: type[Exception],
-    event: LoanEventKind,
-    note: str | None,
-    **values: Any,
-) -> Loan:
-    """Lock the loan, check its status, set `values`, record the event with its changes."""
-    loan = await locked_loan(uow, loan_id, actor)
-    if loan.status not in allowed:
-        raise refusal
-    before = snapshot(loan)
-    for field, value in values.items():
-        setattr(loan, field, value)
-    loan.updated_at = utcnow()
-    record_event(uow, loan, actor, event, changes_between(before, snapshot(loan)), note)
-    await uow.commit()
+        history.record(uow, loan, actor, LoanEventKind.edited, changes)
     return loan
 
 
@@ -222,40 +121,37 @@ async def forward_loan(
     uow: UnitOfWork, *, actor: Principal, loan_id: uuid.UUID, note: str | None
 ) -> Loan:
     """new -> requested; the forwarding agent becomes the loan's agent."""
-    return await _transition(
+    loan = await visible_loan(uow, actor, loan_id, lock=True)
+    if not can_become(loan, LoanStatus.requested):
+        raise LoanNotRequestable
+    history.change(
         uow,
+        loan,
         actor,
-        loan_id,
-        allowed=frozenset({LoanStatus.new}),
-        refusal=LoanNotRequestable,
-        event=LoanEventKind.requested,
-        note=note,
+        LoanEventKind.requested,
+        note,
         status=LoanStatus.requested,
         agent_id=actor.id,
     )
+    return loan
 
 
 async def reject_loan(
     uow: UnitOfWork, *, actor: Principal, loan_id: uuid.UUID, reason: str
 ) -> Loan:
     """new/requested -> rejected, with the reason."""
-    return await _transition(
+    loan = await visible_loan(uow, actor, loan_id, lock=True)
+    if not can_become(loan, LoanStatus.rejected):
+        raise LoanNotRejectable
+    history.change(
         uow,
+        loan,
         actor,
-        loan_id,
-        allowed=EDITABLE,
-        refusal=LoanNotRejectable,
-        event=LoanEventKind.rejected,
-        note=reason,
+        LoanEventKind.rejected,
+        reason,
         status=LoanStatus.rejected,
         rejection_reason=reason,
     )
-
-
-async def get_loan(uow: UnitOfWork, *, actor: Principal, loan_id: uuid.UUID) -> Loan:
-    loan = await uow.loans.visible(loan_id, actor)
-    if loan is None:
-        raise LoanNotFound
     return loan
 
 
@@ -263,7 +159,7 @@ async def read_loan(
     uow: UnitOfWork, *, actor: Principal, loan_id: uuid.UUID, today: date
 ) -> tuple[Loan, int]:
     """The loan and its days past due on the business date."""
-    loan = await get_loan(uow, actor=actor, loan_id=loan_id)
+    loan = await visible_loan(uow, actor, loan_id)
     return loan, (await days_past_due(uow.session, [loan.id], today)).get(loan.id, 0)
 
 
@@ -279,7 +175,7 @@ async def list_loans(
 async def loan_history(
     uow: UnitOfWork, *, actor: Principal, loan_id: uuid.UUID
 ) -> Sequence[LoanEvent]:
-    loan = await get_loan(uow, actor=actor, loan_id=loan_id)
+    loan = await visible_loan(uow, actor, loan_id)
     return await uow.loan_events.for_loan(loan.id)
 
 
@@ -290,5 +186,5 @@ def preview_schedule(loan: Loan, start: date) -> Schedule:
         loan.annual_rate_bp,
         loan.term_months,
         start,
-        ScheduleType(loan.schedule_type.value),
+        loan.schedule_type,
     )

@@ -1,24 +1,12 @@
-"""Every model, imported in one place so Alembic's metadata sees all tables."""
+"""Every model, imported in one place so Alembic's metadata sees all tables; with the
+domain's enums that columns store (one definition each, in the domain)."""
 
+from bank_api.domain.ledger import AccountKind, EntryKind, Purpose
+from bank_api.domain.schedule import ScheduleKind
 from bank_api.models.base import Base
 from bank_api.models.credit import Allocation, BusinessDate, Installment, Payment
-from bank_api.models.ledger import (
-    AccountKind,
-    EntryKind,
-    IdempotencyRecord,
-    InvestorAccount,
-    JournalEntry,
-    JournalLine,
-    Purpose,
-)
-from bank_api.models.loan import (
-    Loan,
-    LoanEvent,
-    LoanEventKind,
-    LoanProduct,
-    LoanStatus,
-    ScheduleKind,
-)
+from bank_api.models.ledger import IdempotencyRecord, InvestorAccount, JournalEntry, JournalLine
+from bank_api.models.loan import Loan, LoanEvent, LoanEventKind, LoanProduct, LoanStatus
 from bank_api.models.login_failure import LoginFailure, ThrottleScope
 from bank_api.models.user import Role, User, UserStatus
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import enum
 import uuid
 from datetime import datetime
 
@@ -10,33 +9,9 @@ from sqlalchemy import BigInteger, CheckConstraint, ForeignKey, Index, String, T
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from bank_api.common.types import utcnow
+from bank_api.domain.ledger import AccountKind, EntryKind, Purpose
 from bank_api.models.base import Base, BigIntKey, enum_column
 from bank_api.models.user import User
-
-
-class AccountKind(enum.StrEnum):
-    external = "external"
-    investor_available = "investor_available"
-    investor_invested = "investor_invested"
-    loan_receivable = "loan_receivable"
-
-
-class EntryKind(enum.StrEnum):
-    deposit = "deposit"
-    withdrawal = "withdrawal"
-    disbursement = "disbursement"
-    payment = "payment"
-    write_off = "write_off"
-
-
-class Purpose(enum.StrEnum):
-    deposit = "deposit"
-    withdrawal = "withdrawal"
-    allocation = "allocation"
-    payout = "payout"
-    principal_repayment = "principal_repayment"
-    interest = "interest"
-    write_off = "write_off"
 
 
 class InvestorAccount(Base):

@@ -11,13 +11,9 @@ from sqlalchemy import JSON, BigInteger, Boolean, CheckConstraint, ForeignKey, I
 from sqlalchemy.orm import Mapped, mapped_column
 
 from bank_api.common.types import utcnow
+from bank_api.domain.schedule import ScheduleKind
 from bank_api.models.base import Base, BigIntKey, Timestamps, UUIDPrimaryKey, enum_column
 from bank_api.models.user import Role
-
-
-class ScheduleKind(enum.StrEnum):
-    annuity = "annuity"
-    equal_principal = "equal_principal"
 
 
 class LoanStatus(enum.StrEnum):

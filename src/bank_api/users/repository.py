@@ -1,12 +1,30 @@
 from __future__ import annotations
 
+import uuid
 from collections.abc import Sequence
-from typing import Any
+from datetime import datetime
+from typing import Any, NamedTuple
 
 from sqlalchemy import Select, or_, select
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bank_api.common.repository import Repository
 from bank_api.models import Role, User, UserStatus
+
+
+class Caller(NamedTuple):
+    id: uuid.UUID
+    username: str
+    role: Role
+    status: UserStatus
+    tokens_valid_after: datetime
+
+
+async def read_caller(connection: AsyncConnection, user_id: uuid.UUID) -> Caller | None:
+    """What authentication needs of a token's user: one primary-key read, no ORM."""
+    stmt = select(*(getattr(User, name) for name in Caller._fields)).where(User.id == user_id)
+    row = (await connection.execute(stmt)).first()
+    return None if row is None else Caller(*row)
 
 
 class UserRepository(Repository[User]):

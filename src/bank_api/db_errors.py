@@ -1,16 +1,13 @@
-"""Retry a transaction that lost a serialization race or a deadlock.
+"""What a database error means for the client: the SQLSTATE behind a driver error, and the
+problem response it is (`database_problem`).
 
-PostgreSQL answers 40001 (serialization_failure) or 40P01 (deadlock_detected) when concurrent
-transactions cannot all commit; the loser can simply run again from the start. This keeps the
-service correct under SERIALIZABLE isolation and on PostgreSQL-compatible distributed engines.
+Money writes run at READ COMMITTED and lock what they change in one fixed order, so lost
+races are not expected; a serialization failure or deadlock that happens anyway (40001,
+40P01) is answered 409 `transaction_conflict`: nothing was committed and the client may
+resend the request (with the same `Idempotency-Key`).
 """
 
 from __future__ import annotations
-
-import asyncio
-import random
-from collections.abc import Awaitable, Callable
-from typing import Any, TypeVar
 
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
@@ -23,9 +20,7 @@ from bank_api.errors import (
     TransactionConflict,
 )
 
-T = TypeVar("T")
-RETRYABLE_SQLSTATES = frozenset({"40001", "40P01"})
-ATTEMPTS = 5
+LOST_RACE_SQLSTATES = frozenset({"40001", "40P01"})  # serialization failure, deadlock
 
 
 QUERY_CANCELED = "57014"  # e.g. the statement timeout ran out
@@ -40,10 +35,6 @@ def sqlstate(error: BaseException) -> str | None:
     return str(code) if code else None
 
 
-def is_retryable(error: BaseException) -> bool:
-    return sqlstate(error) in RETRYABLE_SQLSTATES
-
-
 UNDEFINED_TABLE = "42P01"
 # 08: connection exceptions; 57P01-57P03: the server is shutting down, crashed or starting;
 # 53300: too many connections.
@@ -55,10 +46,10 @@ def database_problem(error: BaseException) -> AppError | None:
 
     Lost or refused connections, a server shutting down or starting up: 503
     `database_unavailable`; a statement timeout: 503 `database_busy`; a missing table: 503
-    `database_not_migrated`; a lost serialization race outside the retrying paths: 409."""
+    `database_not_migrated`; a lost serialization race or a deadlock: 409."""
     state = sqlstate(error)
     original = getattr(error, "orig", None)
-    if state in RETRYABLE_SQLSTATES:
+    if state in LOST_RACE_SQLSTATES:
         return TransactionConflict()
     if state == QUERY_CANCELED:
         return DatabaseBusy()
@@ -80,21 +71,3 @@ def _lost_connection(original: object) -> bool:
     return name in {"ConnectionDoesNotExistError", "InterfaceError", "InternalClientError"} or (
         "connection" in str(original).lower() and "closed" in str(original).lower()
     )
-
-
-async def retrying(
-    rollback: Callable[[], Awaitable[Any]],
-    work: Callable[[], Awaitable[T]],
-    attempts: int = ATTEMPTS,
-) -> T:
-    """`work()`, run again (after `rollback()` and a short jittered pause) while it fails with
-    a retryable error; TransactionConflict when the attempts run out."""
-    for attempt in range(attempts):
-        try:
-            return await work()
-        except DBAPIError as error:
-            if not is_retryable(error):
-                raise
-            await rollback()
-            await asyncio.sleep(random.uniform(0, 0.005 * 2**attempt))  # noqa: S311
-    raise TransactionConflict

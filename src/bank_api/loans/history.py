@@ -1,0 +1,103 @@
+"""A loan's history: every change of a loan is recorded as an event with its field changes,
+in the API's language (`annual_rate` for the stored basis points; money and rates as decimal
+strings, like every other response)."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from bank_api.common.money import format_cents
+from bank_api.common.principal import Principal
+from bank_api.common.types import utcnow
+from bank_api.models import Loan, LoanEvent, LoanEventKind, LoanStatus
+from bank_api.uow import UnitOfWork
+
+# Fields whose changes the history records, in the order they are shown.
+TRACKED = (
+    "loan_type",
+    "amount",
+    "term_months",
+    "annual_rate_bp",
+    "monthly_payment",
+    "total_interest",
+    "total_payable",
+    "status",
+    "agent_id",
+    "rejection_reason",
+    "outstanding_principal",
+)
+PUBLIC_NAMES = {"annual_rate_bp": "annual_rate"}
+DECIMAL_FIELDS = frozenset(
+    {
+        "amount",
+        "annual_rate_bp",
+        "monthly_payment",
+        "total_interest",
+        "total_payable",
+        "outstanding_principal",
+    }
+)
+
+
+def public_value(field: str, value: Any) -> Any:
+    if value is None:
+        return None
+    if field in DECIMAL_FIELDS:
+        return format_cents(value)
+    return str(value) if isinstance(value, uuid.UUID | LoanStatus) else value
+
+
+def snapshot(loan: Loan) -> dict[str, Any]:
+    return {field: getattr(loan, field, None) for field in TRACKED}
+
+
+def changes_between(before: dict[str, Any], after: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """`{public name: {from, to}}` for every tracked field that differs."""
+    return {
+        PUBLIC_NAMES.get(field, field): {
+            "from": public_value(field, before[field]),
+            "to": public_value(field, after[field]),
+        }
+        for field in TRACKED
+        if before[field] != after[field]
+    }
+
+
+def record(
+    uow: UnitOfWork,
+    loan: Loan,
+    actor: Principal,
+    event: LoanEventKind,
+    changes: dict[str, dict[str, Any]],
+    note: str | None = None,
+) -> None:
+    uow.loan_events.add(
+        LoanEvent(
+            loan_id=loan.id,
+            at=utcnow(),
+            actor_id=actor.id,
+            actor_role=actor.role,
+            event=event,
+            changes=changes,
+            note=note,
+        )
+    )
+
+
+def change(
+    uow: UnitOfWork,
+    loan: Loan,
+    actor: Principal,
+    event: LoanEventKind,
+    note: str | None = None,
+    **values: Any,
+) -> dict[str, dict[str, Any]]:
+    """Set `values` on the loan and record `event` with the changes they made; the changes."""
+    before = snapshot(loan)
+    for field, value in values.items():
+        setattr(loan, field, value)
+    loan.updated_at = utcnow()
+    changes = changes_between(before, snapshot(loan))
+    record(uow, loan, actor, event, changes, note)
+    return changes
