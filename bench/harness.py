@@ -95,6 +95,12 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     )
     ap.add_argument("--reuse", action="store_true", help="keep the database (no reseed)")
     ap.add_argument("--no-pgbench", action="store_true")
+    ap.add_argument(
+        "--pool-size",
+        type=int,
+        default=0,
+        help="BANK_API_DB_POOL_SIZE per worker (default: one connection per client)",
+    )
     ap.add_argument("--update-readme", action="store_true", help="write figures into README")
     ap.add_argument(
         "--quick",
@@ -128,7 +134,11 @@ class Harness:
             # One pooled connection per client a worker may hold (64 clients / 2 workers):
             # with the default 10 + 10 overflow, every request above 10 at once per worker
             # opens and closes a connection of its own.
-            "BANK_API_DB_POOL_SIZE": str(max(10, max(self.levels) // args.workers)),
+            "BANK_API_DB_POOL_SIZE": str(
+                args.pool_size or max(10, max(self.levels) // args.workers)
+            ),
+            # Requests queue for a connection when the pool is smaller than the clients.
+            "BANK_API_DB_POOL_TIMEOUT_SECONDS": "60",
             "BANK_API_DB_MAX_OVERFLOW": "0",
         }
         self.settings = Settings(
@@ -482,6 +492,7 @@ class Harness:
             "login_users": self.args.login_users,
             "scale": self.args.scale,
             "quick": self.args.quick,
+            "pool_size_per_worker": int(self.env["BANK_API_DB_POOL_SIZE"]),
         }
         if self.args.reuse:
             self.settle()

@@ -33,11 +33,13 @@ from bank_api.common.types import utcnow
 from bank_api.dependencies import CurrentUser, UoWDep
 from bank_api.errors import IdempotencyKeyInUse, IdempotencyKeyReused
 from bank_api.models import IdempotencyRecord
+from bank_api.models.base import table_of
 from bank_api.uow import UnitOfWork
 
 KEY_PATTERN = r"^[\x20-\x7e]{1,255}$"
 REPLAY_HEADER = "Idempotent-Replayed"
 JSON = "application/json"
+RECORDS = table_of(IdempotencyRecord)  # Core statements: no ORM machinery for these rows
 
 
 def request_hash(method: str, path: str, body: bytes) -> str:
@@ -97,7 +99,7 @@ class Idempotency:
         content = body.model_dump_json()
         if self.key is not None:
             await self.uow.session.execute(
-                insert(IdempotencyRecord).values(
+                insert(RECORDS).values(
                     user_id=self.caller,
                     key=self.key,
                     request_hash=self.fingerprint,

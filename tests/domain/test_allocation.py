@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from collections.abc import Iterator
 from fractions import Fraction
 
 import pytest
@@ -10,9 +11,11 @@ from bank_api.domain.allocation import (
     Allocation,
     AllocationPart,
     AllocationPolicy,
+    QueueHeadTooShort,
     Strategy,
     allocate,
     capped_available,
+    queue_head,
 )
 from bank_api.domain.errors import AllocationNotPossible, InvalidAmount, InvalidInput
 from tests.domain.strategies import PROPERTY
@@ -240,3 +243,72 @@ def test_pro_rata_invariants(request: tuple[int, list[tuple[int, int]], Allocati
     for part in allocation.parts:
         assert 0 < part.amount <= caps[part.investor_id]
         assert abs(part.amount - Fraction(amount * caps[part.investor_id], sum(caps.values()))) < 1
+
+
+# --- the head of the queue ---------------------------------------------------------------------
+
+
+@given(requests(), st.integers(0, 45))
+@PROPERTY
+def test_an_allocation_from_the_head_of_the_queue_is_the_allocation_from_all_of_it(
+    request: tuple[int, list[tuple[int, int]], AllocationPolicy], length: int
+) -> None:
+    """Given only the first `length` candidates, an allocation is either exactly the one the
+    whole queue gives, or QueueHeadTooShort (never a different answer)."""
+    amount, candidates, policy = request
+    head = candidates[:length]
+    try:
+        whole: Allocation[int] | type[AllocationNotPossible] = allocate(amount, candidates, policy)
+    except AllocationNotPossible:
+        whole = AllocationNotPossible
+    try:
+        from_head = allocate(amount, head, policy, complete=len(head) == len(candidates))
+    except QueueHeadTooShort:
+        return
+    except AllocationNotPossible:
+        assert whole is AllocationNotPossible
+        return
+    assert from_head == whole
+
+
+@given(requests())
+@PROPERTY
+def test_the_queue_head_is_long_enough_when_every_cap_reaches_the_min_ticket(
+    request: tuple[int, list[tuple[int, int]], AllocationPolicy],
+) -> None:
+    amount, candidates, policy = request
+    rich = [(i, a + policy.min_ticket) for i, a in candidates]
+    head = rich[: queue_head(amount, policy)]
+    assume(len(head) < len(rich))  # a head shorter than the queue
+    caps = capped_available(amount, [a for _, a in rich], policy)
+    assume(min(caps) >= policy.min_ticket)
+    assert allocate(amount, head, policy, complete=False) == allocate(amount, rich, policy)
+
+
+def test_a_head_that_cannot_cover_the_amount_asks_for_more() -> None:
+    with pytest.raises(QueueHeadTooShort):
+        allocate(1_000_00, [("a", 100_00), ("b", 100_00)], EQUAL, complete=False)
+    with pytest.raises(AllocationNotPossible):
+        allocate(1_000_00, [("a", 100_00), ("b", 100_00)], EQUAL)
+
+
+def test_pro_rata_needs_the_whole_queue() -> None:
+    policy = AllocationPolicy(strategy=Strategy.PRO_RATA)
+    with pytest.raises(QueueHeadTooShort):
+        allocate(100_00, [("a", 1_000_00)], policy, complete=False)
+
+
+def test_a_ten_thousand_loan_reads_forty_one_candidates_of_a_million() -> None:
+    """The scan stops one past the last participant: the rest of the queue is never read."""
+    read = 0
+
+    def queue() -> Iterator[tuple[int, int]]:
+        nonlocal read
+        for i in range(1_000_000):
+            read += 1
+            yield i, 1_000_00
+
+    policy = AllocationPolicy(min_ticket=250_00)
+    allocation = allocate(10_000_00, queue(), policy)
+    assert len(allocation.parts) == 40
+    assert read == 41 == queue_head(10_000_00, policy)

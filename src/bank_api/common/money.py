@@ -16,9 +16,9 @@ from typing import Annotated, Any
 
 from pydantic import BeforeValidator, PlainSerializer, WithJsonSchema
 
-from bank_api.domain.money import round_cents
+from bank_api.domain.money import MAX_AMOUNT_CENTS, round_cents
+from bank_api.domain.schedule import MAX_ANNUAL_RATE_BP
 
-MAX_AMOUNT_CENTS = 1_000_000_000_000_00
 _MONEY_PATTERN = r"^\d{1,13}(\.\d{1,2})?$"
 
 
@@ -108,16 +108,13 @@ MoneyOut = Annotated[
 """A money amount in a response: integer cents rendered as a two-decimal string."""
 
 
-MAX_RATE_BP = 100_000  # 1000.00 % a year: a sanity bound far above any product
-
-
 def parse_rate_bp(value: Any) -> int:
     """An annual percentage such as "6.90" as integer basis points of a percent (690)."""
     rate = to_decimal(value)
     exponent = rate.as_tuple().exponent
     if not isinstance(exponent, int) or exponent < -2:
         raise ValueError("must have at most two decimal places")
-    if not 0 <= rate * 100 <= MAX_RATE_BP:
+    if not 0 <= rate * 100 <= MAX_ANNUAL_RATE_BP:
         raise ValueError("must be between 0 and 1000.00")
     return int(rate * 100)
 

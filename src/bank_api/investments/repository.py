@@ -14,12 +14,13 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any, NamedTuple
 
-from sqlalchemy import BigInteger, ColumnElement, Uuid, case, func, select, update, values
-from sqlalchemy import column as sql_column
+from sqlalchemy import BigInteger, ColumnElement, Uuid, case, func, select, update
 
+from bank_api.common.bulk import rows_cte
 from bank_api.common.repository import Repository
 from bank_api.common.types import utcnow
 from bank_api.models import InvestorAccount
+from bank_api.models.base import table_of
 
 # Key of the advisory lock that serializes approvals (any constant shared by all workers).
 ALLOCATION_QUEUE_LOCK = 0x62616E6B  # "bank"
@@ -33,17 +34,20 @@ class Balances(NamedTuple):
     losses: int
 
 
-BALANCES = tuple(getattr(InvestorAccount, name) for name in Balances._fields)
+# Balances are written with Core statements on the table (see bank_api.common.bulk: no ORM
+# bulk machinery for rows the session never loads).
+ACCOUNTS = table_of(InvestorAccount)
+BALANCES = tuple(ACCOUNTS.c[name] for name in Balances._fields)
 
 
 def queued_at_after(change: Any, now: datetime) -> ColumnElement[Any]:
     """The queue position once `available` changes by `change` (signed): money rising from
     zero joins the back of the allocation queue, money falling to zero leaves it."""
-    after = InvestorAccount.available + change
+    available = ACCOUNTS.c.available
     return case(
-        (after == 0, None),
-        (InvestorAccount.available == 0, now),
-        else_=InvestorAccount.queued_at,
+        (available + change == 0, None),
+        (available == 0, now),
+        else_=ACCOUNTS.c.queued_at,
     )
 
 
@@ -51,7 +55,7 @@ class InvestorAccountRepository(Repository[InvestorAccount]):
     model = InvestorAccount
 
     async def for_investor(self, investor_id: uuid.UUID) -> Balances:
-        stmt = select(*BALANCES).where(InvestorAccount.investor_id == investor_id)
+        stmt = select(*BALANCES).where(ACCOUNTS.c.investor_id == investor_id)
         return Balances(*(await self.session.execute(stmt)).one())
 
     async def move(self, investor_id: uuid.UUID, change: int) -> Balances | None:
@@ -59,18 +63,14 @@ class InvestorAccountRepository(Repository[InvestorAccount]):
         balances after it, or None when there is not enough."""
         now = utcnow()
         stmt = (
-            update(InvestorAccount)
-            .where(
-                InvestorAccount.investor_id == investor_id,
-                InvestorAccount.available + change >= 0,
-            )
+            update(ACCOUNTS)
+            .where(ACCOUNTS.c.investor_id == investor_id, ACCOUNTS.c.available + change >= 0)
             .values(
-                available=InvestorAccount.available + change,
+                available=ACCOUNTS.c.available + change,
                 queued_at=queued_at_after(change, now),
                 updated_at=now,
             )
             .returning(*BALANCES)
-            .execution_options(synchronize_session=False)
         )
         row = (await self.session.execute(stmt)).first()
         return None if row is None else Balances(*row)
@@ -88,9 +88,9 @@ class InvestorAccountRepository(Repository[InvestorAccount]):
         """The first `limit` investors of the queue (idle money that has waited longest first):
         a range scan of the queue's partial index, so its cost is the head, not the queue."""
         stmt = (
-            select(InvestorAccount.investor_id, InvestorAccount.available)
-            .where(InvestorAccount.available > 0)
-            .order_by(InvestorAccount.queued_at, InvestorAccount.investor_id)
+            select(ACCOUNTS.c.investor_id, ACCOUNTS.c.available)
+            .where(ACCOUNTS.c.available > 0)
+            .order_by(ACCOUNTS.c.queued_at, ACCOUNTS.c.investor_id)
             .limit(limit)
         )
         return [(row[0], row[1]) for row in await self.session.execute(stmt)]
@@ -109,47 +109,43 @@ class InvestorAccountRepository(Repository[InvestorAccount]):
         if not rows:
             return 0
         now = utcnow()
-        v = (
-            values(
-                sql_column("investor_id", Uuid()),
-                sql_column("available", BigInteger()),
-                sql_column("invested", BigInteger()),
-                sql_column("interest_earned", BigInteger()),
-                sql_column("losses", BigInteger()),
-                name="v",
-            )
-            .data(sorted(rows))
-            .cte("v")
+        v = rows_cte(
+            self.session,
+            [
+                ("investor_id", Uuid()),
+                ("available", BigInteger()),
+                ("invested", BigInteger()),
+                ("interest_earned", BigInteger()),
+                ("losses", BigInteger()),
+            ],
+            sorted(rows),
         )
+        a = ACCOUNTS.c
         locked = (
-            select(InvestorAccount.investor_id)
-            .where(InvestorAccount.investor_id.in_(select(v.c.investor_id)))
-            .order_by(InvestorAccount.investor_id)
+            select(a.investor_id)
+            .where(a.investor_id.in_(select(v.c.investor_id)))
+            .order_by(a.investor_id)
             .with_for_update()
             .cte("locked")
             .prefix_with("MATERIALIZED")
         )
         stmt = (
-            update(InvestorAccount)
-            .where(
-                InvestorAccount.investor_id == v.c.investor_id,
-                InvestorAccount.investor_id == locked.c.investor_id,
-            )
+            update(ACCOUNTS)
+            .where(a.investor_id == v.c.investor_id, a.investor_id == locked.c.investor_id)
             .values(
-                available=InvestorAccount.available + v.c.available,
-                invested=InvestorAccount.invested + v.c.invested,
-                interest_earned=InvestorAccount.interest_earned + v.c.interest_earned,
-                losses=InvestorAccount.losses + v.c.losses,
+                available=a.available + v.c.available,
+                invested=a.invested + v.c.invested,
+                interest_earned=a.interest_earned + v.c.interest_earned,
+                losses=a.losses + v.c.losses,
                 queued_at=queued_at_after(v.c.available, now),
                 updated_at=now,
             )
             .add_cte(v)
             .add_cte(locked)
-            .returning(InvestorAccount.investor_id)
-            .execution_options(synchronize_session=False)
+            .returning(a.investor_id)
         )
         if require_available:
-            stmt = stmt.where(InvestorAccount.available + v.c.available >= 0)
+            stmt = stmt.where(a.available + v.c.available >= 0)
         return len((await self.session.execute(stmt)).all())
 
     async def all(self) -> Sequence[InvestorAccount]:

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
+from datetime import date
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query
 from fastapi.responses import Response
 
+from bank_api.common.principal import Principal
 from bank_api.common.schemas import Page, PageParams, page_params
+from bank_api.config import Settings
 from bank_api.dependencies import InvestorUser as Investor
 from bank_api.dependencies import (
     RecordEvent,
@@ -24,7 +28,7 @@ from bank_api.errors import (
     InvalidDateRange,
     NotAuthenticated,
 )
-from bank_api.idempotency import IdempotencyDep
+from bank_api.idempotency import Idempotency, IdempotencyDep
 from bank_api.investments import service
 from bank_api.investments.schemas import (
     AmountIn,
@@ -36,6 +40,7 @@ from bank_api.investments.schemas import (
 from bank_api.loans.filters import date_bound
 from bank_api.models import LoanStatus, Purpose, Role
 from bank_api.problems import problem_responses
+from bank_api.uow import UnitOfWork
 
 router = APIRouter(
     prefix="/investments",
@@ -44,16 +49,6 @@ router = APIRouter(
     responses=problem_responses(NotAuthenticated, Forbidden),
 )
 IDEMPOTENT = problem_responses(IdempotencyKeyReused, IdempotencyKeyInUse)
-
-
-def _movement(kind: str, movement: service.Movement) -> MovementRead:
-    return MovementRead(
-        id=movement.entry_id,
-        type=kind,
-        amount=movement.amount,
-        created_at=movement.created_at,
-        portfolio=PortfolioRead.model_validate(movement.portfolio, from_attributes=True),
-    )
 
 
 @router.post("/deposits", status_code=201, response_model=MovementRead, responses=IDEMPOTENT)
@@ -67,14 +62,9 @@ async def deposit(
     record: RecordEvent,
 ) -> Response:
     """Add money; it is `available` at once and joins the allocation queue."""
-    if (replay := await idempotency.replay()) is not None:
-        return replay
-    movement = await service.deposit(
-        uow, actor=actor, amount=data.amount, currency=settings.currency, today=today
+    return await _move(
+        "deposit", service.deposit, data, actor, uow, idempotency, settings, today, record
     )
-    response = await idempotency.commit(_movement("deposit", movement))
-    record("deposit", movement.amount)
-    return response
 
 
 @router.post(
@@ -93,13 +83,37 @@ async def withdraw(
     record: RecordEvent,
 ) -> Response:
     """Take `available` money out; more than is available is 409 `insufficient_funds`."""
+    return await _move(
+        "withdrawal", service.withdraw, data, actor, uow, idempotency, settings, today, record
+    )
+
+
+async def _move(
+    kind: str,
+    use_case: Callable[..., Awaitable[service.Movement]],
+    data: AmountIn,
+    actor: Principal,
+    uow: UnitOfWork,
+    idempotency: Idempotency,
+    settings: Settings,
+    today: date,
+    record: Callable[[str, int], None],
+) -> Response:
     if (replay := await idempotency.replay()) is not None:
         return replay
-    movement = await service.withdraw(
+    movement = await use_case(
         uow, actor=actor, amount=data.amount, currency=settings.currency, today=today
     )
-    response = await idempotency.commit(_movement("withdrawal", movement))
-    record("withdrawal", movement.amount)
+    response = await idempotency.commit(
+        MovementRead(
+            id=movement.entry_id,
+            type=kind,
+            amount=movement.amount,
+            created_at=movement.created_at,
+            portfolio=PortfolioRead.model_validate(movement.portfolio, from_attributes=True),
+        )
+    )
+    record(kind, movement.amount)
     return response
 
 

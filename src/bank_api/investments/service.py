@@ -140,26 +140,35 @@ async def deposit(
     uow: UnitOfWork, *, actor: Principal, amount: int, currency: str, today: date
 ) -> Movement:
     """external -> available; money waiting from now joins the back of the allocation queue."""
-    figures = await _loan_figures(uow, actor.id, today)
-    entry = ledger.deposit_entry(actor.id, amount)
-    entry_id, created_at = await uow.ledger.post(entry, investor_id=actor.id)
-    balances = await uow.investors.move(actor.id, amount)
-    assert balances is not None  # a deposit never takes available below zero
-    return Movement(entry_id, created_at, amount, _portfolio(currency, balances, figures))
+    return await _move(uow, actor, ledger.deposit_entry(actor.id, amount), amount, currency, today)
 
 
 async def withdraw(
     uow: UnitOfWork, *, actor: Principal, amount: int, currency: str, today: date
 ) -> Movement:
     """available -> external, never below zero (the balance's own update checks it)."""
-    figures = await _loan_figures(uow, actor.id, today)
     entry = ledger.withdrawal_entry(actor.id, amount)
+    return await _move(uow, actor, entry, -amount, currency, today)
+
+
+async def _move(
+    uow: UnitOfWork,
+    actor: Principal,
+    entry: ledger.Entry,
+    change: int,
+    currency: str,
+    today: date,
+) -> Movement:
+    """The portfolio's loan figures (nothing here changes them), the journal entry, and last
+    the balance, which refuses to go below zero."""
+    figures = await _loan_figures(uow, actor.id, today)
     entry_id, created_at = await uow.ledger.post(entry, investor_id=actor.id)
-    balances = await uow.investors.move(actor.id, -amount)
+    balances = await uow.investors.move(actor.id, change)
     if balances is None:
         available = (await uow.investors.for_investor(actor.id)).available
-        raise InsufficientFunds(available=available, requested=amount)
-    return Movement(entry_id, created_at, amount, _portfolio(currency, balances, figures))
+        raise InsufficientFunds(available=available, requested=-change)
+    portfolio = _portfolio(currency, balances, figures)
+    return Movement(entry_id, created_at, abs(change), portfolio)
 
 
 async def transactions(

@@ -7,12 +7,16 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select, func, insert, select
+from sqlalchemy import BigInteger, Select, String, Uuid, func, insert, select
 
+from bank_api.common.bulk import insert_rows
 from bank_api.common.repository import Repository
 from bank_api.common.types import utcnow
 from bank_api.domain import ledger as domain
 from bank_api.models import AccountKind, JournalEntry, JournalLine, Purpose
+from bank_api.models.base import table_of
+
+ENTRIES = table_of(JournalEntry)
 
 
 class LedgerRepository(Repository[JournalEntry]):
@@ -30,7 +34,7 @@ class LedgerRepository(Repository[JournalEntry]):
         time."""
         now = utcnow()
         entry_id = await self.session.scalar(
-            insert(JournalEntry)
+            insert(ENTRIES)
             .values(
                 kind=entry.kind,
                 created_at=now,
@@ -38,23 +42,23 @@ class LedgerRepository(Repository[JournalEntry]):
                 loan_id=loan_id,
                 payment_id=payment_id,
             )
-            .returning(JournalEntry.id)
+            .returning(ENTRIES.c.id)
         )
-        rows = [
-            {
-                "entry_id": entry_id,
-                "account_kind": line.kind,
-                "owner_id": line.owner,
-                "amount": line.amount,
-                "purpose": line.purpose,
-                "loan_id": loan_id,
-                "created_at": now,
-            }
-            for line in entry.lines
-        ]
-        # render_nulls: without it the NULL owner of external lines splits the rows into one
-        # INSERT per run of same-shaped rows instead of one batched INSERT.
-        await self.session.execute(insert(JournalLine).execution_options(render_nulls=True), rows)
+        await insert_rows(
+            self.session,
+            JournalLine,
+            [
+                ("account_kind", String()),
+                ("owner_id", Uuid()),
+                ("amount", BigInteger()),
+                ("purpose", String()),
+            ],
+            [
+                (line.kind.value, line.owner, line.amount, line.purpose.value)
+                for line in entry.lines
+            ],
+            {"entry_id": entry_id, "loan_id": loan_id, "created_at": now},
+        )
         assert entry_id is not None
         return entry_id, now
 

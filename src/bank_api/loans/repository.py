@@ -11,9 +11,9 @@ from collections.abc import Sequence
 from datetime import date
 from typing import Any
 
-from sqlalchemy import BigInteger, Integer, Select, Uuid, insert, not_, select
+from sqlalchemy import BigInteger, Date, Integer, Select, Uuid, insert, not_, select
 
-from bank_api.common.bulk import update_from_values
+from bank_api.common.bulk import insert_rows, update_rows
 from bank_api.common.principal import Principal
 from bank_api.common.repository import Repository
 from bank_api.common.types import utcnow
@@ -23,6 +23,7 @@ from bank_api.domain.schedule import Installment as Planned
 from bank_api.loans.filters import LoanFilters
 from bank_api.loans.overdue import is_overdue
 from bank_api.models import Allocation, Installment, Loan, LoanEvent, LoanProduct, Payment, Role
+from bank_api.models.base import table_of
 
 
 class LoanProductRepository(Repository[LoanProduct]):
@@ -125,33 +126,30 @@ class InstallmentRepository(Repository[Installment]):
         ]
 
     async def add_schedule(self, loan_id: uuid.UUID, installments: Sequence[Planned]) -> None:
-        await self.session.execute(
-            insert(Installment),
+        await insert_rows(
+            self.session,
+            Installment,
             [
-                {
-                    "loan_id": loan_id,
-                    "number": i.number,
-                    "due_date": i.due_date,
-                    "principal": i.principal,
-                    "interest": i.interest,
-                    "paid_principal": 0,
-                    "paid_interest": 0,
-                }
-                for i in installments
+                ("number", Integer()),
+                ("due_date", Date()),
+                ("principal", BigInteger()),
+                ("interest", BigInteger()),
             ],
+            [(i.number, i.due_date, i.principal, i.interest) for i in installments],
+            {"loan_id": loan_id, "paid_principal": 0, "paid_interest": 0},
         )
 
     async def add_paid(self, loan_id: uuid.UUID, parts: Sequence[tuple[int, int, int]]) -> None:
         """`(number, principal, interest)` paid on each of these installments."""
-        await update_from_values(
+        await update_rows(
             self.session,
             Installment,
             [("number", Integer()), ("principal", BigInteger()), ("interest", BigInteger())],
             parts,
-            lambda v: (Installment.loan_id == loan_id) & (Installment.number == v.c.number),
-            lambda v: {
-                "paid_principal": Installment.paid_principal + v.c.principal,
-                "paid_interest": Installment.paid_interest + v.c.interest,
+            lambda t, v: (t.c.loan_id == loan_id) & (t.c.number == v.c.number),
+            lambda t, v: {
+                "paid_principal": t.c.paid_principal + v.c.principal,
+                "paid_interest": t.c.paid_interest + v.c.interest,
             },
         )
 
@@ -185,47 +183,44 @@ class AllocationRepository(Repository[Allocation]):
         return (await self.session.execute(stmt)).scalars().all()
 
     async def add_parts(self, loan_id: uuid.UUID, parts: Sequence[tuple[uuid.UUID, int]]) -> None:
-        now = utcnow()
-        await self.session.execute(
-            insert(Allocation),
-            [
-                {
-                    "loan_id": loan_id,
-                    "investor_id": investor,
-                    "amount": part,
-                    "principal_received": 0,
-                    "interest_received": 0,
-                    "loss": 0,
-                    "created_at": now,
-                }
-                for investor, part in parts
-            ],
+        await insert_rows(
+            self.session,
+            Allocation,
+            [("investor_id", Uuid()), ("amount", BigInteger())],
+            parts,
+            {
+                "loan_id": loan_id,
+                "principal_received": 0,
+                "interest_received": 0,
+                "loss": 0,
+                "created_at": utcnow(),
+            },
         )
 
     async def add_received(
         self, loan_id: uuid.UUID, shares: Sequence[tuple[uuid.UUID, int, int]]
     ) -> None:
         """`(investor, principal, interest)` come back to each of these holdings."""
-        await update_from_values(
+        await update_rows(
             self.session,
             Allocation,
             [("investor_id", Uuid()), ("principal", BigInteger()), ("interest", BigInteger())],
             shares,
-            lambda v: (Allocation.loan_id == loan_id) & (Allocation.investor_id == v.c.investor_id),
-            lambda v: {
-                "principal_received": Allocation.principal_received + v.c.principal,
-                "interest_received": Allocation.interest_received + v.c.interest,
+            lambda t, v: (t.c.loan_id == loan_id) & (t.c.investor_id == v.c.investor_id),
+            lambda t, v: {
+                "principal_received": t.c.principal_received + v.c.principal,
+                "interest_received": t.c.interest_received + v.c.interest,
             },
         )
 
     async def add_losses(self, loan_id: uuid.UUID, losses: Sequence[tuple[uuid.UUID, int]]) -> None:
-        await update_from_values(
+        await update_rows(
             self.session,
             Allocation,
             [("investor_id", Uuid()), ("loss", BigInteger())],
             losses,
-            lambda v: (Allocation.loan_id == loan_id) & (Allocation.investor_id == v.c.investor_id),
-            lambda v: {"loss": Allocation.loss + v.c.loss},
+            lambda t, v: (t.c.loan_id == loan_id) & (t.c.investor_id == v.c.investor_id),
+            lambda t, v: {"loss": t.c.loss + v.c.loss},
         )
 
 
@@ -234,7 +229,6 @@ class PaymentRepository(Repository[Payment]):
 
     async def insert(self, payment: Payment) -> None:
         """Insert it now, as a plain row (the journal entry that follows refers to it)."""
-        columns = Payment.__table__.columns.keys()
-        await self.session.execute(
-            insert(Payment).values({name: getattr(payment, name) for name in columns})
-        )
+        table = table_of(Payment)
+        values = {column.name: getattr(payment, column.name) for column in table.columns}
+        await self.session.execute(insert(table).values(values))

@@ -21,6 +21,7 @@ from bank_api.dependencies import (
     UoWDep,
 )
 from bank_api.domain.errors import AllocationNotPossible, Overpayment, ScheduleBeyondCalendar
+from bank_api.domain.schedule import MAX_TERM_MONTHS
 from bank_api.errors import (
     AmountOutOfRange,
     Forbidden,
@@ -78,7 +79,7 @@ async def quote_loan(
     uow: UoWDep,
     loan_type: Annotated[str, Query(max_length=32)],
     amount: Annotated[MoneyIn, Query()],
-    term_months: Annotated[int, Query(ge=1, le=360)],
+    term_months: Annotated[int, Query(ge=1, le=MAX_TERM_MONTHS)],
     today: Today,
 ) -> QuoteRead:
     """A full schedule preview for these terms, as if disbursed today (nothing is stored)."""

@@ -10,6 +10,7 @@ from pydantic import ConfigDict, Field, StringConstraints, model_validator
 from bank_api.common.money import MoneyIn, MoneyOut, RateIn, RateOut, format_fraction
 from bank_api.common.schemas import RequestSchema, ResponseSchema
 from bank_api.domain.delinquency import NPL_DAYS_PAST_DUE
+from bank_api.domain.schedule import MAX_TERM_MONTHS
 from bank_api.models import LoanEventKind, LoanStatus, Role, ScheduleKind
 
 ProductCode = Annotated[
@@ -17,7 +18,7 @@ ProductCode = Annotated[
     StringConstraints(min_length=2, max_length=32, pattern=r"^[a-z][a-z0-9_]+$"),
     Field(examples=["home_loan"]),
 ]
-Term = Annotated[int, Field(strict=True, ge=1, le=360, examples=[12])]
+Term = Annotated[int, Field(strict=True, ge=1, le=MAX_TERM_MONTHS, examples=[12])]
 
 
 class _NonEmpty(RequestSchema):

@@ -7,6 +7,7 @@ import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
+from typing import Any
 
 from bank_api.common.money import format_cents
 from bank_api.common.principal import Principal
@@ -121,37 +122,50 @@ async def forward_loan(
     uow: UnitOfWork, *, actor: Principal, loan_id: uuid.UUID, note: str | None
 ) -> Loan:
     """new -> requested; the forwarding agent becomes the loan's agent."""
-    loan = await visible_loan(uow, actor, loan_id, lock=True)
-    if not can_become(loan, LoanStatus.requested):
-        raise LoanNotRequestable
-    history.change(
+    return await _decide(
         uow,
-        loan,
         actor,
+        loan_id,
+        LoanStatus.requested,
+        LoanNotRequestable,
         LoanEventKind.requested,
         note,
-        status=LoanStatus.requested,
         agent_id=actor.id,
     )
-    return loan
 
 
 async def reject_loan(
     uow: UnitOfWork, *, actor: Principal, loan_id: uuid.UUID, reason: str
 ) -> Loan:
     """new/requested -> rejected, with the reason."""
-    loan = await visible_loan(uow, actor, loan_id, lock=True)
-    if not can_become(loan, LoanStatus.rejected):
-        raise LoanNotRejectable
-    history.change(
+    return await _decide(
         uow,
-        loan,
         actor,
+        loan_id,
+        LoanStatus.rejected,
+        LoanNotRejectable,
         LoanEventKind.rejected,
         reason,
-        status=LoanStatus.rejected,
         rejection_reason=reason,
     )
+
+
+async def _decide(
+    uow: UnitOfWork,
+    actor: Principal,
+    loan_id: uuid.UUID,
+    status: LoanStatus,
+    refusal: type[Exception],
+    event: LoanEventKind,
+    note: str | None,
+    **values: Any,
+) -> Loan:
+    """Lock the loan, check the lifecycle allows `status`, move it there with `values`, and
+    record `event` with the changes."""
+    loan = await visible_loan(uow, actor, loan_id, lock=True)
+    if not can_become(loan, status):
+        raise refusal
+    history.change(uow, loan, actor, event, note, status=status, **values)
     return loan
 
 

@@ -6,7 +6,7 @@ import enum
 import uuid
 from datetime import datetime
 
-from sqlalchemy import BigInteger, Enum, Integer, MetaData, Uuid
+from sqlalchemy import BigInteger, Enum, Integer, MetaData, Table, Uuid
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from bank_api.common.types import UTCDateTime, utcnow
@@ -48,3 +48,10 @@ class UUIDPrimaryKey:
 class Timestamps:
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+def table_of(model: type[Base]) -> Table:
+    """A model's table, for Core statements on rows the session never loads."""
+    table = model.__table__
+    assert isinstance(table, Table)
+    return table

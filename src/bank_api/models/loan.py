@@ -11,7 +11,7 @@ from sqlalchemy import JSON, BigInteger, Boolean, CheckConstraint, ForeignKey, I
 from sqlalchemy.orm import Mapped, mapped_column
 
 from bank_api.common.types import utcnow
-from bank_api.domain.schedule import ScheduleKind
+from bank_api.domain.schedule import MAX_ANNUAL_RATE_BP, MAX_TERM_MONTHS, ScheduleKind
 from bank_api.models.base import Base, BigIntKey, Timestamps, UUIDPrimaryKey, enum_column
 from bank_api.models.user import Role
 
@@ -39,11 +39,13 @@ class LoanEventKind(enum.StrEnum):
 class LoanProduct(Timestamps, Base):
     __tablename__ = "loan_product"
     __table_args__ = (
-        CheckConstraint("annual_rate_bp >= 0 AND annual_rate_bp <= 100000", name="rate_range"),
+        CheckConstraint(
+            f"annual_rate_bp >= 0 AND annual_rate_bp <= {MAX_ANNUAL_RATE_BP}", name="rate_range"
+        ),
         CheckConstraint("min_amount > 0 AND min_amount <= max_amount", name="amount_bounds"),
         CheckConstraint(
             "min_term_months >= 1 AND min_term_months <= max_term_months "
-            "AND max_term_months <= 360",
+            f"AND max_term_months <= {MAX_TERM_MONTHS}",
             name="term_bounds",
         ),
     )
@@ -63,7 +65,9 @@ class Loan(UUIDPrimaryKey, Timestamps, Base):
     __tablename__ = "loan"
     __table_args__ = (
         CheckConstraint("amount > 0", name="amount_positive"),
-        CheckConstraint("term_months >= 1 AND term_months <= 360", name="term_range"),
+        CheckConstraint(
+            f"term_months >= 1 AND term_months <= {MAX_TERM_MONTHS}", name="term_range"
+        ),
         CheckConstraint(
             "outstanding_principal >= 0 AND outstanding_principal <= amount",
             name="outstanding_range",
