@@ -170,7 +170,7 @@ class LoanNotActive(AppError):
 
 
 class TransactionConflict(AppError):
-    """Retries of a serialization failure or deadlock ran out."""
+    """The database failed this transaction for a serialization failure or a deadlock."""
 
 
 class IdempotencyKeyReused(AppError):
@@ -403,7 +403,7 @@ PROBLEMS: dict[type[Exception], tuple[int, str, str, str]] = {
         409,
         "transaction_conflict",
         "Transaction conflict",
-        "Concurrent changes kept conflicting with this request; try again.",
+        "A concurrent change conflicted with this request; nothing was changed, try again.",
     ),
     NotFound: (404, "not_found", "Not found", "The requested resource does not exist."),
     DatabaseBusy: (
