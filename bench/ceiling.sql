@@ -20,6 +20,17 @@ CREATE TABLE ceiling.payable AS
     SELECT row_number() OVER (ORDER BY id)::int AS n, id, customer_id
     FROM loan WHERE status = 'active';
 CREATE UNIQUE INDEX ON ceiling.payable (n);
+-- Five more copies of every loan waiting for approval, so approvals do not run out of loans
+-- at the higher client counts (the copy is thrown away after the runs).
+INSERT INTO loan (id, customer_id, agent_id, loan_type, amount, term_months, annual_rate_bp,
+                  schedule_type, monthly_payment, total_interest, total_payable, status,
+                  outstanding_principal, rejection_reason, approved_at, closed_at, created_at,
+                  updated_at)
+SELECT gen_random_uuid(), customer_id, agent_id, loan_type, amount, term_months, annual_rate_bp,
+       schedule_type, monthly_payment, total_interest, total_payable, status,
+       outstanding_principal, rejection_reason, approved_at, closed_at, created_at, updated_at
+FROM loan, generate_series(1, 5)
+WHERE status IN ('new', 'requested');
 CREATE TABLE ceiling.admin AS SELECT id FROM user_account WHERE role = 'admin' LIMIT 1;
 -- Counts the operations that did their whole work (an approval with no loan left to fund,
 -- a payment of a loan already repaid or a refused withdrawal is a transaction, not an
