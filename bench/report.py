@@ -147,7 +147,7 @@ def ceilings(report: dict[str, Any]) -> list[str]:
                 floor.get("errors"),
             ]
         )
-    head = ["scenario", "clients", "API req/s", "ceiling tx/s", "API / ceiling", "API p99 ms"]
+    head = ["scenario", "clients", "API req/s", "ceiling ops/s", "API / ceiling", "API p99 ms"]
     return [
         "### The API beside the database ceiling (pgbench, one SQL function per operation)",
         "",

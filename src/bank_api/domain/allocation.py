@@ -133,23 +133,36 @@ def capped_available(amount: int, available: Sequence[int], policy: AllocationPo
     return [min(a, share_cap) for a in available]
 
 
-def participant_count(caps: Iterable[int], amount: int, min_ticket: int) -> tuple[int, bool]:
-    """``k* = max(k_cover, k_ticket)`` in one scan that stops once both are known, and whether
-    it stopped before the end of ``caps`` (if not, a longer queue could change ``k*``)."""
+def participant_count(
+    candidates: Iterable[tuple[K, int]], amount: int, min_ticket: int, share_cap: int | None
+) -> tuple[list[tuple[K, int]], int, bool]:
+    """``k* = max(k_cover, k_ticket)`` in one scan that stops once both are known: the
+    candidates read (each checked), ``k*``, and whether the scan stopped before their end (if
+    not, a longer queue could change ``k*``)."""
+    read: list[tuple[K, int]] = []
+    seen: set[K] = set()
     covered = ticketed = k_ticket = 0
     k_cover = None
-    for k, cap in enumerate(caps, start=1):
+    for candidate in candidates:
+        investor_id, available = candidate
+        if available <= 0:
+            raise InvalidInput("candidates", "...", "every available amount must be > 0")
+        seen.add(investor_id)
+        read.append(candidate)
+        if len(seen) != len(read):
+            raise InvalidInput("candidates", "...", "an investor appears more than once")
+        cap = available if share_cap is None or available < share_cap else share_cap
         if k_cover is None:
             covered += cap
-            k_cover = k if covered >= amount else None
+            k_cover = len(read) if covered >= amount else None
         ticketed += cap if cap < min_ticket else min_ticket
         if ticketed > amount:
             # and covered >= ticketed > amount: a ticket never exceeds its cap
-            return max(k_cover or 0, k_ticket), True
-        k_ticket = k
+            return read, max(k_cover or 0, k_ticket), True
+        k_ticket = len(read)
     if k_cover is None:
         raise AllocationNotPossible(requested=amount, available=covered)
-    return max(k_cover, k_ticket), False
+    return read, max(k_cover, k_ticket), False
 
 
 def water_level(caps: Sequence[int], amount: int) -> tuple[int, int]:
@@ -174,15 +187,8 @@ def _equal_split(
         if policy.max_share is None
         else policy.max_share.numerator * amount // policy.max_share.denominator
     )
-    read: list[tuple[K, int]] = []
-
-    def caps() -> Iterator[int]:
-        for candidate in _checked(candidates):
-            read.append(candidate)
-            yield candidate[1] if share_cap is None else min(candidate[1], share_cap)
-
     try:
-        count, stopped = participant_count(caps(), amount, policy.min_ticket)
+        read, count, stopped = participant_count(candidates, amount, policy.min_ticket, share_cap)
     except AllocationNotPossible:
         if not complete:
             raise QueueHeadTooShort from None
