@@ -312,3 +312,11 @@ def test_a_ten_thousand_loan_reads_forty_one_candidates_of_a_million() -> None:
     allocation = allocate(10_000_00, queue(), policy)
     assert len(allocation.parts) == 40
     assert read == 41 == queue_head(10_000_00, policy)
+
+
+@pytest.mark.parametrize(
+    "candidates", [[("a", 100_00), ("b", 0)], [("a", 100_00), ("a", 50_00)]], ids=["zero", "twice"]
+)
+def test_pro_rata_refuses_invalid_candidates_too(candidates: list[tuple[str, int]]) -> None:
+    with pytest.raises(InvalidInput):
+        allocate(50_00, candidates, AllocationPolicy(strategy=Strategy.PRO_RATA))
