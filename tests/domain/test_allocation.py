@@ -271,18 +271,35 @@ def test_an_allocation_from_the_head_of_the_queue_is_the_allocation_from_all_of_
     assert from_head == whole
 
 
-@given(requests())
+@st.composite
+def rich_queues(draw: st.DrawFn) -> tuple[int, list[tuple[int, int]], AllocationPolicy]:
+    """Queues in which every cap reaches the minimum ticket (balances and the share cap)."""
+    min_ticket = draw(st.integers(1, 10_000))
+    amount = draw(st.integers(1, 2_000_000))
+    max_share = draw(st.none() | st.fractions(Fraction(1, 100), 1, max_denominator=100))
+    if max_share is not None and max_share.numerator * amount // max_share.denominator < min_ticket:
+        max_share = None
+    available = draw(st.lists(st.integers(min_ticket, 50 * min_ticket), min_size=1, max_size=60))
+    return amount, list(enumerate(available)), AllocationPolicy(min_ticket, max_share)
+
+
+@given(rich_queues())
 @PROPERTY
 def test_the_queue_head_is_long_enough_when_every_cap_reaches_the_min_ticket(
     request: tuple[int, list[tuple[int, int]], AllocationPolicy],
 ) -> None:
-    amount, candidates, policy = request
-    rich = [(i, a + policy.min_ticket) for i, a in candidates]
-    head = rich[: queue_head(amount, policy)]
-    assume(len(head) < len(rich))  # a head shorter than the queue
-    caps = capped_available(amount, [a for _, a in rich], policy)
-    assume(min(caps) >= policy.min_ticket)
-    assert allocate(amount, head, policy, complete=False) == allocate(amount, rich, policy)
+    """`queue_head` candidates always decide the allocation: it is the whole queue's."""
+    amount, queue, policy = request
+    head = queue[: queue_head(amount, policy)]
+    complete = len(head) == len(queue)
+    try:
+        whole = allocate(amount, queue, policy)
+    except AllocationNotPossible:
+        assert complete  # a long enough head always covers the amount
+        with pytest.raises(AllocationNotPossible):
+            allocate(amount, head, policy, complete=complete)
+        return
+    assert allocate(amount, head, policy, complete=complete) == whole
 
 
 def test_a_head_that_cannot_cover_the_amount_asks_for_more() -> None:

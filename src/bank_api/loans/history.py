@@ -49,7 +49,7 @@ def public_value(field: str, value: Any) -> Any:
 
 
 def snapshot(loan: Loan) -> dict[str, Any]:
-    return {field: getattr(loan, field, None) for field in TRACKED}
+    return {field: getattr(loan, field) for field in TRACKED}
 
 
 def changes_between(before: dict[str, Any], after: dict[str, Any]) -> dict[str, dict[str, Any]]:
