@@ -337,3 +337,13 @@ def test_a_ten_thousand_loan_reads_forty_one_candidates_of_a_million() -> None:
 def test_pro_rata_refuses_invalid_candidates_too(candidates: list[tuple[str, int]]) -> None:
     with pytest.raises(InvalidInput):
         allocate(50_00, candidates, AllocationPolicy(strategy=Strategy.PRO_RATA))
+
+
+def test_a_head_that_covers_the_amount_but_might_take_more_investors_asks_for_more() -> None:
+    """Two investors cover 100.00, but two more at the 25.00 ticket would join: the head of
+    two cannot decide, the whole queue can."""
+    policy = AllocationPolicy(min_ticket=25_00)
+    queue = [("a", 60_00), ("b", 60_00), ("c", 60_00), ("d", 60_00), ("e", 60_00)]
+    with pytest.raises(QueueHeadTooShort):
+        allocate(100_00, queue[:2], policy, complete=False)
+    assert len(allocate(100_00, queue, policy).parts) == 4
