@@ -73,13 +73,12 @@ class Idempotency:
             lock = func.pg_try_advisory_xact_lock(func.hashtextextended(name, 0))
             if not await session.scalar(select(lock)):
                 raise IdempotencyKeyInUse
+        records = RECORDS.c
         stored = (
             await session.execute(
-                select(
-                    IdempotencyRecord.request_hash,
-                    IdempotencyRecord.status_code,
-                    IdempotencyRecord.response_body,
-                ).where(IdempotencyRecord.user_id == self.caller, IdempotencyRecord.key == self.key)
+                select(records.request_hash, records.status_code, records.response_body).where(
+                    records.user_id == self.caller, records.key == self.key
+                )
             )
         ).first()
         if stored is None:
