@@ -128,3 +128,37 @@ def test_payment_history_written_before_0005_shows_money(tmp_path: Path) -> None
     with sqlite3.connect(path) as db:
         rows = {i: json.loads(c) for i, c in db.execute("SELECT id, changes FROM loan_event")}
     assert rows == {1: {"outstanding_principal": {"from": "1000.00", "to": "915.23"}}, 2: money}
+
+
+def test_loans_disbursed_before_0006_get_their_oldest_unpaid_due_date(tmp_path: Path) -> None:
+    """0006 stores each loan's oldest unpaid due date from its installments: the first one not
+    fully paid (a partly paid one counts), nothing once all are paid or before a schedule."""
+    path = tmp_path / "old.db"
+    url = f"sqlite+aiosqlite:///{path}"
+    upgrade(url, "0005")
+    late, paid_off, new = (uuid.uuid4().hex for _ in range(3))
+    with sqlite3.connect(path) as db:
+        for loan_id, status in ((late, "active"), (paid_off, "closed"), (new, "new")):
+            db.execute(
+                "INSERT INTO loan (id, customer_id, loan_type, amount, term_months,"
+                " annual_rate_bp, schedule_type, monthly_payment, total_interest, total_payable,"
+                " status, outstanding_principal, created_at, updated_at) VALUES"
+                " (?, ?, 'personal_loan', 300, 3, 0, 'annuity', 100, 0, 300, ?, 0,"
+                " '2026-01-01 00:00:00', '2026-01-01 00:00:00')",
+                (loan_id, uuid.uuid4().hex, status),
+            )
+        installments = [
+            (late, 1, "2026-02-01", 100, 10, 100, 10),
+            (late, 2, "2026-03-01", 100, 10, 0, 4),  # interest partly paid
+            (late, 3, "2026-04-01", 100, 10, 0, 0),
+            (paid_off, 1, "2026-02-01", 300, 0, 300, 0),
+        ]
+        db.executemany(
+            "INSERT INTO installment (loan_id, number, due_date, principal, interest,"
+            " paid_principal, paid_interest) VALUES (?, ?, ?, ?, ?, ?, ?)",
+            installments,
+        )
+    upgrade(url)
+    with sqlite3.connect(path) as db:
+        stored = dict(db.execute("SELECT id, oldest_unpaid_due FROM loan").fetchall())
+    assert stored == {late: "2026-03-01", paid_off: None, new: None}

@@ -23,17 +23,17 @@ TOKEN_URL = "/api/v1/auth/token"  # noqa: S105 - a path
 oauth2_scheme = OAuth2PasswordBearer(tokenUrl=TOKEN_URL, auto_error=False)
 
 
-def get_settings_dep(request: Request) -> Settings:
+async def get_settings_dep(request: Request) -> Settings:
     settings: Settings = request.app.state.settings
     return settings
 
 
-def get_token_service(request: Request) -> TokenService:
+async def get_token_service(request: Request) -> TokenService:
     service: TokenService = request.app.state.tokens
     return service
 
 
-def get_hasher(request: Request) -> PasswordHasher:
+async def get_hasher(request: Request) -> PasswordHasher:
     hasher: PasswordHasher = request.app.state.hasher
     return hasher
 
@@ -108,7 +108,7 @@ async def get_business_date(uow: UoWDep, settings: SettingsDep) -> date:
 Today = Annotated[date, Depends(get_business_date)]
 
 
-def get_recorder(request: Request) -> Callable[[str, int], None]:
+async def get_recorder(request: Request) -> Callable[[str, int], None]:
     record: Callable[[str, int], None] = request.app.state.metrics.record
     return record
 

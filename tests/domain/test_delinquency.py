@@ -10,8 +10,11 @@ from bank_api.domain.delinquency import (
     NPL_DAYS_PAST_DUE,
     Delinquency,
     InstallmentStatus,
+    days_past_due,
     delinquency,
     installment_status,
+    is_npl,
+    oldest_unpaid_due,
 )
 from bank_api.domain.errors import InvalidInput
 from bank_api.domain.payments import Paid, is_settled
@@ -109,3 +112,47 @@ def test_delinquency_follows_the_definition(
     assert result.is_npl == (expected_days >= 90)
     assert result.overdue_principal >= 0
     assert result.overdue_interest >= 0
+
+
+def test_the_oldest_unpaid_due_date_moves_with_the_payments() -> None:
+    first, second, _ = LOAN
+    assert oldest_unpaid_due(LOAN, [Paid()] * 3) == first.due_date
+    partly = [Paid(first.principal, first.interest), Paid(0, second.interest), Paid()]
+    assert oldest_unpaid_due(LOAN, partly) == second.due_date
+    assert oldest_unpaid_due(LOAN, [Paid(i.principal, i.interest) for i in LOAN]) is None
+    with pytest.raises(InvalidInput):
+        oldest_unpaid_due(LOAN, [Paid()])
+
+
+@pytest.mark.parametrize(
+    ("unpaid", "today", "days"),
+    [
+        (None, D(2024, 5, 1), 0),  # everything paid
+        (D(2024, 5, 1), D(2024, 5, 1), 0),  # due today is not yet late
+        (D(2024, 5, 1), D(2024, 4, 1), 0),  # not yet due
+        (D(2024, 2, 29), D(2024, 4, 10), 41),
+    ],
+)
+def test_days_past_due_from_the_oldest_unpaid_due_date(
+    unpaid: dt.date | None, today: dt.date, days: int
+) -> None:
+    assert days_past_due(unpaid, today) == days
+    assert is_npl(days) is (days >= NPL_DAYS_PAST_DUE)
+
+
+@given(schedules(max_term=36), dates, st.data())
+@PROPERTY
+def test_the_stored_date_gives_the_same_days_past_due_as_the_schedule(
+    schedule: Schedule, business_date: dt.date, data: st.DataObject
+) -> None:
+    """Paid oldest first (as every payment is), the one stored date tells what the whole
+    schedule tells."""
+    installments = schedule.installments
+    settled = data.draw(st.integers(0, len(installments)))
+    paid = [Paid(i.principal, i.interest) for i in installments[:settled]]
+    paid += [Paid() for _ in installments[settled:]]
+    if settled < len(installments):
+        part = installments[settled]
+        paid[settled] = Paid(data.draw(st.integers(0, part.principal)), 0)
+    expected = delinquency(installments, paid, business_date).days_past_due
+    assert days_past_due(oldest_unpaid_due(installments, paid), business_date) == expected

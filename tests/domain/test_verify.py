@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from datetime import date
+
 from bank_api.domain.ledger import (
     EXTERNAL,
     available,
@@ -56,7 +58,7 @@ def test_a_consistent_ledger_passes_every_check() -> None:
         *check_payments([GOOD_PAYMENT]),
     )
     assert all(c.ok for c in checks), checks
-    assert len({c.name for c in checks}) == 9
+    assert len({c.name for c in checks}) == 10
     assert BOOK[invested(1)] == 540_00
     assert BOOK[available(1)] == 64_80
 
@@ -93,11 +95,17 @@ def test_loan_checks_name_the_broken_loans() -> None:
     bad_schedule = LoanFacts("S", 100, (100,), (99,), 0, 0, (100,), -100)
     bad_receivable = LoanFacts("R", 100, (100,), (100,), 10, 0, (90,), -100)
     bad_investors = LoanFacts("I", 100, (100,), (100,), 10, 5, (80,), -85)
-    results = check_loans([GOOD_LOAN, bad_allocation, bad_schedule, bad_receivable, bad_investors])
+    due, later = date(2026, 1, 5), date(2026, 2, 5)
+    stale = LoanFacts("D", 100, (100,), (100,), 0, 0, (100,), -100, due, later)
+    forgotten = LoanFacts("F", 100, (100,), (100,), 0, 0, (100,), -100, None, due)
+    settled = LoanFacts("P", 100, (100,), (100,), 100, 0, (0,), 0, None, None)
+    broken = [bad_allocation, bad_schedule, bad_receivable, bad_investors, stale, forgotten]
+    results = check_loans([GOOD_LOAN, *broken, settled])
     assert [(r.name, r.ok, r.detail) for r in results] == [
         ("loan_allocations_sum_to_amount", False, "1 loans failing, e.g. 'A'"),
         ("loan_schedule_principals_sum_to_amount", False, "1 loans failing, e.g. 'S'"),
         ("loan_outstanding_consistent", False, "2 loans failing, e.g. 'R', 'I'"),
+        ("loan_oldest_unpaid_due_matches_schedule", False, "2 loans failing, e.g. 'D', 'F'"),
     ]
 
 

@@ -9,7 +9,7 @@ from fractions import Fraction
 from sqlalchemy import func, select
 
 from bank_api.domain.schedule import MAX_TERM_MONTHS, check_calendar
-from bank_api.loans.overdue import oldest_overdue, overdue_and_npl
+from bank_api.loans.overdue import overdue_and_npl_sums
 from bank_api.models import BusinessDate, InvestorAccount, Loan, LoanStatus
 from bank_api.uow import UnitOfWork
 
@@ -39,19 +39,18 @@ async def pool_figures(uow: UnitOfWork, today: date) -> PoolFigures:
             )
         )
     ).one()
-    count, outstanding = (
+    count, outstanding, overdue, npl = (
         await uow.session.execute(
-            select(func.count(), func.coalesce(func.sum(Loan.outstanding_principal), 0)).where(
-                Loan.status == LoanStatus.active
-            )
+            select(
+                func.count(),
+                func.coalesce(func.sum(Loan.outstanding_principal), 0),
+                *overdue_and_npl_sums(Loan.outstanding_principal, today),
+            ).where(Loan.status == LoanStatus.active)
         )
     ).one()
-    late = oldest_overdue(today).subquery()
-    rows = await uow.session.execute(
-        select(late.c.since, Loan.outstanding_principal).join(Loan, Loan.id == late.c.loan_id)
+    return PoolFigures(
+        int(available), int(invested), int(count), int(outstanding), int(overdue), int(npl)
     )
-    overdue, npl = overdue_and_npl(rows, today)
-    return PoolFigures(int(available), int(invested), int(count), int(outstanding), overdue, npl)
 
 
 async def set_business_date(uow: UnitOfWork, value: date) -> date:

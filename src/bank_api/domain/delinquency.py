@@ -3,6 +3,10 @@
 An installment is overdue when its due date is before the business date and it is not fully
 paid. ``days_past_due`` counts the days since the oldest overdue installment's due date (0 when
 none is overdue); a loan with ``days_past_due >= 90`` is non-performing.
+
+Payments settle installments oldest first, so the unpaid installments are always the end of the
+schedule: the oldest unpaid installment's due date (``oldest_unpaid_due``) is all a loan needs
+to store for every one of these figures on any later day (it changes only with a payment).
 """
 
 from __future__ import annotations
@@ -38,6 +42,26 @@ class Delinquency:
     """Unpaid interest of the overdue installments."""
 
 
+def oldest_unpaid_due(installments: Sequence[Installment], paid: Sequence[Paid]) -> dt.date | None:
+    """The due date of the oldest installment not fully paid; None once all are."""
+    check_paid(installments, paid)
+    return next(
+        (i.due_date for i, p in zip(installments, paid, strict=True) if not is_settled(i, p)),
+        None,
+    )
+
+
+def days_past_due(oldest_unpaid: dt.date | None, business_date: dt.date) -> int:
+    """Days since the oldest unpaid installment fell due; 0 while it is not yet overdue."""
+    if oldest_unpaid is None or oldest_unpaid >= business_date:
+        return 0
+    return (business_date - oldest_unpaid).days
+
+
+def is_npl(days: int) -> bool:
+    return days >= NPL_DAYS_PAST_DUE
+
+
 def installment_status(
     installment: Installment, paid: Paid, business_date: dt.date, *, written_off: bool = False
 ) -> InstallmentStatus:
@@ -65,11 +89,11 @@ def delinquency(
         for i, p in zip(installments, paid, strict=True)
         if installment_status(i, p, business_date) is InstallmentStatus.OVERDUE
     ]
-    days = (business_date - overdue[0][0].due_date).days if overdue else 0
+    days = days_past_due(overdue[0][0].due_date if overdue else None, business_date)
     return Delinquency(
         overdue_numbers=tuple(i.number for i, _ in overdue),
         days_past_due=days,
-        is_npl=days >= NPL_DAYS_PAST_DUE,
+        is_npl=is_npl(days),
         overdue_principal=sum(i.principal - p.principal for i, p in overdue),
         overdue_interest=sum(i.interest - p.interest for i, p in overdue),
     )

@@ -8,11 +8,14 @@ gets back one :class:`CheckResult` per invariant, each naming up to five offende
 3. ``investor_balances_non_negative``: :func:`check_investor_balances`;
 4. ``loan_allocations_sum_to_amount``, ``loan_schedule_principals_sum_to_amount``,
    ``loan_outstanding_consistent``: :func:`check_loans`;
-5. ``payment_parts_add_up``, ``payment_investor_parts_add_up``: :func:`check_payments`.
+5. ``payment_parts_add_up``, ``payment_investor_parts_add_up``: :func:`check_payments`;
+7. ``loan_oldest_unpaid_due_matches_schedule`` (the stored figure every overdue figure reads):
+   :func:`check_loans`.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
@@ -41,6 +44,10 @@ class LoanFacts:
     investor_outstanding: Sequence[int]
     receivable_balance: int
     """Balance of ``loan_receivable[loan]``: ``-outstanding`` when all is well."""
+    oldest_unpaid_due: dt.date | None = None
+    """As stored on the loan."""
+    schedule_oldest_unpaid_due: dt.date | None = None
+    """As the loan's installments say (the due date of the first one not fully paid)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -96,15 +103,18 @@ def check_investor_balances(balances: Mapping[Account, int]) -> CheckResult:
 
 def check_loans(loans: Iterable[LoanFacts]) -> tuple[CheckResult, ...]:
     """Invariant 4: allocations and schedule principals sum to the amount, and
-    ``amount - repaid - written off == Σ investors' outstanding == -loan_receivable``."""
+    ``amount - repaid - written off == Σ investors' outstanding == -loan_receivable``; and 7:
+    the stored oldest unpaid due date is the schedule's."""
     facts = list(loans)
     allocation = [f.loan_id for f in facts if sum(f.allocations) != f.amount]
     schedule = [f.loan_id for f in facts if sum(f.schedule_principals) != f.amount]
     outstanding = [f.loan_id for f in facts if not _outstanding_agrees(f)]
+    unpaid = [f.loan_id for f in facts if f.oldest_unpaid_due != f.schedule_oldest_unpaid_due]
     return (
         result("loan_allocations_sum_to_amount", allocation, "loans"),
         result("loan_schedule_principals_sum_to_amount", schedule, "loans"),
         result("loan_outstanding_consistent", outstanding, "loans"),
+        result("loan_oldest_unpaid_due_matches_schedule", unpaid, "loans"),
     )
 
 

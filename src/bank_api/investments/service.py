@@ -19,10 +19,9 @@ from bank_api.common.schemas import PageParams
 from bank_api.domain import ledger
 from bank_api.errors import InsufficientFunds
 from bank_api.investments.repository import Balances
-from bank_api.loans.overdue import days_past_due, oldest_overdue, overdue_and_npl
+from bank_api.loans.overdue import loan_days_past_due, overdue_and_npl_sums
 from bank_api.models import (
     Allocation,
-    Installment,
     JournalLine,
     Loan,
     LoanStatus,
@@ -91,35 +90,25 @@ def _portfolio(currency: str, balances: Balances, figures: LoanFigures) -> Portf
 
 
 async def _loan_figures(uow: UnitOfWork, investor_id: uuid.UUID, today: date) -> LoanFigures:
-    mine = Allocation.investor_id == investor_id
+    """One statement over the investor's holdings in active loans, each loan's overdue state
+    read from the loan row itself."""
     outstanding = Allocation.amount - Allocation.principal_received - Allocation.loss
-    active = await uow.session.scalar(
-        select(func.count())
-        .select_from(Allocation)
-        .join(Loan, Loan.id == Allocation.loan_id)
-        .where(mine, Loan.status == LoanStatus.active)
-    )
-    # Only this investor's loans: the grouped subquery is not narrowed by the outer join, so
-    # unfiltered it would total the overdue installments of the whole loan book per request.
-    late = (
-        oldest_overdue(today)
-        .where(Installment.loan_id.in_(select(Allocation.loan_id).where(mine)))
-        .subquery()
-    )
-    rows = await uow.session.execute(
-        select(late.c.since, outstanding)
-        .join(Allocation, Allocation.loan_id == late.c.loan_id)
-        .where(mine)
-    )
-    overdue, npl = overdue_and_npl(rows, today)
-    return LoanFigures(int(active or 0), overdue, npl)
+    active, overdue, npl = (
+        await uow.session.execute(
+            select(func.count(), *overdue_and_npl_sums(outstanding, today))
+            .select_from(Allocation)
+            .join(Loan, Loan.id == Allocation.loan_id)
+            .where(Allocation.investor_id == investor_id, Loan.status == LoanStatus.active)
+        )
+    ).one()
+    return LoanFigures(int(active), int(overdue), int(npl))
 
 
 async def allocations(
     uow: UnitOfWork, *, actor: Principal, status: LoanStatus | None, today: date, page: PageParams
 ) -> tuple[list[InvestorAllocation], int]:
     stmt = (
-        select(Allocation, Loan.status)
+        select(Allocation, Loan.status, Loan.oldest_unpaid_due)
         .join(Loan, Loan.id == Allocation.loan_id)
         .where(Allocation.investor_id == actor.id)
         .order_by(Allocation.created_at.desc(), Allocation.loan_id)
@@ -130,9 +119,9 @@ async def allocations(
         select(func.count()).select_from(stmt.order_by(None).subquery())
     )
     rows = (await uow.session.execute(stmt.limit(page.limit).offset(page.offset))).all()
-    late = await days_past_due(uow.session, [a.loan_id for a, _ in rows], today)
     return [
-        InvestorAllocation(a, loan_status, late.get(a.loan_id, 0)) for a, loan_status in rows
+        InvestorAllocation(a, status, loan_days_past_due(status, unpaid, today))
+        for a, status, unpaid in rows
     ], int(total or 0)
 
 

@@ -12,6 +12,9 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bank_api.domain import ledger as domain
 from bank_api.domain import verify
+from bank_api.domain.delinquency import oldest_unpaid_due
+from bank_api.domain.payments import Paid
+from bank_api.domain.schedule import Installment as Planned
 from bank_api.loans.lifecycle import DISBURSED, TRANSITIONS
 from bank_api.models import (
     Allocation,
@@ -93,23 +96,37 @@ async def _loan_facts(
     allocations = await _grouped(
         uow, Allocation, Allocation.amount, Allocation.principal_received, Allocation.loss
     )
-    principals = await _grouped(uow, Installment, Installment.principal, Installment.paid_principal)
+    schedules = await _grouped(
+        uow,
+        Installment,
+        Installment.number,
+        Installment.due_date,
+        Installment.principal,
+        Installment.interest,
+        Installment.paid_principal,
+        Installment.paid_interest,
+    )
     loans = await uow.session.execute(
-        select(Loan.id, Loan.amount, Loan.outstanding_principal).where(Loan.status.in_(DISBURSED))
+        select(Loan.id, Loan.amount, Loan.oldest_unpaid_due).where(Loan.status.in_(DISBURSED))
     )
     facts = []
-    for loan_id, amount, _ in loans:
+    for loan_id, amount, unpaid in loans:
         parts = allocations.get(loan_id, [])
+        rows = sorted(schedules.get(loan_id, []))
+        planned = [Planned(n, due, p + i, p, i) for n, due, p, i, _, _ in rows]
+        paid = [Paid(paid_p, paid_i) for *_, paid_p, paid_i in rows]
         facts.append(
             verify.LoanFacts(
                 loan_id=loan_id,
                 amount=amount,
                 allocations=[a for a, _, _ in parts],
-                schedule_principals=[p for p, _ in principals.get(loan_id, [])],
-                principal_repaid=sum(paid for _, paid in principals.get(loan_id, [])),
+                schedule_principals=[p.principal for p in planned],
+                principal_repaid=sum(p.principal for p in paid),
                 written_off=sum(loss for _, _, loss in parts),
                 investor_outstanding=[a - r - loss for a, r, loss in parts],
                 receivable_balance=replayed.get(domain.receivable(loan_id), 0),
+                oldest_unpaid_due=unpaid,
+                schedule_oldest_unpaid_due=oldest_unpaid_due(planned, paid),
             )
         )
     return facts

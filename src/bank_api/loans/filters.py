@@ -82,7 +82,7 @@ def _past(moment: datetime, step: timedelta) -> datetime | None:
         return None
 
 
-def loan_filters(
+async def loan_filters(
     status: LoanStatus | None = None,
     loan_type: Annotated[str | None, Query(max_length=32)] = None,
     customer_id: uuid.UUID | None = None,

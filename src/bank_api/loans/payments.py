@@ -18,6 +18,7 @@ from bank_api.common.principal import Principal
 from bank_api.common.schemas import PageParams
 from bank_api.common.types import utcnow
 from bank_api.domain import ledger
+from bank_api.domain.delinquency import oldest_unpaid_due
 from bank_api.domain.distribution import distribute_payment
 from bank_api.domain.payments import apply_payment
 from bank_api.errors import LoanClosed, LoanNotActive, LoanNotFound
@@ -43,7 +44,8 @@ async def record_payment(
     if loan.status != LoanStatus.active:
         raise LoanClosed if loan.status == LoanStatus.closed else LoanNotActive
     schedule = await uow.installments.schedule(loan.id, lock=True)
-    application = apply_payment([p for p, _ in schedule], [paid for _, paid in schedule], amount)
+    planned = [p for p, _ in schedule]
+    application = apply_payment(planned, [paid for _, paid in schedule], amount)
     holdings = await uow.allocations.holdings(loan.id, lock=True)
     shares = distribute_payment(holdings, application.principal, application.interest)
     moved = [(s.investor_id, s.principal, s.interest) for s in shares if s.principal or s.interest]
@@ -77,6 +79,7 @@ async def record_payment(
         LoanEventKind.payment,
         f"payment {payment.id}",
         outstanding_principal=outstanding,
+        oldest_unpaid_due=oldest_unpaid_due(planned, application.paid_after),
     )
     if application.fully_repaid:
         history.change(

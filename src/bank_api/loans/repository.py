@@ -21,7 +21,7 @@ from bank_api.domain.distribution import Holding
 from bank_api.domain.payments import Paid
 from bank_api.domain.schedule import Installment as Planned
 from bank_api.loans.filters import LoanFilters
-from bank_api.loans.overdue import is_overdue
+from bank_api.loans.overdue import overdue_loan
 from bank_api.models import Allocation, Installment, Loan, LoanEvent, LoanProduct, Payment, Role
 from bank_api.models.base import table_of
 
@@ -69,7 +69,7 @@ class LoanRepository(Repository[Loan]):
     ) -> tuple[Sequence[Loan], int]:
         stmt = self.readable_by(select(Loan), actor)
         if filters.overdue is not None:
-            overdue = is_overdue(today)
+            overdue = overdue_loan(today)
             stmt = stmt.where(overdue if filters.overdue else not_(overdue))
         equal = {
             Loan.status: filters.status,

@@ -107,17 +107,17 @@ async def list_loans(
     today: Today,
 ) -> dict[str, object]:
     """Loans, newest first; a customer sees only their own."""
-    rows, total, late = await service.list_loans(
+    rows, total = await service.list_loans(
         uow, actor=actor, filters=filters, page=page, today=today
     )
-    items = [LoanRead.of(row, late.get(row.id, 0)) for row in rows]
+    items = [LoanRead.of(row, today) for row in rows]
     return {"items": items, "total": total, "limit": page.limit, "offset": page.offset}
 
 
 @router.get("/loans/{loan_id}", response_model=LoanRead, responses=problem_responses(LoanNotFound))
 async def read_loan(loan_id: uuid.UUID, actor: LoanReader, uow: UoWDep, today: Today) -> LoanRead:
     """One loan (its owner, agents and admins)."""
-    return LoanRead.of(*await service.read_loan(uow, actor=actor, loan_id=loan_id, today=today))
+    return LoanRead.of(await service.read_loan(uow, actor=actor, loan_id=loan_id), today)
 
 
 @router.patch(
@@ -293,4 +293,4 @@ async def write_off_loan(
     """Write off an active loan 90+ days past due; its investors lose their outstanding part."""
     loan = await writeoff.write_off_loan(uow, actor=actor, loan_id=loan_id, today=today)
     await uow.commit()
-    return LoanRead.of(loan)
+    return LoanRead.of(loan, today)

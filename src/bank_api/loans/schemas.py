@@ -9,8 +9,9 @@ from pydantic import ConfigDict, Field, StringConstraints, model_validator
 
 from bank_api.common.money import MoneyIn, MoneyOut, RateIn, RateOut, format_fraction
 from bank_api.common.schemas import RequestSchema, ResponseSchema
-from bank_api.domain.delinquency import NPL_DAYS_PAST_DUE
+from bank_api.domain.delinquency import is_npl
 from bank_api.domain.schedule import MAX_TERM_MONTHS
+from bank_api.loans.overdue import loan_days_past_due
 from bank_api.models import LoanEventKind, LoanStatus, Role, ScheduleKind
 
 ProductCode = Annotated[
@@ -163,11 +164,12 @@ class LoanRead(ResponseSchema):
     closed_at: datetime | None
 
     @classmethod
-    def of(cls, loan: Any, days_past_due: int = 0) -> LoanRead:
+    def of(cls, loan: Any, today: date) -> LoanRead:
+        """The loan with its days past due on the business date `today`."""
         read = cls.model_validate(loan)
-        return read.model_copy(
-            update={"days_past_due": days_past_due, "is_npl": days_past_due >= NPL_DAYS_PAST_DUE}
-        )
+        read.days_past_due = loan_days_past_due(loan.status, loan.oldest_unpaid_due, today)
+        read.is_npl = is_npl(read.days_past_due)
+        return read
 
 
 class LoanEventRead(ResponseSchema):

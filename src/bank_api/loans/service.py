@@ -24,7 +24,6 @@ from bank_api.errors import (
 from bank_api.loans import history
 from bank_api.loans.filters import LoanFilters
 from bank_api.loans.lifecycle import EDITABLE, can_become, visible_loan
-from bank_api.loans.overdue import days_past_due
 from bank_api.loans.products import active_product
 from bank_api.loans.schemas import LoanCreate, LoanUpdate
 from bank_api.models import Loan, LoanEvent, LoanEventKind, LoanProduct, LoanStatus
@@ -169,21 +168,16 @@ async def _decide(
     return loan
 
 
-async def read_loan(
-    uow: UnitOfWork, *, actor: Principal, loan_id: uuid.UUID, today: date
-) -> tuple[Loan, int]:
-    """The loan and its days past due on the business date."""
-    loan = await visible_loan(uow, actor, loan_id)
-    return loan, (await days_past_due(uow.session, [loan.id], today)).get(loan.id, 0)
+async def read_loan(uow: UnitOfWork, *, actor: Principal, loan_id: uuid.UUID) -> Loan:
+    return await visible_loan(uow, actor, loan_id)
 
 
 async def list_loans(
     uow: UnitOfWork, *, actor: Principal, filters: LoanFilters, page: PageParams, today: date
-) -> tuple[Sequence[Loan], int, dict[uuid.UUID, int]]:
-    rows, total = await uow.loans.list_page(
+) -> tuple[Sequence[Loan], int]:
+    return await uow.loans.list_page(
         actor, filters, today=today, limit=page.limit, offset=page.offset
     )
-    return rows, total, await days_past_due(uow.session, [row.id for row in rows], today)
 
 
 async def loan_history(

@@ -12,12 +12,12 @@ from datetime import date
 from bank_api.common.money import format_cents
 from bank_api.common.principal import Principal
 from bank_api.domain import ledger
-from bank_api.domain.delinquency import NPL_DAYS_PAST_DUE
+from bank_api.domain.delinquency import is_npl
 from bank_api.domain.distribution import write_off_losses
 from bank_api.errors import LoanNotWritableOff
 from bank_api.loans import history
 from bank_api.loans.lifecycle import can_become, visible_loan
-from bank_api.loans.overdue import days_past_due
+from bank_api.loans.overdue import loan_days_past_due
 from bank_api.models import Loan, LoanEventKind, LoanStatus
 from bank_api.uow import UnitOfWork
 
@@ -26,8 +26,8 @@ async def write_off_loan(
     uow: UnitOfWork, *, actor: Principal, loan_id: uuid.UUID, today: date
 ) -> Loan:
     loan = await visible_loan(uow, actor, loan_id, lock=True)
-    late = (await days_past_due(uow.session, [loan.id], today)).get(loan.id, 0)
-    if not can_become(loan, LoanStatus.written_off) or late < NPL_DAYS_PAST_DUE:
+    late = loan_days_past_due(loan.status, loan.oldest_unpaid_due, today)
+    if not can_become(loan, LoanStatus.written_off) or not is_npl(late):
         raise LoanNotWritableOff
     holdings = await uow.allocations.holdings(loan.id, lock=True)
     losses = [(loss.investor_id, loss.amount) for loss in write_off_losses(holdings) if loss.amount]

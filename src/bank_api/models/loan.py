@@ -4,10 +4,20 @@ from __future__ import annotations
 
 import enum
 import uuid
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, Boolean, CheckConstraint, ForeignKey, Index, String, Text
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    CheckConstraint,
+    Date,
+    ForeignKey,
+    Index,
+    String,
+    Text,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from bank_api.common.types import utcnow
@@ -93,6 +103,9 @@ class Loan(UUIDPrimaryKey, Timestamps, Base):
     total_payable: Mapped[int] = mapped_column(BigInteger)
     status: Mapped[LoanStatus] = mapped_column(enum_column(LoanStatus, "loan_status"))
     outstanding_principal: Mapped[int] = mapped_column(BigInteger, default=0)
+    # The due date of the oldest installment not fully paid (None before approval and once all
+    # are): set by the approval, moved by each payment; every overdue figure follows from it.
+    oldest_unpaid_due: Mapped[date | None] = mapped_column(Date)
     rejection_reason: Mapped[str | None] = mapped_column(String(500))
     approved_at: Mapped[datetime | None]
     closed_at: Mapped[datetime | None]
