@@ -24,10 +24,13 @@ depends_on: str | Sequence[str] | None = None
 def upgrade() -> None:
     with op.batch_alter_table("loan") as batch:
         batch.add_column(sa.Column("oldest_unpaid_due", sa.Date(), nullable=True))
+    # One grouped pass over the installments: a correlated min() per loan would let PostgreSQL
+    # walk the whole due-date index for every loan (minutes on a book of a few thousand).
     op.execute(
-        "UPDATE loan SET oldest_unpaid_due = ("
-        " SELECT min(i.due_date) FROM installment i WHERE i.loan_id = loan.id"
-        " AND (i.paid_principal < i.principal OR i.paid_interest < i.interest))"
+        "UPDATE loan SET oldest_unpaid_due = unpaid.due FROM ("
+        " SELECT loan_id, min(due_date) AS due FROM installment"
+        " WHERE paid_principal < principal OR paid_interest < interest GROUP BY loan_id"
+        ") AS unpaid WHERE unpaid.loan_id = loan.id"
     )
 
 

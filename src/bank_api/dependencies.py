@@ -17,7 +17,7 @@ from bank_api.errors import Forbidden, NotAuthenticated
 from bank_api.models import Role, UserStatus
 from bank_api.security import PasswordHasher, TokenService, revoked
 from bank_api.uow import UnitOfWork
-from bank_api.users.repository import read_caller
+from bank_api.users.repository import Caller, read_caller
 
 TOKEN_URL = "/api/v1/auth/token"  # noqa: S105 - a path
 oauth2_scheme = OAuth2PasswordBearer(tokenUrl=TOKEN_URL, auto_error=False)
@@ -57,13 +57,14 @@ async def get_uow(session: SessionDep) -> AsyncIterator[UnitOfWork]:
 UoWDep = Annotated[UnitOfWork, Depends(get_uow)]
 
 
-async def current_principal(
+async def current_caller(
     request: Request,
     tokens: TokensDep,
     token: Annotated[str | None, Depends(oauth2_scheme)],
-) -> Principal:
+) -> Caller:
     """The caller, re-read from the database on every request: one statement on a connection
     of its own, outside the request's transaction (which the use case then opens itself).
+    The same read brings the stored business date (`Today`), so no route reads it again.
 
     Every failure (no token, bad signature, expired, unknown or inactive user, token older than
     the last password change or disable) is the same 401, so a token's holder learns nothing.
@@ -75,7 +76,14 @@ async def current_principal(
         user = await read_caller(connection, claims.user_id)
     if user is None or user.status != UserStatus.active or revoked(claims, user.tokens_valid_after):
         raise NotAuthenticated
-    return Principal(id=user.id, username=user.username, role=user.role)
+    return user
+
+
+CallerDep = Annotated[Caller, Depends(current_caller)]
+
+
+async def current_principal(caller: CallerDep) -> Principal:
+    return Principal(id=caller.id, username=caller.username, role=caller.role)
 
 
 CurrentUser = Annotated[Principal, Depends(current_principal)]
@@ -101,8 +109,8 @@ LoanReader = Annotated[Principal, Depends(require_roles(Role.customer, Role.agen
 InvestorUser = Annotated[Principal, Depends(require_roles(Role.investor))]
 
 
-async def get_business_date(uow: UoWDep, settings: SettingsDep) -> date:
-    return await business_date(uow.session, settings)
+async def get_business_date(caller: CallerDep, settings: SettingsDep) -> date:
+    return business_date(caller.stored_business_date, settings)
 
 
 Today = Annotated[date, Depends(get_business_date)]

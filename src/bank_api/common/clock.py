@@ -8,20 +8,17 @@ from __future__ import annotations
 
 from datetime import date
 
-from sqlalchemy.ext.asyncio import AsyncSession
-
 from bank_api.common.types import utcnow
 from bank_api.config import Settings
-from bank_api.models import BusinessDate
 
 
 def utc_today() -> date:
     return utcnow().date()
 
 
-async def business_date(session: AsyncSession, settings: Settings) -> date:
-    if settings.allow_business_date_override:
-        row = await session.get(BusinessDate, 1)
-        if row is not None and row.value is not None:
-            return row.value
+def business_date(stored: date | None, settings: Settings) -> date:
+    """The stored override when the setting allows one and an admin has set it, else today
+    (UTC). Requests read the stored value with their caller (`users.repository.read_caller`)."""
+    if settings.allow_business_date_override and stored is not None:
+        return stored
     return utc_today()

@@ -39,8 +39,13 @@ class Repository(Generic[M]):
     async def page(
         self, stmt: Select[Any], *, limit: int, offset: int
     ) -> tuple[Sequence[Any], int]:
-        """One page of `stmt` (already ordered) and the total count of its rows."""
-        count_stmt = select(func.count()).select_from(stmt.order_by(None).subquery())
-        total = (await self.session.execute(count_stmt)).scalar_one()
-        rows = (await self.session.execute(stmt.limit(limit).offset(offset))).scalars().all()
-        return rows, total
+        """One page of `stmt` (already ordered) and the total count of its rows, in one
+        statement: the count is an uncorrelated subquery the database runs once, with its own
+        plan, beside a page that stops at `limit`. Only a page past the end, which has no row
+        to carry the count, counts apart."""
+        count = select(func.count()).select_from(stmt.order_by(None).subquery())
+        paged = stmt.add_columns(count.scalar_subquery().label("total"))
+        rows = (await self.session.execute(paged.limit(limit).offset(offset))).all()
+        if rows:
+            return [row[0] for row in rows], rows[0][-1]
+        return [], (await self.session.execute(count)).scalar_one() if offset else 0

@@ -2,29 +2,49 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any, NamedTuple
 
-from sqlalchemy import Select, or_, select
+from sqlalchemy import Select, bindparam, or_, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bank_api.common.repository import Repository
-from bank_api.models import Role, User, UserStatus
+from bank_api.models import BusinessDate, Role, User, UserStatus
+from bank_api.models.base import table_of
 
 
 class Caller(NamedTuple):
+    """A token's user as one read finds it, with the stored business date beside it."""
+
     id: uuid.UUID
     username: str
     role: Role
     status: UserStatus
     tokens_valid_after: datetime
+    email: str
+    full_name: str
+    phone: str | None
+    address: str | None
+    created_at: datetime
+    updated_at: datetime
+    stored_business_date: date | None
+
+
+_USERS = table_of(User)
+_STORED_DATE = (
+    select(table_of(BusinessDate).c.value).where(table_of(BusinessDate).c.id == 1).scalar_subquery()
+)
+# Built once: the statement's cache key is computed once, not on every request.
+_CALLER = select(*(_USERS.c[name] for name in Caller._fields[:-1]), _STORED_DATE).where(
+    _USERS.c.id == bindparam("user_id")
+)
 
 
 async def read_caller(connection: AsyncConnection, user_id: uuid.UUID) -> Caller | None:
-    """What authentication needs of a token's user: one primary-key read, no ORM."""
-    stmt = select(*(getattr(User, name) for name in Caller._fields)).where(User.id == user_id)
-    row = (await connection.execute(stmt)).first()
-    return None if row is None else Caller(*row)
+    """Everything a request needs to know about its caller, and the business date, in one
+    primary-key read (no ORM, no transaction)."""
+    row = (await connection.execute(_CALLER, {"user_id": user_id})).first()
+    return None if row is None else Caller._make(row)
 
 
 class UserRepository(Repository[User]):

@@ -5,7 +5,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Response, status
 
 from bank_api.common.schemas import Page, PageParams, page_params, to_page
-from bank_api.dependencies import CurrentUser, HasherDep, StaffUser, UoWDep
+from bank_api.dependencies import CallerDep, CurrentUser, HasherDep, StaffUser, UoWDep
 from bank_api.errors import (
     EmailTaken,
     Forbidden,
@@ -21,9 +21,9 @@ router = APIRouter(prefix="/users", tags=["users"], responses=problem_responses(
 
 
 @router.get("/me", response_model=UserRead)
-async def read_me(actor: CurrentUser, uow: UoWDep) -> UserRead:
+async def read_me(caller: CallerDep) -> UserRead:
     """The caller's own account."""
-    return UserRead.model_validate(await service.get_me(uow, actor=actor))
+    return UserRead.model_validate(caller)  # as authentication read it: no second read
 
 
 @router.patch(
