@@ -27,7 +27,7 @@ from typing import Annotated
 from fastapi import Depends, Header, Request
 from fastapi.responses import Response
 from pydantic import BaseModel
-from sqlalchemy import func, insert, select
+from sqlalchemy import String, bindparam, func, insert, select
 
 from bank_api.common.types import utcnow
 from bank_api.dependencies import CurrentUser, UoWDep
@@ -40,6 +40,14 @@ KEY_PATTERN = r"^[\x20-\x7e]{1,255}$"
 REPLAY_HEADER = "Idempotent-Replayed"
 JSON = "application/json"
 RECORDS = table_of(IdempotencyRecord)  # Core statements: no ORM machinery for these rows
+# Built once (their cache keys too): every money write sends them.
+_CLAIM = select(
+    func.pg_try_advisory_xact_lock(func.hashtextextended(bindparam("name", type_=String()), 0))
+)
+_STORED = select(RECORDS.c.request_hash, RECORDS.c.status_code, RECORDS.c.response_body).where(
+    RECORDS.c.user_id == bindparam("user_id"), RECORDS.c.key == bindparam("key")
+)
+_RECORD = insert(RECORDS)
 
 
 def request_hash(method: str, path: str, body: bytes) -> str:
@@ -70,17 +78,9 @@ class Idempotency:
         session = self.uow.session
         if session.get_bind().dialect.name == "postgresql":
             name = f"idempotency:{self.caller}:{self.key}"
-            lock = func.pg_try_advisory_xact_lock(func.hashtextextended(name, 0))
-            if not await session.scalar(select(lock)):
+            if not await session.scalar(_CLAIM, {"name": name}):
                 raise IdempotencyKeyInUse
-        records = RECORDS.c
-        stored = (
-            await session.execute(
-                select(records.request_hash, records.status_code, records.response_body).where(
-                    records.user_id == self.caller, records.key == self.key
-                )
-            )
-        ).first()
+        stored = (await session.execute(_STORED, {"user_id": self.caller, "key": self.key})).first()
         if stored is None:
             return None
         fingerprint, status_code, body = stored
@@ -98,14 +98,15 @@ class Idempotency:
         content = body.model_dump_json()
         if self.key is not None:
             await self.uow.session.execute(
-                insert(RECORDS).values(
-                    user_id=self.caller,
-                    key=self.key,
-                    request_hash=self.fingerprint,
-                    status_code=status_code,
-                    response_body=content,
-                    created_at=utcnow(),
-                )
+                _RECORD,
+                {
+                    "user_id": self.caller,
+                    "key": self.key,
+                    "request_hash": self.fingerprint,
+                    "status_code": status_code,
+                    "response_body": content,
+                    "created_at": utcnow(),
+                },
             )
         await self.uow.commit()
         return Response(content, status_code=status_code, media_type=JSON)

@@ -9,7 +9,7 @@ from fractions import Fraction
 from sqlalchemy import func, select
 
 from bank_api.domain.schedule import MAX_TERM_MONTHS, check_calendar
-from bank_api.loans.overdue import overdue_and_npl_sums
+from bank_api.loans.overdue import npl_cutoff, overdue_and_npl_sums
 from bank_api.models import BusinessDate, InvestorAccount, Loan, LoanStatus
 from bank_api.uow import UnitOfWork
 
@@ -44,7 +44,7 @@ async def pool_figures(uow: UnitOfWork, today: date) -> PoolFigures:
             select(
                 func.count(),
                 func.coalesce(func.sum(Loan.outstanding_principal), 0),
-                *overdue_and_npl_sums(Loan.outstanding_principal, today),
+                *overdue_and_npl_sums(Loan.outstanding_principal, today, npl_cutoff(today)),
             ).where(Loan.status == LoanStatus.active)
         )
     ).one()

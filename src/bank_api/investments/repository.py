@@ -11,10 +11,18 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
-from datetime import datetime
 from typing import Any, NamedTuple
 
-from sqlalchemy import BigInteger, ColumnElement, Uuid, case, func, select, update
+from sqlalchemy import (
+    BigInteger,
+    ColumnElement,
+    Uuid,
+    bindparam,
+    case,
+    func,
+    select,
+    update,
+)
 
 from bank_api.common.bulk import rows_cte
 from bank_api.common.repository import Repository
@@ -40,7 +48,7 @@ ACCOUNTS = table_of(InvestorAccount)
 BALANCES = tuple(ACCOUNTS.c[name] for name in Balances._fields)
 
 
-def queued_at_after(change: Any, now: datetime) -> ColumnElement[Any]:
+def queued_at_after(change: Any, now: Any) -> ColumnElement[Any]:
     """The queue position once `available` changes by `change` (signed): money rising from
     zero joins the back of the allocation queue, money falling to zero leaves it."""
     available = ACCOUNTS.c.available
@@ -51,28 +59,34 @@ def queued_at_after(change: Any, now: datetime) -> ColumnElement[Any]:
     )
 
 
+# The statements of every deposit and withdrawal, built once (their cache keys too).
+_CHANGE = bindparam("change", type_=BigInteger())
+_NOW = bindparam("now", type_=ACCOUNTS.c.updated_at.type)
+_ONE = ACCOUNTS.c.investor_id == bindparam("investor")
+_BALANCES = select(*BALANCES).where(_ONE)
+_MOVE = (
+    update(ACCOUNTS)
+    .where(_ONE, ACCOUNTS.c.available + _CHANGE >= 0)
+    .values(
+        available=ACCOUNTS.c.available + _CHANGE,
+        queued_at=queued_at_after(_CHANGE, _NOW),
+        updated_at=_NOW,
+    )
+    .returning(*BALANCES)
+)
+
+
 class InvestorAccountRepository(Repository[InvestorAccount]):
     model = InvestorAccount
 
     async def for_investor(self, investor_id: uuid.UUID) -> Balances:
-        stmt = select(*BALANCES).where(ACCOUNTS.c.investor_id == investor_id)
-        return Balances(*(await self.session.execute(stmt)).one())
+        return Balances(*(await self.session.execute(_BALANCES, {"investor": investor_id})).one())
 
     async def move(self, investor_id: uuid.UUID, change: int) -> Balances | None:
         """Add `change` (signed) to one investor's available money, never below zero: the
         balances after it, or None when there is not enough."""
-        now = utcnow()
-        stmt = (
-            update(ACCOUNTS)
-            .where(ACCOUNTS.c.investor_id == investor_id, ACCOUNTS.c.available + change >= 0)
-            .values(
-                available=ACCOUNTS.c.available + change,
-                queued_at=queued_at_after(change, now),
-                updated_at=now,
-            )
-            .returning(*BALANCES)
-        )
-        row = (await self.session.execute(stmt)).first()
+        values = {"investor": investor_id, "change": change, "now": utcnow()}
+        row = (await self.session.execute(_MOVE, values)).first()
         return None if row is None else Balances(*row)
 
     async def lock_allocation_queue(self) -> None:

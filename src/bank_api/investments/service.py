@@ -12,14 +12,14 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import Date, bindparam, func, select
 
 from bank_api.common.principal import Principal
 from bank_api.common.schemas import PageParams
 from bank_api.domain import ledger
 from bank_api.errors import InsufficientFunds
 from bank_api.investments.repository import Balances
-from bank_api.loans.overdue import loan_days_past_due, overdue_and_npl_sums
+from bank_api.loans.overdue import loan_days_past_due, npl_cutoff, overdue_and_npl_sums
 from bank_api.models import (
     Allocation,
     JournalLine,
@@ -89,18 +89,26 @@ def _portfolio(currency: str, balances: Balances, figures: LoanFigures) -> Portf
     )
 
 
+# One statement over the investor's holdings in active loans, each loan's overdue state read
+# from the loan row itself; built once, since every portfolio, deposit and withdrawal sends it.
+_FIGURES = (
+    select(
+        func.count(),
+        *overdue_and_npl_sums(
+            Allocation.amount - Allocation.principal_received - Allocation.loss,
+            bindparam("today", type_=Date()),
+            bindparam("npl_cutoff", type_=Date()),
+        ),
+    )
+    .select_from(Allocation)
+    .join(Loan, Loan.id == Allocation.loan_id)
+    .where(Allocation.investor_id == bindparam("investor_id"), Loan.status == LoanStatus.active)
+)
+
+
 async def _loan_figures(uow: UnitOfWork, investor_id: uuid.UUID, today: date) -> LoanFigures:
-    """One statement over the investor's holdings in active loans, each loan's overdue state
-    read from the loan row itself."""
-    outstanding = Allocation.amount - Allocation.principal_received - Allocation.loss
-    active, overdue, npl = (
-        await uow.session.execute(
-            select(func.count(), *overdue_and_npl_sums(outstanding, today))
-            .select_from(Allocation)
-            .join(Loan, Loan.id == Allocation.loan_id)
-            .where(Allocation.investor_id == investor_id, Loan.status == LoanStatus.active)
-        )
-    ).one()
+    values = {"investor_id": investor_id, "today": today, "npl_cutoff": npl_cutoff(today)}
+    active, overdue, npl = (await uow.session.execute(_FIGURES, values)).one()
     return LoanFigures(int(active), int(overdue), int(npl))
 
 

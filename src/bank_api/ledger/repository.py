@@ -17,6 +17,7 @@ from bank_api.models import AccountKind, JournalEntry, JournalLine, Purpose
 from bank_api.models.base import table_of
 
 ENTRIES = table_of(JournalEntry)
+_ENTRY = insert(ENTRIES).returning(ENTRIES.c.id)  # built once: every money write sends it
 
 
 class LedgerRepository(Repository[JournalEntry]):
@@ -33,17 +34,14 @@ class LedgerRepository(Repository[JournalEntry]):
         """Insert one balanced entry (its row, then all its lines in one statement); its id and
         time."""
         now = utcnow()
-        entry_id = await self.session.scalar(
-            insert(ENTRIES)
-            .values(
-                kind=entry.kind,
-                created_at=now,
-                investor_id=investor_id,
-                loan_id=loan_id,
-                payment_id=payment_id,
-            )
-            .returning(ENTRIES.c.id)
-        )
+        values = {
+            "kind": entry.kind,
+            "created_at": now,
+            "investor_id": investor_id,
+            "loan_id": loan_id,
+            "payment_id": payment_id,
+        }
+        entry_id = await self.session.scalar(_ENTRY, values)
         await insert_rows(
             self.session,
             JournalLine,

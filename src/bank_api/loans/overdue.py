@@ -20,20 +20,25 @@ def loan_days_past_due(status: LoanStatus, oldest_unpaid_due: date | None, today
     return days_past_due(oldest_unpaid_due, today) if status == LoanStatus.active else 0
 
 
-def overdue_loan(today: date) -> Any:
-    """SQL condition on `Loan`: active, with an installment due before `today` not fully paid."""
+def npl_cutoff(today: date) -> date:
+    """A loan whose oldest unpaid installment fell due on this day or before is non-performing."""
+    return today - timedelta(days=NPL_DAYS_PAST_DUE)
+
+
+def overdue_loan(today: Any) -> Any:
+    """SQL condition on `Loan`: active, with an installment due before `today` (a date or a
+    bound parameter) not fully paid."""
     return and_(Loan.status == LoanStatus.active, Loan.oldest_unpaid_due < today)
 
 
-def npl_loan(today: date) -> Any:
-    """SQL condition on `Loan`: active and at least 90 days past due on `today`."""
-    cutoff = today - timedelta(days=NPL_DAYS_PAST_DUE)
+def npl_loan(cutoff: Any) -> Any:
+    """SQL condition on `Loan`: active and non-performing (`cutoff`: see `npl_cutoff`)."""
     return and_(Loan.status == LoanStatus.active, Loan.oldest_unpaid_due <= cutoff)
 
 
-def overdue_and_npl_sums(principal: Any, today: date) -> tuple[Any, Any]:
+def overdue_and_npl_sums(principal: Any, today: Any, cutoff: Any) -> tuple[Any, Any]:
     """SQL totals of `principal` over the overdue loans and, of them, the non-performing ones."""
     return (
         func.coalesce(func.sum(case((overdue_loan(today), principal), else_=0)), 0),
-        func.coalesce(func.sum(case((npl_loan(today), principal), else_=0)), 0),
+        func.coalesce(func.sum(case((npl_loan(cutoff), principal), else_=0)), 0),
     )
