@@ -72,10 +72,18 @@ def revoked(claims: TokenClaims, valid_after: datetime) -> bool:
     return claims.credentials_version != credentials_version(valid_after)
 
 
+VERIFIED_TOKENS_KEPT = 4096
+
+
 class TokenService:
     def __init__(self, settings: Settings) -> None:
         self._key = settings.signing_key
         self._lifetime = settings.access_token_minutes * 60
+        # Tokens whose signature and claims were verified, with their expiry: a client sends
+        # the same token on every request, and checking the signature again proves nothing new.
+        # Bounded, oldest first out; expiry is checked on every use. Revocation does not depend
+        # on it (the caller's credentials are read from the database on every request).
+        self._verified: dict[str, tuple[TokenClaims, float]] = {}
 
     def issue(self, user_id: uuid.UUID, role: str, valid_after: datetime) -> IssuedToken:
         """A token for the credentials that have been valid since `valid_after`."""
@@ -92,6 +100,19 @@ class TokenService:
 
     def decode(self, token: str) -> TokenClaims:
         """Verified claims, or NotAuthenticated for anything wrong with the token."""
+        known = self._verified.get(token)
+        if known is None:
+            known = self._verify(token)
+            if len(self._verified) >= VERIFIED_TOKENS_KEPT:
+                del self._verified[next(iter(self._verified))]
+            self._verified[token] = known
+        claims, expires = known
+        if expires < time.time():  # as the JWT library judges `exp` (no leeway)
+            self._verified.pop(token, None)
+            raise NotAuthenticated
+        return claims
+
+    def _verify(self, token: str) -> tuple[TokenClaims, float]:
         try:
             claims: dict[str, Any] = jwt.decode(
                 token,
@@ -106,7 +127,8 @@ class TokenService:
             version = claims["cv"]
             if isinstance(version, bool) or not isinstance(version, int):
                 raise NotAuthenticated
-            return TokenClaims(uuid.UUID(str(claims["sub"])), str(claims["role"]), version)
+            user = TokenClaims(uuid.UUID(str(claims["sub"])), str(claims["role"]), version)
+            return user, float(claims["exp"])
         except (JWTError, ValueError, TypeError, AttributeError, OverflowError, RecursionError):
             raise NotAuthenticated from None
 

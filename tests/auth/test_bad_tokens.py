@@ -9,11 +9,15 @@ import hmac
 import json
 import time
 import uuid
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
 from jose import jwt
 
+from bank_api.config import Settings
+from bank_api.errors import NotAuthenticated
+from bank_api.security import VERIFIED_TOKENS_KEPT, TokenService
 from tests.support.api import Api
 from tests.support.databases import TEST_SECRET
 from tests.support.factories import Account
@@ -225,3 +229,39 @@ async def test_a_login_still_hashing_when_its_credentials_are_revoked_gets_a_ref
     assert response.status_code == 200, response.text
     token = {"Authorization": f"Bearer {response.json()['access_token']}"}
     _assert_401(await api.client.get("/api/v1/users/me", headers=token))
+
+
+async def test_a_token_accepted_once_is_refused_once_it_expires(
+    api: Api, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Verified tokens are remembered (the signature is not checked again on every request),
+    but never past their `exp`: the same token, one second after it, is 401."""
+    account = await api.user("customer")
+    expires = int(time.time()) + 60
+    token = jwt.encode(_claims(account, exp=expires), TEST_SECRET, algorithm="HS256")
+    headers = {"Authorization": f"Bearer {token}"}
+    assert (await api.client.get("/api/v1/users/me", headers=headers)).status_code == 200
+    monkeypatch.setattr(time, "time", lambda: expires + 1.0)
+    _assert_401(await api.client.get("/api/v1/users/me", headers=headers))
+    monkeypatch.setattr(time, "time", lambda: expires - 1.0)  # and it was forgotten, not kept
+    assert (await api.client.get("/api/v1/users/me", headers=headers)).status_code == 200
+
+
+def test_remembered_tokens_are_bounded_and_checked_one_by_one() -> None:
+    """The memory of verified tokens holds at most VERIFIED_TOKENS_KEPT, oldest out first, and
+    a tampered token is refused even while the original it copies is remembered."""
+    tokens = TokenService(Settings(_env_file=None, jwt_secret=TEST_SECRET))  # type: ignore[call-arg]
+    user = uuid.uuid4()
+    issued = [
+        tokens.issue(user, "investor", datetime.now(UTC)).access_token
+        for _ in range(VERIFIED_TOKENS_KEPT + 1)
+    ]
+    for token in issued:
+        assert tokens.decode(token).user_id == user
+    assert len(tokens._verified) == VERIFIED_TOKENS_KEPT
+    assert issued[0] not in tokens._verified
+    assert issued[-1] in tokens._verified
+    header, payload, signature = issued[-1].split(".")
+    forged = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
+    with pytest.raises(NotAuthenticated):
+        tokens.decode(f"{header}.{_b64({**forged, 'role': 'admin'})}.{signature}")
