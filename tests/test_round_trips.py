@@ -1,0 +1,209 @@
+"""The round trips of the hot requests, pinned: a later change cannot add one silently.
+
+Counted on PostgreSQL with real commits (the pooled engine, no test transaction around the
+app), so what is counted is what the server receives: every statement, and the BEGIN, COMMIT
+and ROLLBACK of the request's transaction (the caller's read runs on an autocommit connection
+and has none). Each statement is labelled by its verb and first table, so a failure shows
+which one came or went. docs/DECISIONS.md ("Round trips per request") lists them.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import re
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from fastapi import FastAPI
+from sqlalchemy import event
+
+from tests.support.api import Api
+from tests.support.flows import active_loan, investor_with, new_loan, pay
+
+pytestmark = [pytest.mark.postgres_only, pytest.mark.real_commits]
+
+_WORD = re.compile(r"\(|\)|[^\s()]+")
+_VERBS = {"SELECT", "INSERT", "UPDATE", "DELETE"}
+
+
+def _label(statement: str) -> str:
+    """The statement's own verb and table (those of the outermost query, not of a subquery or
+    a CTE); the advisory locks by their purpose."""
+    if "pg_try_advisory_xact_lock" in statement:
+        return "SELECT claim"
+    if "pg_advisory_xact_lock" in statement:
+        return "SELECT lock"
+    depth, verb, previous = 0, "", ""
+    for word in _WORD.findall(statement):
+        if word == "(":
+            depth += 1
+        elif word == ")":
+            depth -= 1
+        elif depth == 0:
+            upper = word.upper()
+            if not verb and upper in _VERBS:
+                verb = upper
+            elif verb and previous in {"FROM", "INTO", "UPDATE"}:
+                return f"{verb} {word}"
+            previous = upper
+    return verb or statement.split()[0].upper()
+
+
+@contextlib.contextmanager
+def round_trips(app: FastAPI) -> Iterator[list[str]]:
+    trips: list[str] = []
+    engine = app.state.engine.sync_engine
+
+    def statement(_conn: Any, _cursor: Any, text: str, *_: Any) -> None:
+        trips.append(_label(text))
+
+    def transactional(name: str) -> Any:
+        def record(conn: Any, *_: Any) -> None:
+            if conn.get_execution_options().get("isolation_level") != "AUTOCOMMIT":
+                trips.append(name)
+
+        return record
+
+    listeners = [("before_cursor_execute", statement)] + [
+        (name, transactional(name.upper())) for name in ("begin", "commit", "rollback")
+    ]
+    for name, listener in listeners:
+        event.listen(engine, name, listener)
+    try:
+        yield trips
+    finally:
+        for name, listener in listeners:
+            event.remove(engine, name, listener)
+
+
+CALLER = "SELECT user_account"
+
+
+async def test_reading_the_own_account_is_one_statement(api: Api) -> None:
+    customer = await api.user("customer")
+    with round_trips(api.app) as trips:
+        response = await api.client.get("/api/v1/users/me", headers=customer.headers)
+    assert response.status_code == 200, response.text
+    assert trips == [CALLER]
+
+
+async def test_a_page_of_own_loans_is_one_statement_with_its_total(api: Api) -> None:
+    customer = await api.user("customer")
+    for _ in range(3):
+        await new_loan(api, customer)
+    with round_trips(api.app) as trips:
+        response = await api.client.get("/api/v1/loans?limit=2", headers=customer.headers)
+    assert response.status_code == 200, response.text
+    assert response.json()["total"] == 3
+    assert trips == [CALLER, "BEGIN", "SELECT loan", "ROLLBACK"]
+
+
+async def test_applying_for_a_loan(api: Api) -> None:
+    customer = await api.user("customer")
+    with round_trips(api.app) as trips:
+        await new_loan(api, customer)
+    assert trips == [
+        CALLER,
+        "BEGIN",
+        "SELECT loan_product",
+        "INSERT loan",
+        "INSERT loan_event",
+        "COMMIT",
+    ]
+
+
+async def test_the_portfolio_reads_its_figures_in_one_statement(api: Api) -> None:
+    investor = await investor_with(api, "500.00")
+    with round_trips(api.app) as trips:
+        response = await api.client.get("/api/v1/investments/portfolio", headers=investor.headers)
+    assert response.status_code == 200, response.text
+    assert trips == [CALLER, "BEGIN", "SELECT investor_account", "SELECT allocation", "ROLLBACK"]
+
+
+async def test_a_deposit(api: Api) -> None:
+    investor = await api.user("investor")
+    headers = {**investor.headers, "Idempotency-Key": "deposit-1"}
+    with round_trips(api.app) as trips:
+        response = await api.client.post(
+            "/api/v1/investments/deposits", json={"amount": "25.00"}, headers=headers
+        )
+    assert response.status_code == 201, response.text
+    assert trips == [
+        CALLER,
+        "BEGIN",
+        "SELECT claim",
+        "SELECT idempotency_record",
+        "SELECT allocation",
+        "INSERT journal_entry",
+        "INSERT journal_line",
+        "UPDATE investor_account",
+        "INSERT idempotency_record",
+        "COMMIT",
+    ]
+
+
+async def test_a_schedule(api: Api) -> None:
+    await investor_with(api, "20000.00")
+    customer, admin = await api.user("customer"), await api.user("admin")
+    loan = await active_loan(api, customer, admin)
+    with round_trips(api.app) as trips:
+        response = await api.client.get(
+            f"/api/v1/loans/{loan['id']}/schedule", headers=customer.headers
+        )
+    assert response.status_code == 200, response.text
+    assert trips == [CALLER, "BEGIN", "SELECT loan", "SELECT installment", "ROLLBACK"]
+
+
+async def test_a_payment(api: Api) -> None:
+    await investor_with(api, "20000.00")
+    customer, admin = await api.user("customer"), await api.user("admin")
+    loan = await active_loan(api, customer, admin)
+    with round_trips(api.app) as trips:
+        paid = await pay(
+            api, customer, loan["id"], loan["monthly_payment"], **{"Idempotency-Key": "p1"}
+        )
+    assert paid.status_code == 201, paid.text
+    assert trips == [
+        CALLER,
+        "BEGIN",
+        "SELECT claim",
+        "SELECT idempotency_record",
+        "SELECT loan",
+        "SELECT installment",
+        "SELECT allocation",
+        "INSERT payment",
+        "UPDATE installment",
+        "UPDATE allocation",
+        "INSERT journal_entry",
+        "INSERT journal_line",
+        "UPDATE loan",
+        "INSERT loan_event",
+        "UPDATE investor_account",
+        "INSERT idempotency_record",
+        "COMMIT",
+    ]
+
+
+async def test_a_login(api: Api) -> None:
+    customer = await api.user("customer")
+    with round_trips(api.app) as trips:
+        token = await api.token(customer.username)
+    assert token.status_code == 200, token.text
+    throttle = [
+        "SELECT lock",
+        "DELETE login_failure",
+        "SELECT login_failure",
+        "INSERT login_failure",
+    ]
+    assert trips == [
+        "BEGIN",
+        *throttle,  # the username's window
+        *throttle,  # the client's window
+        "SELECT user_account",
+        "COMMIT",  # before hashing: nothing is held while argon2 runs
+        "BEGIN",
+        "DELETE login_failure",  # this attempt was no failure
+        "DELETE login_failure",  # the username's failures are cleared
+        "COMMIT",
+    ]
