@@ -128,6 +128,13 @@ def create_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]
     return async_sessionmaker(engine, expire_on_commit=False, autoflush=False)
 
 
+def create_read_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
+    """Sessions for the read-only routes whose answer is one statement (or statements that
+    need no common snapshot): autocommit, so no BEGIN and no ROLLBACK go to the server."""
+    autocommit = engine.execution_options(isolation_level="AUTOCOMMIT")
+    return async_sessionmaker(autocommit, expire_on_commit=False, autoflush=False)
+
+
 Reader = Callable[[], AbstractAsyncContextManager[AsyncConnection]]
 
 

@@ -57,6 +57,16 @@ async def get_uow(session: SessionDep) -> AsyncIterator[UnitOfWork]:
 UoWDep = Annotated[UnitOfWork, Depends(get_uow)]
 
 
+async def get_read_uow(request: Request) -> AsyncIterator[UnitOfWork]:
+    async with request.app.state.read_sessionmaker() as session, UnitOfWork(session) as uow:
+        yield uow
+
+
+# For GET routes that answer with one statement, or with statements that need no common
+# snapshot (docs/DECISIONS.md, "Request cost"): no transaction, so no BEGIN and no ROLLBACK.
+ReadUoWDep = Annotated[UnitOfWork, Depends(get_read_uow)]
+
+
 async def current_caller(
     request: Request,
     tokens: TokensDep,

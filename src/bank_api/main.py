@@ -22,7 +22,13 @@ from bank_api.admin.router import router as admin_router
 from bank_api.auth.router import router as auth_router
 from bank_api.bootstrap import bootstrap_admin
 from bank_api.config import Settings, get_settings, warn_if_development_secret
-from bank_api.database import create_engine, create_reader, create_sessionmaker, head_revision
+from bank_api.database import (
+    create_engine,
+    create_read_sessionmaker,
+    create_reader,
+    create_sessionmaker,
+    head_revision,
+)
 from bank_api.db_errors import database_problem, sqlstate
 from bank_api.docs import install_docs
 from bank_api.domain.errors import DomainError
@@ -65,6 +71,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.engine = engine
         app.state.sessionmaker = create_sessionmaker(engine)
         app.state.reader = create_reader(engine)
+        app.state.read_sessionmaker = create_read_sessionmaker(engine)
         app.state.hasher = hasher = PasswordHasher(settings)
         try:
             await bootstrap_admin(app.state.sessionmaker, hasher, settings)

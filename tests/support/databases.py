@@ -123,7 +123,7 @@ async def empty_tables(app: FastAPI, url: str) -> None:
 @asynccontextmanager
 async def rolled_back(app: FastAPI) -> AsyncIterator[None]:
     """Run the app on one connection inside a transaction that is rolled back at the end."""
-    original = app.state.sessionmaker, app.state.reader
+    original = app.state.sessionmaker, app.state.read_sessionmaker, app.state.reader
     async with app.state.engine.connect() as connection:
         outer = await connection.begin()
         app.state.sessionmaker = async_sessionmaker(
@@ -132,6 +132,7 @@ async def rolled_back(app: FastAPI) -> AsyncIterator[None]:
             autoflush=False,
             join_transaction_mode="create_savepoint",
         )
+        app.state.read_sessionmaker = app.state.sessionmaker
 
         @asynccontextmanager
         async def reader() -> AsyncIterator[AsyncConnection]:
@@ -141,7 +142,7 @@ async def rolled_back(app: FastAPI) -> AsyncIterator[None]:
         try:
             yield
         finally:
-            app.state.sessionmaker, app.state.reader = original
+            app.state.sessionmaker, app.state.read_sessionmaker, app.state.reader = original
             await outer.rollback()
 
 

@@ -14,6 +14,7 @@ from bank_api.common.schemas import Page, PageParams, page_params
 from bank_api.config import Settings
 from bank_api.dependencies import InvestorUser as Investor
 from bank_api.dependencies import (
+    ReadUoWDep,
     RecordEvent,
     SettingsDep,
     Today,
@@ -119,7 +120,7 @@ async def _move(
 
 @router.get("/portfolio", response_model=PortfolioRead)
 async def portfolio(
-    actor: Investor, uow: UoWDep, settings: SettingsDep, today: Today
+    actor: Investor, uow: ReadUoWDep, settings: SettingsDep, today: Today
 ) -> PortfolioRead:
     """Balances: available (waiting), invested (lent out), interest earned, losses."""
     result = await service.portfolio(uow, actor=actor, currency=settings.currency, today=today)
@@ -133,7 +134,7 @@ async def portfolio(
 )
 async def transactions(
     actor: Investor,
-    uow: UoWDep,
+    uow: ReadUoWDep,
     page: Annotated[PageParams, Depends(page_params)],
     type: Purpose | None = None,
     from_: Annotated[str | None, Query(alias="from", max_length=40)] = None,
@@ -153,7 +154,7 @@ async def transactions(
 @router.get("/allocations", response_model=Page[InvestorAllocationRead])
 async def allocations(
     actor: Investor,
-    uow: UoWDep,
+    uow: ReadUoWDep,
     today: Today,
     page: Annotated[PageParams, Depends(page_params)],
     status: LoanStatus | None = None,

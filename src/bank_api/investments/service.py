@@ -11,14 +11,15 @@ import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
+from typing import Any
 
-from sqlalchemy import Date, bindparam, func, select
+from sqlalchemy import Date, bindparam, func, select, true
 
 from bank_api.common.principal import Principal
 from bank_api.common.schemas import PageParams
 from bank_api.domain import ledger
 from bank_api.errors import InsufficientFunds
-from bank_api.investments.repository import Balances
+from bank_api.investments.repository import ACCOUNTS, BALANCES, Balances
 from bank_api.loans.overdue import loan_days_past_due, npl_cutoff, overdue_and_npl_sums
 from bank_api.models import (
     Allocation,
@@ -72,8 +73,10 @@ class LoanFigures:
 
 
 async def portfolio(uow: UnitOfWork, *, actor: Principal, currency: str, today: date) -> Portfolio:
-    account = await uow.investors.for_investor(actor.id)
-    return _portfolio(currency, account, await _loan_figures(uow, actor.id, today))
+    """The balances and the loan figures in one statement: one snapshot without a transaction."""
+    row = (await uow.session.execute(_PORTFOLIO, _figure_values(actor.id, today))).one()
+    balances, figures = Balances(*row[: len(BALANCES)]), row[len(BALANCES) :]
+    return _portfolio(currency, balances, LoanFigures(*(int(f) for f in figures)))
 
 
 def _portfolio(currency: str, balances: Balances, figures: LoanFigures) -> Portfolio:
@@ -106,9 +109,22 @@ _FIGURES = (
 )
 
 
+_FIGURES_ROW = _FIGURES.subquery("figures")
+_PORTFOLIO = (
+    select(*BALANCES, *_FIGURES_ROW.c)
+    .select_from(ACCOUNTS.join(_FIGURES_ROW, true()))  # the figures are one row
+    .where(ACCOUNTS.c.investor_id == bindparam("investor_id"))
+)
+
+
+def _figure_values(investor_id: uuid.UUID, today: date) -> dict[str, Any]:
+    return {"investor_id": investor_id, "today": today, "npl_cutoff": npl_cutoff(today)}
+
+
 async def _loan_figures(uow: UnitOfWork, investor_id: uuid.UUID, today: date) -> LoanFigures:
-    values = {"investor_id": investor_id, "today": today, "npl_cutoff": npl_cutoff(today)}
-    active, overdue, npl = (await uow.session.execute(_FIGURES, values)).one()
+    active, overdue, npl = (
+        await uow.session.execute(_FIGURES, _figure_values(investor_id, today))
+    ).one()
     return LoanFigures(int(active), int(overdue), int(npl))
 
 

@@ -14,6 +14,7 @@ from bank_api.dependencies import (
     CurrentUser,
     CustomerUser,
     LoanReader,
+    ReadUoWDep,
     RecordEvent,
     SettingsDep,
     StaffUser,
@@ -67,7 +68,7 @@ PRICING = problem_responses(
 
 
 @router.get("/loan-products", response_model=list[LoanProductRead])
-async def list_loan_products(_: CurrentUser, uow: UoWDep) -> list[LoanProductRead]:
+async def list_loan_products(_: CurrentUser, uow: ReadUoWDep) -> list[LoanProductRead]:
     """The active loan products, with their rates and bounds."""
     rows = await products.list_products(uow, active_only=True)
     return [LoanProductRead.model_validate(row) for row in rows]
@@ -76,7 +77,7 @@ async def list_loan_products(_: CurrentUser, uow: UoWDep) -> list[LoanProductRea
 @router.get("/loans/quote", response_model=QuoteRead, responses=PRICING)
 async def quote_loan(
     _: CurrentUser,
-    uow: UoWDep,
+    uow: ReadUoWDep,
     loan_type: Annotated[str, Query(max_length=32)],
     amount: Annotated[MoneyIn, Query()],
     term_months: Annotated[int, Query(ge=1, le=MAX_TERM_MONTHS)],
@@ -101,7 +102,7 @@ async def apply_for_loan(
 @router.get("/loans", response_model=Page[LoanRead], responses=problem_responses(InvalidDateRange))
 async def list_loans(
     actor: LoanReader,
-    uow: UoWDep,
+    uow: ReadUoWDep,
     filters: Annotated[LoanFilters, Depends(loan_filters)],
     page: Annotated[PageParams, Depends(page_params)],
     today: Today,
@@ -115,7 +116,9 @@ async def list_loans(
 
 
 @router.get("/loans/{loan_id}", response_model=LoanRead, responses=problem_responses(LoanNotFound))
-async def read_loan(loan_id: uuid.UUID, actor: LoanReader, uow: UoWDep, today: Today) -> LoanRead:
+async def read_loan(
+    loan_id: uuid.UUID, actor: LoanReader, uow: ReadUoWDep, today: Today
+) -> LoanRead:
     """One loan (its owner, agents and admins)."""
     return LoanRead.of(await service.read_loan(uow, actor=actor, loan_id=loan_id), today)
 
@@ -168,7 +171,9 @@ async def reject_loan(
     response_model=list[LoanEventRead],
     responses=problem_responses(LoanNotFound),
 )
-async def loan_history(loan_id: uuid.UUID, actor: LoanReader, uow: UoWDep) -> list[LoanEventRead]:
+async def loan_history(
+    loan_id: uuid.UUID, actor: LoanReader, uow: ReadUoWDep
+) -> list[LoanEventRead]:
     """Every event of the loan, oldest first, with field-level changes."""
     events = await service.loan_history(uow, actor=actor, loan_id=loan_id)
     return [LoanEventRead.model_validate(event) for event in events]
@@ -180,7 +185,7 @@ async def loan_history(loan_id: uuid.UUID, actor: LoanReader, uow: UoWDep) -> li
     responses=problem_responses(LoanNotFound, ScheduleBeyondCalendar),
 )
 async def loan_schedule(
-    loan_id: uuid.UUID, actor: LoanReader, uow: UoWDep, today: Today
+    loan_id: uuid.UUID, actor: LoanReader, uow: ReadUoWDep, today: Today
 ) -> ScheduleRead:
     """The repayment schedule with what is paid; before approval a preview (`preview: true`)."""
     loan, rows = await credit.schedule_with_status(uow, actor=actor, loan_id=loan_id, today=today)
@@ -226,7 +231,7 @@ async def approve_loan(
     responses=problem_responses(LoanNotFound),
 )
 async def loan_allocations(
-    loan_id: uuid.UUID, actor: StaffUser, uow: UoWDep
+    loan_id: uuid.UUID, actor: StaffUser, uow: ReadUoWDep
 ) -> list[AllocationRead]:
     """Who funded the loan, with what share and what is still outstanding."""
     loan, rows = await credit.allocations(uow, actor=actor, loan_id=loan_id)
@@ -273,7 +278,7 @@ async def pay_loan(
 async def list_loan_payments(
     loan_id: uuid.UUID,
     actor: LoanReader,
-    uow: UoWDep,
+    uow: ReadUoWDep,
     page: Annotated[PageParams, Depends(page_params)],
 ) -> dict[str, object]:
     """The loan's payments, newest first."""
