@@ -13,7 +13,7 @@ rows are never loaded into the session).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Hashable, Mapping, Sequence
 from typing import Any
 
 from sqlalchemy import (
@@ -37,26 +37,64 @@ from bank_api.models.base import table_of
 Columns = Sequence[tuple[str, TypeEngine[Any]]]
 
 
+def _postgres(session: AsyncSession) -> bool:
+    return session.get_bind().dialect.name == "postgresql"
+
+
+def _array_cte(columns: Columns, name: str) -> CTE:
+    arrays = [
+        bindparam(f"{name}_{column_name}", type_=ARRAY(type_)) for column_name, type_ in columns
+    ]
+    table = (
+        func.unnest(*arrays)
+        .table_valued(*(column(column_name, type_) for column_name, type_ in columns))
+        .render_derived(name=f"{name}_rows")
+    )
+    return select(table).cte(name)
+
+
 def rows_cte(
     session: AsyncSession, columns: Columns, rows: Sequence[Sequence[Any]], name: str = "v"
-) -> CTE:
-    """`rows` (tuples in the order of `columns`) as a CTE with those columns."""
-    if session.get_bind().dialect.name == "postgresql":
-        arrays = [
-            bindparam(f"{name}_{column_name}", [row[i] for row in rows], type_=ARRAY(type_))
-            for i, (column_name, type_) in enumerate(columns)
-        ]
-        table = (
-            func.unnest(*arrays)
-            .table_valued(*(column(column_name, type_) for column_name, type_ in columns))
-            .render_derived(name=f"{name}_rows")
-        )
-        return select(table).cte(name)
-    return (
+) -> tuple[CTE, dict[str, Any]]:
+    """`rows` (tuples in the order of `columns`) as a CTE with those columns, and the
+    parameters to execute it with (PostgreSQL: one array per column; SQLite: none, the rows
+    are in the statement)."""
+    if _postgres(session):
+        params = {f"{name}_{c}": [row[i] for row in rows] for i, (c, _) in enumerate(columns)}
+        return _array_cte(columns, name), params
+    values_cte = (
         values(*(column(column_name, type_) for column_name, type_ in columns), name=name)
         .data([tuple(row) for row in rows])
         .cte(name)
     )
+    return values_cte, {}
+
+
+# PostgreSQL statements whose text depends only on their shape, built once per shape: building
+# and hashing a CTE statement costs more CPU than executing it (bench/README.md).
+_BUILT: dict[Hashable, Any] = {}
+
+
+def built_once(
+    session: AsyncSession,
+    shape: Hashable,
+    columns: Columns,
+    rows: Sequence[Sequence[Any]],
+    build: Callable[[CTE], Any],
+) -> tuple[Any, dict[str, Any]]:
+    """The statement `build(v)` over `rows` as `v`, and its parameters; on PostgreSQL built
+    the first time a `shape` is seen (`build` must then take every value as a parameter)."""
+    if not _postgres(session):
+        v, params = rows_cte(session, columns, rows)
+        return build(v), params
+    statement = _BUILT.get(shape)
+    if statement is None:
+        statement = _BUILT[shape] = build(_array_cte(columns, "v"))
+    return statement, rows_cte(session, columns, rows)[1]
+
+
+def _shape(columns: Columns) -> tuple[tuple[str, str], ...]:
+    return tuple((name, type(type_).__name__) for name, type_ in columns)
 
 
 async def update_rows(
@@ -71,9 +109,9 @@ async def update_rows(
     if not rows:
         return
     table = table_of(model)
-    v = rows_cte(session, columns, rows)
+    v, params = rows_cte(session, columns, rows)
     stmt = update(table).where(match(table, v)).values(**assignments(table, v)).add_cte(v)
-    await session.execute(stmt)
+    await session.execute(stmt, params)
 
 
 async def insert_rows(
@@ -86,12 +124,16 @@ async def insert_rows(
     """INSERT INTO `model` one row per `rows` entry, plus the same `constants` in each."""
     if not rows:
         return
-    v = rows_cte(session, columns, rows)
     fixed = dict(constants or {})
     table = table_of(model)
-    given = [
-        bindparam(f"fixed_{key}", value, type_=table.c[key].type) for key, value in fixed.items()
-    ]
-    source = select(*(v.c[name] for name, _ in columns), *given)
-    names = [name for name, _ in columns] + list(fixed)
-    await session.execute(insert(table).from_select(names, source).add_cte(v))
+
+    def build(v: CTE) -> Any:
+        given = [bindparam(f"fixed_{key}", type_=table.c[key].type) for key in fixed]
+        source = select(*(v.c[name] for name, _ in columns), *given)
+        names = [name for name, _ in columns] + list(fixed)
+        return insert(table).from_select(names, source).add_cte(v)
+
+    shape = ("insert", table.name, _shape(columns), tuple(fixed))
+    stmt, params = built_once(session, shape, columns, rows, build)
+    params.update({f"fixed_{key}": value for key, value in fixed.items()})
+    await session.execute(stmt, params)

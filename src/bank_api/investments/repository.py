@@ -23,8 +23,9 @@ from sqlalchemy import (
     select,
     update,
 )
+from sqlalchemy.sql.selectable import CTE
 
-from bank_api.common.bulk import rows_cte
+from bank_api.common.bulk import built_once
 from bank_api.common.repository import Repository
 from bank_api.common.types import utcnow
 from bank_api.models import InvestorAccount
@@ -76,6 +77,46 @@ _MOVE = (
 )
 
 
+CHANGES = (
+    ("investor_id", Uuid()),
+    ("available", BigInteger()),
+    ("invested", BigInteger()),
+    ("interest_earned", BigInteger()),
+    ("losses", BigInteger()),
+)
+
+
+def _change_many(v: CTE, *, require_available: bool) -> Any:
+    """UPDATE the balances by the changes in `v`, locking the rows in id order first."""
+    a = ACCOUNTS.c
+    locked = (
+        select(a.investor_id)
+        .where(a.investor_id.in_(select(v.c.investor_id)))
+        .order_by(a.investor_id)
+        .with_for_update()
+        .cte("locked")
+        .prefix_with("MATERIALIZED")
+    )
+    stmt = (
+        update(ACCOUNTS)
+        .where(a.investor_id == v.c.investor_id, a.investor_id == locked.c.investor_id)
+        .values(
+            available=a.available + v.c.available,
+            invested=a.invested + v.c.invested,
+            interest_earned=a.interest_earned + v.c.interest_earned,
+            losses=a.losses + v.c.losses,
+            queued_at=queued_at_after(v.c.available, _NOW),
+            updated_at=_NOW,
+        )
+        .add_cte(v)
+        .add_cte(locked)
+        .returning(a.investor_id)
+    )
+    if require_available:
+        stmt = stmt.where(a.available + v.c.available >= 0)
+    return stmt
+
+
 class InvestorAccountRepository(Repository[InvestorAccount]):
     model = InvestorAccount
 
@@ -122,45 +163,15 @@ class InvestorAccountRepository(Repository[InvestorAccount]):
         alone (the caller compares the count and tries again)."""
         if not rows:
             return 0
-        now = utcnow()
-        v = rows_cte(
+        stmt, params = built_once(
             self.session,
-            [
-                ("investor_id", Uuid()),
-                ("available", BigInteger()),
-                ("invested", BigInteger()),
-                ("interest_earned", BigInteger()),
-                ("losses", BigInteger()),
-            ],
+            ("change_many", require_available),
+            CHANGES,
             sorted(rows),
+            lambda v: _change_many(v, require_available=require_available),
         )
-        a = ACCOUNTS.c
-        locked = (
-            select(a.investor_id)
-            .where(a.investor_id.in_(select(v.c.investor_id)))
-            .order_by(a.investor_id)
-            .with_for_update()
-            .cte("locked")
-            .prefix_with("MATERIALIZED")
-        )
-        stmt = (
-            update(ACCOUNTS)
-            .where(a.investor_id == v.c.investor_id, a.investor_id == locked.c.investor_id)
-            .values(
-                available=a.available + v.c.available,
-                invested=a.invested + v.c.invested,
-                interest_earned=a.interest_earned + v.c.interest_earned,
-                losses=a.losses + v.c.losses,
-                queued_at=queued_at_after(v.c.available, now),
-                updated_at=now,
-            )
-            .add_cte(v)
-            .add_cte(locked)
-            .returning(a.investor_id)
-        )
-        if require_available:
-            stmt = stmt.where(a.available + v.c.available >= 0)
-        return len((await self.session.execute(stmt)).all())
+        params["now"] = utcnow()
+        return len((await self.session.execute(stmt, params)).all())
 
     async def all(self) -> Sequence[InvestorAccount]:
         return (await self.session.execute(select(InvestorAccount))).scalars().all()
