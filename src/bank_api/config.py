@@ -63,6 +63,9 @@ class Settings(BaseSettings):
     argon2_memory_kib: int = Field(65_536, ge=1024, le=4_194_304)
     argon2_parallelism: int = Field(1, ge=1, le=32)
     hash_concurrency: int = Field(2, ge=1, le=64)
+    # How long a login (or registration, password change) waits for a hashing thread before it
+    # is answered 503 `hashing_busy` with Retry-After instead of queueing for seconds.
+    hash_wait_ms: int = Field(2000, ge=1, le=60_000)
 
     # --- login throttling ------------------------------------------------------------------
     login_max_failures: int = Field(5, ge=1)

@@ -204,6 +204,11 @@ class DatabaseBusy(_RetryLater):
     burst of writes on the same rows): nothing was committed, the client may try again."""
 
 
+class HashingBusy(_RetryLater):
+    """Every password-hashing thread stayed busy for longer than `BANK_API_HASH_WAIT_MS` (a
+    burst of logins, or a machine too loaded to give them CPU): nothing was checked."""
+
+
 class DatabaseNotMigrated(_RetryLater):
     """The database answers but has no schema, or an older one, than this version needs."""
 
@@ -417,6 +422,12 @@ PROBLEMS: dict[type[Exception], tuple[int, str, str, str]] = {
         "database_unavailable",
         "Database unavailable",
         "The database is not reachable; try again shortly.",
+    ),
+    HashingBusy: (
+        503,
+        "hashing_busy",
+        "Busy checking passwords",
+        "Too many passwords are being checked at once; try again in a moment.",
     ),
     DatabaseNotMigrated: (
         503,

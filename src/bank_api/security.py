@@ -30,7 +30,7 @@ from jose import JWTError, jwt
 from passlib.context import CryptContext
 
 from bank_api.config import Settings
-from bank_api.errors import NotAuthenticated
+from bank_api.errors import HashingBusy, NotAuthenticated
 
 ALGORITHM = "HS256"
 MAX_TIMESTAMP = 253_402_300_799  # 9999-12-31T23:59:59Z
@@ -153,6 +153,10 @@ class PasswordHasher:
             argon2__memory_cost=settings.argon2_memory_kib,
             argon2__parallelism=settings.argon2_parallelism,
         )
+        # A slot per hashing thread, waited for at most `hash_wait_ms`: past that the caller
+        # is told to come back (HashingBusy) rather than queue behind a burst for seconds.
+        self._slots = asyncio.Semaphore(settings.hash_concurrency)
+        self._wait = settings.hash_wait_ms / 1000
         self._executor = ThreadPoolExecutor(
             max_workers=settings.hash_concurrency,
             thread_name_prefix="argon2",
@@ -164,7 +168,14 @@ class PasswordHasher:
         self._executor.shutdown(wait=False, cancel_futures=True)
 
     async def _run(self, fn: Any, *args: str) -> Any:
-        return await asyncio.get_running_loop().run_in_executor(self._executor, fn, *args)
+        try:
+            await asyncio.wait_for(self._slots.acquire(), self._wait)
+        except TimeoutError:
+            raise HashingBusy from None
+        try:
+            return await asyncio.get_running_loop().run_in_executor(self._executor, fn, *args)
+        finally:
+            self._slots.release()
 
     async def hash(self, password: str) -> str:
         result: str = await self._run(self._context.hash, password)

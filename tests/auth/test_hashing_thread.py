@@ -22,6 +22,7 @@ from bank_api.security import HASH_THREAD_NICENESS
 from bank_api.uow import UnitOfWork
 from tests.support.api import Api
 from tests.support.factories import PASSWORD, user_payload
+from tests.support.http import assert_problem
 
 pytestmark = pytest.mark.usefixtures("backend")
 
@@ -95,3 +96,28 @@ async def test_no_password_is_hashed_on_the_event_loop_thread(
     assert {call.thread_name.split("_")[0] for call in recorder.calls} == {"argon2"}
     if sys.platform == "linux":
         assert {call.niceness for call in recorder.calls} == {HASH_THREAD_NICENESS}
+
+
+@pytest.mark.parametrize(
+    "settings_overrides", [{"hash_concurrency": 1, "hash_wait_ms": 50, "login_max_failures": 2}]
+)
+async def test_a_login_that_cannot_get_a_hashing_thread_in_time_is_503_and_no_failure(
+    api: Api,
+) -> None:
+    """With every hashing slot taken for longer than BANK_API_HASH_WAIT_MS, a login is 503
+    `hashing_busy` with Retry-After at once (no wait of seconds), and the attempt does not
+    count towards the lockout: afterwards the same user still has both failures left."""
+    account = await api.user("customer")
+    slots = api.app.state.hasher._slots
+    await slots.acquire()  # the only hashing thread is busy with someone else's login
+    try:
+        for _ in range(3):  # more than the lockout's two failures
+            busy = await api.token(account.username, account.password)
+            assert_problem(busy, 503, "hashing_busy")
+            assert busy.headers["retry-after"] == "1"
+    finally:
+        slots.release()
+    for _ in range(2):
+        wrong = await api.token(account.username, "not the password")
+        assert_problem(wrong, 401, "invalid_credentials")
+    assert (await api.token(account.username, account.password)).status_code == 429

@@ -11,6 +11,7 @@ from bank_api.dependencies import HasherDep, SettingsDep, TokensDep, UoWDep
 from bank_api.errors import (
     AccountDisabled,
     EmailTaken,
+    HashingBusy,
     InvalidCredentials,
     TooManyAttempts,
     UsernameTaken,
@@ -35,7 +36,7 @@ async def register(data: UserCreate, uow: UoWDep, hasher: HasherDep) -> UserRead
 @router.post(
     "/token",
     response_model=TokenRead,
-    responses=problem_responses(InvalidCredentials, AccountDisabled, TooManyAttempts),
+    responses=problem_responses(InvalidCredentials, AccountDisabled, TooManyAttempts, HashingBusy),
 )
 async def login(
     form: Annotated[OAuth2PasswordRequestForm, Depends()],

@@ -16,6 +16,7 @@ from bank_api.errors import (
     AgentNotApproved,
     AgentRejected,
     EmailTaken,
+    HashingBusy,
     InvalidCredentials,
     TooManyAttempts,
     UsernameTaken,
@@ -144,7 +145,13 @@ async def login(
     # Longer than any password we accept: checked against the dummy hash, like a wrong one.
     fits = len(password) <= MAX_PASSWORD_LENGTH
     stored = subject.password_hash if subject is not None and fits else None
-    matches, new_hash = await hasher.verify(password[:MAX_PASSWORD_LENGTH], stored)
+    try:
+        matches, new_hash = await hasher.verify(password[:MAX_PASSWORD_LENGTH], stored)
+    except HashingBusy:
+        # Nothing was checked: this attempt is no failure, and must not count towards a lockout.
+        await uow.login_failures.forget(attempts)
+        await uow.commit()
+        raise
     if not matches or subject is None:
         raise InvalidCredentials  # the attempts stay recorded: they are the failures
     await uow.login_failures.forget(attempts)
