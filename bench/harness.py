@@ -31,6 +31,7 @@ import signal
 import subprocess
 import sys
 import time
+import urllib.error
 import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -63,6 +64,8 @@ SCENARIOS = (
     "mixed",
     "login",
 )
+# Small requests measured beside bench/minimal.py at 32 clients (issue 15's API / minimal).
+SMALL = ("me", "own-loans", "applications", "portfolio")
 # --quick: the full population's investors (so the same fan-out per loan) with fewer loans,
 # short runs, the reads and the write scenarios: the same shape in a few minutes.
 QUICK = {
@@ -101,6 +104,7 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     )
     ap.add_argument("--reuse", action="store_true", help="keep the database (no reseed)")
     ap.add_argument("--no-pgbench", action="store_true")
+    ap.add_argument("--no-small", action="store_true", help="skip the minimal-app comparison")
     ap.add_argument(
         "--pool-size",
         type=int,
@@ -303,7 +307,63 @@ class Harness:
         path.write_text(json.dumps(data))
         return path
 
-    def locust(self, scenario: str, users: int) -> dict[str, Any]:
+    # -- small requests beside the minimal app -----------------------------------------------
+
+    def small(self) -> None:
+        """Each small request at 32 clients against bank-api and then against the minimal
+        FastAPI app (bench/minimal.py: the same statements through asyncpg, same workers and
+        pool), so the report can show bank-api / minimal per request."""
+        for scenario in SMALL:
+            self.record("small-api", scenario, 32, self.locust(scenario, 32))
+        with self.minimal_serving():
+            for scenario in SMALL:
+                result = self.locust(scenario, 32, host=self.minimal_base)
+                self.record("minimal", scenario, 32, result)
+
+    @property
+    def minimal_base(self) -> str:
+        return f"http://127.0.0.1:{self.args.port + 1}"
+
+    @contextmanager
+    def minimal_serving(self) -> Iterator[None]:
+        log_file = (self.work / "minimal.log").open("ab")
+        env = {**self.env, "BENCH_DATABASE_URL": self.url, "BENCH_JWT_SECRET": self.secret}
+        server = subprocess.Popen(
+            [
+                BIN / "uvicorn",
+                "--app-dir",
+                str(HERE),
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(self.args.port + 1),
+                "--workers",
+                str(self.args.workers),
+                "--log-level",
+                "warning",
+                "--no-access-log",
+                "minimal:app",
+            ],
+            env=env,
+            stdout=log_file,
+            stderr=subprocess.STDOUT,
+        )
+        try:
+            deadline = time.monotonic() + 60
+            while time.monotonic() < deadline:
+                try:
+                    urllib.request.urlopen(f"{self.minimal_base}/api/v1/users/me", timeout=2)  # noqa: S310
+                except urllib.error.HTTPError:
+                    break  # answering (401 without a token)
+                except OSError:
+                    time.sleep(0.3)
+            yield
+        finally:
+            server.send_signal(signal.SIGTERM)
+            server.wait(timeout=30)
+            log_file.close()
+
+    def locust(self, scenario: str, users: int, host: str | None = None) -> dict[str, Any]:
         out = self.work / f"{scenario}-{users}.json"
         out.unlink(missing_ok=True)
         env = {
@@ -333,7 +393,7 @@ class Harness:
                 "--stop-timeout",
                 "10",
                 "--host",
-                self.base,
+                host or self.base,
             ],
             env=env,
             check=False,
@@ -507,6 +567,8 @@ class Harness:
         self.loop_lag()
         with self.serving():
             self.scenarios()
+            if not self.args.no_small:
+                self.small()
             if not self.args.no_profile:
                 self.profile()
         self.report["final"] = asyncio.run(population_stats(self.args.pg, self.args.db))

@@ -2,9 +2,9 @@
 scenario and concurrency level, in its own process).
 
 Environment: BENCH_SCENARIO (reads, deposits, withdrawals, applications, approvals, payments, mixed,
-login), BENCH_TARGETS (targets.json written by the harness), BENCH_OUT (result JSON),
-BENCH_WARMUP (seconds not counted), BENCH_LOGIN_USERS (login scenario: how many of the users
-log in; the rest read).
+login, and the small requests me, own-loans, portfolio), BENCH_TARGETS (targets.json written
+by the harness), BENCH_OUT (result JSON), BENCH_WARMUP (seconds not counted),
+BENCH_LOGIN_USERS (login scenario: how many of the users log in; the rest read).
 
 Latency is measured here, around each request, and only requests that finish after the
 warm-up count. A response is an error unless its status is the one the scenario expects or a
@@ -117,6 +117,16 @@ class Client(FastHttpUser):
 
     def read(self) -> None:
         random.choice((self.portfolio, self.loan_list, self.schedule))()
+
+    def me(self) -> None:
+        user = random.choice(TARGETS["customers"])
+        self.call("users/me", "GET", "/api/v1/users/me", 200, headers=bearer(user["token"]))
+
+    def own_loans(self) -> None:
+        """A customer's own loans, a page of 20, no filter (one of the minimal app's routes)."""
+        customer = random.choice(TARGETS["customers"])
+        path, token = "/api/v1/loans?limit=20", customer["token"]
+        self.call("own loans", "GET", path, 200, headers=bearer(token))
 
     # -- writes -----------------------------------------------------------------------------
 
@@ -260,6 +270,24 @@ class BurstReader(Client):
         self.portfolio()
 
 
+class Me(Client):
+    @task
+    def work(self) -> None:
+        self.me()
+
+
+class OwnLoans(Client):
+    @task
+    def work(self) -> None:
+        self.own_loans()
+
+
+class Portfolio(Client):
+    @task
+    def work(self) -> None:
+        self.portfolio()
+
+
 class BurstLogin(Client):
     fixed_count = LOGIN_USERS
 
@@ -278,6 +306,9 @@ USERS = {
     "mixed": [Mixed],
     "login": [BurstReader, BurstLogin],
     "login-baseline": [BurstReader],
+    "me": [Me],
+    "own-loans": [OwnLoans],
+    "portfolio": [Portfolio],
 }
 for _cls in (
     Reads,
@@ -289,6 +320,9 @@ for _cls in (
     Mixed,
     BurstReader,
     BurstLogin,
+    Me,
+    OwnLoans,
+    Portfolio,
 ):
     _cls.abstract = _cls not in USERS[SCENARIO]
 del _cls  # locust collects user classes from module globals: keep no second name for one

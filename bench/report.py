@@ -55,6 +55,7 @@ def render_markdown(report: dict[str, Any]) -> str:
     out += header(report)
     out += throughput(report)
     out += ceilings(report)
+    out += small(report)
     out += login(report)
     out += loop_lag(report)
     out += breakdown(report)
@@ -120,6 +121,27 @@ def throughput(report: dict[str, Any]) -> list[str]:
         )
     head = ["scenario", "clients", "req/s", "p50 ms", "p95 ms", "p99 ms", "max ms", "errors"]
     return ["### API throughput and latency", "", *table([*head, "refusals", "ledger"], rows)]
+
+
+def small(report: dict[str, Any]) -> list[str]:
+    """bank-api beside bench/minimal.py on the same small requests (issue 15's ratio)."""
+    rows = []
+    for ours in runs(report, "small-api"):
+        least = next(iter(runs(report, "minimal", ours["scenario"])), None)
+        api, bare = totals(ours), totals(least) if least else {}
+        ratio = round(api["rps"] / bare["rps"], 2) if api.get("rps") and bare.get("rps") else None
+        row = [ours["scenario"], ours["concurrency"], api.get("rps"), api.get("p99_ms")]
+        rows.append([*row, bare.get("rps"), bare.get("p99_ms"), ratio])
+    if not rows:
+        return []
+    head = ["request", "clients", "API req/s", "API p99 ms", "minimal req/s", "minimal p99 ms"]
+    return [
+        "### Small requests beside the minimal app (bench/minimal.py: the same statements, no"
+        " framework layers)",
+        "",
+        *table([*head, "API / minimal"], rows),
+        "",
+    ]
 
 
 def ceilings(report: dict[str, Any]) -> list[str]:
