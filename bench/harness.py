@@ -318,6 +318,9 @@ class Harness:
         with self.minimal_serving():
             for scenario in SMALL:
                 result = self.locust(scenario, 32, host=self.minimal_base)
+                if not result.get("total", {}).get("requests"):
+                    result["errors"] = (result.get("errors") or 0) + 1
+                    result.setdefault("error_samples", []).append("no request answered")
                 self.record("minimal", scenario, 32, result)
 
     @property

@@ -267,7 +267,7 @@ async def portfolio(request: Request) -> Response:
             return UNAUTHORIZED
         today = today_of(row)
         figures = await connection.fetchrow(PORTFOLIO, row["id"], today, today - timedelta(days=90))
-    available, invested, earned, losses, active, overdue, npl = figures
+    available, invested, earned, losses, active, overdue, npl = (int(f) for f in figures)
     return answer(
         {
             "currency": "EUR",

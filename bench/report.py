@@ -218,7 +218,8 @@ def loop_lag(report: dict[str, Any]) -> list[str]:
         f"t={lag['argon2']['time_cost']} m={lag['argon2']['memory_kib']} KiB, "
         f"{lag['argon2']['hash_concurrency']} hashing threads. One hash {lag['one_hash_ms']} ms; "
         f"the loop's largest stall: median {lag['stall_median_ms']} ms, "
-        f"max {lag['stall_max_ms']} ms ({lag['max_stall_over_hash']} of one hash).",
+        f"max {lag['stall_max_ms']} ms ({lag['max_stall_over_hash']} of one hash). "
+        f"Logins told to come back (503 hashing_busy) per round: {lag.get('hashing_busy')}.",
         "",
     ]
 
