@@ -22,6 +22,7 @@ import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
 from typing import Any
 
 import asyncpg
@@ -29,6 +30,7 @@ from fastapi import FastAPI, Request
 from fastapi.responses import Response
 from jose import jwt
 
+from bank_api.common.money import format_cents  # a pure function: the same text as ours
 from bank_api.domain.schedule import ScheduleKind, build_schedule
 
 SECRET = os.environ.get("BENCH_JWT_SECRET", "")
@@ -75,16 +77,6 @@ PORTFOLIO = (
 )
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 UNAUTHORIZED = Response(b'{"code":"not_authenticated"}', 401, media_type="application/json")
-
-
-def money(cents: int) -> str:
-    sign = "-" if cents < 0 else ""
-    whole, part = divmod(abs(cents), 100)
-    return f"{sign}{whole}.{part:02d}"
-
-
-def rate(bp: int) -> str:
-    return f"{bp // 100}.{bp % 100:02d}"
 
 
 def when(value: datetime | None) -> str | None:
@@ -134,14 +126,14 @@ def loan_json(row: asyncpg.Mapping, today: date) -> dict[str, Any]:
         "customer_id": str(row["customer_id"]),
         "agent_id": None if row["agent_id"] is None else str(row["agent_id"]),
         "loan_type": row["loan_type"],
-        "amount": money(row["amount"]),
+        "amount": format_cents(row["amount"]),
         "term_months": row["term_months"],
-        "annual_rate": rate(row["annual_rate_bp"]),
-        "monthly_payment": money(row["monthly_payment"]),
-        "total_interest": money(row["total_interest"]),
-        "total_payable": money(row["total_payable"]),
+        "annual_rate": format_cents(row["annual_rate_bp"]),
+        "monthly_payment": format_cents(row["monthly_payment"]),
+        "total_interest": format_cents(row["total_interest"]),
+        "total_payable": format_cents(row["total_payable"]),
         "status": row["status"],
-        "outstanding_principal": money(row["outstanding_principal"]),
+        "outstanding_principal": format_cents(row["outstanding_principal"]),
         "days_past_due": late,
         "is_npl": late >= 90,
         "rejection_reason": row["rejection_reason"],
@@ -195,7 +187,7 @@ async def own_loans(request: Request, limit: int = 50) -> Response:
 @app.post("/api/v1/loans")
 async def apply(request: Request) -> Response:
     body = await request.json()
-    amount = round(float(body["amount"]) * 100)  # the bench sends whole cents only
+    amount = int(Decimal(body["amount"]) * 100)  # the bench sends two decimals
     async with request.app.state.pool.acquire() as connection:
         row = await caller(request, connection)
         if row is None or row["role"] != "customer":
@@ -211,12 +203,12 @@ async def apply(request: Request) -> Response:
         loan_id, now = uuid.uuid4(), datetime.now(UTC)
         changes = {
             "loan_type": {"from": None, "to": product["code"]},
-            "amount": {"from": None, "to": money(amount)},
+            "amount": {"from": None, "to": format_cents(amount)},
             "term_months": {"from": None, "to": term},
-            "annual_rate": {"from": None, "to": rate(product["annual_rate_bp"])},
-            "monthly_payment": {"from": None, "to": money(schedule.monthly_payment)},
-            "total_interest": {"from": None, "to": money(schedule.total_interest)},
-            "total_payable": {"from": None, "to": money(schedule.total_payable)},
+            "annual_rate": {"from": None, "to": format_cents(product["annual_rate_bp"])},
+            "monthly_payment": {"from": None, "to": format_cents(schedule.monthly_payment)},
+            "total_interest": {"from": None, "to": format_cents(schedule.total_interest)},
+            "total_payable": {"from": None, "to": format_cents(schedule.total_payable)},
             "status": {"from": None, "to": "new"},
             "outstanding_principal": {"from": None, "to": "0.00"},
         }
@@ -271,13 +263,13 @@ async def portfolio(request: Request) -> Response:
     return answer(
         {
             "currency": "EUR",
-            "available": money(available),
-            "invested": money(invested),
-            "total": money(available + invested),
-            "interest_earned": money(earned),
-            "losses": money(losses),
+            "available": format_cents(available),
+            "invested": format_cents(invested),
+            "total": format_cents(available + invested),
+            "interest_earned": format_cents(earned),
+            "losses": format_cents(losses),
             "active_allocations": active,
-            "overdue_principal": money(overdue),
-            "npl_principal": money(npl),
+            "overdue_principal": format_cents(overdue),
+            "npl_principal": format_cents(npl),
         }
     )
