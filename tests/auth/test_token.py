@@ -1,10 +1,13 @@
 from __future__ import annotations
 
 import random
+import uuid
 
 import pytest
 from jose import jwt
+from passlib.context import CryptContext
 
+from bank_api.uow import UnitOfWork
 from tests.support.api import Api
 from tests.support.databases import TEST_SECRET
 from tests.support.factories import PASSWORD, user_payload
@@ -171,3 +174,23 @@ async def test_register_and_password_change_name_the_length_limits(api: Api) -> 
             ("body", "current_password"),
             ("body", "new_password"),
         }
+
+
+async def test_a_hash_made_with_other_parameters_is_replaced_at_the_next_login(api: Api) -> None:
+    """Changing BANK_API_ARGON2_* needs no migration: a stored hash with other parameters
+    still verifies, and the login stores a new one with the current parameters."""
+    account = await api.user("customer")
+    old = CryptContext(schemes=["argon2"], argon2__rounds=2, argon2__memory_cost=2048)
+    async with api.app.state.sessionmaker() as session, UnitOfWork(session) as uow:
+        user = await uow.users.get(uuid.UUID(account.id))
+        assert user is not None
+        user.password_hash = old.hash(account.password)
+        await uow.commit()
+    assert (await api.token(account.username, account.password)).status_code == 200
+    settings = api.app.state.settings
+    async with api.app.state.sessionmaker() as session, UnitOfWork(session) as uow:
+        user = await uow.users.get(uuid.UUID(account.id))
+        assert user is not None
+        stored = user.password_hash
+    assert f"m={settings.argon2_memory_kib},t={settings.argon2_time_cost}," in stored
+    assert (await api.token(account.username, account.password)).status_code == 200
