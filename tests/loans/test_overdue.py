@@ -1,9 +1,12 @@
 from __future__ import annotations
 
+import uuid
 from datetime import date, timedelta
 
 import pytest
+from sqlalchemy import text
 
+from bank_api.models import Loan
 from tests.support.api import Api
 from tests.support.flows import (
     DATE_OVERRIDE,
@@ -135,3 +138,34 @@ async def test_business_date_needs_a_date(api: Api) -> None:
             "/api/v1/admin/business-date", json=body, headers=admin.headers
         )
         assert_problem(response, 422, "validation_error")
+
+
+async def test_the_stored_oldest_unpaid_due_date_moves_with_payments_and_is_verified(
+    api: Api,
+) -> None:
+    """The approval stores the first due date, each payment that settles an installment moves
+    it to the next, and `ledger verify` recomputes it from the schedule: a stored date that
+    disagrees (tampered here) fails invariant 7 and nothing else."""
+    await investor_with(api, "1000.00")
+    customer, admin = await api.user("customer"), await api.user("admin")
+    loan = await active_loan(api, customer, admin, amount="300.00", term_months=3)
+    schedule = (
+        await api.client.get(f"/api/v1/loans/{loan['id']}/schedule", headers=customer.headers)
+    ).json()["installments"]
+
+    async def stored() -> date | None:
+        async with api.app.state.sessionmaker() as session:
+            row = await session.get(Loan, uuid.UUID(loan["id"]))
+            assert row is not None
+            return row.oldest_unpaid_due
+
+    assert await stored() == date.fromisoformat(schedule[0]["due_date"])
+    assert (await pay(api, customer, loan["id"], schedule[0]["payment"])).status_code == 201
+    assert await stored() == date.fromisoformat(schedule[1]["due_date"])
+    await verify_ok(api, admin)
+    async with api.app.state.sessionmaker() as session:
+        await session.execute(text("UPDATE loan SET oldest_unpaid_due = NULL"))
+        await session.commit()
+    body = (await api.client.get("/api/v1/admin/ledger/verify", headers=admin.headers)).json()
+    failing = {c["name"] for c in body["checks"] if not c["ok"]}
+    assert failing == {"loan_oldest_unpaid_due_matches_schedule"}

@@ -13,12 +13,9 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from bank_api.domain import ledger as domain
 from bank_api.domain import verify
 from bank_api.domain.delinquency import oldest_unpaid_due
-from bank_api.domain.payments import Paid
-from bank_api.domain.schedule import Installment as Planned
 from bank_api.loans.lifecycle import DISBURSED, TRANSITIONS
 from bank_api.models import (
     Allocation,
-    Installment,
     InvestorAccount,
     JournalEntry,
     JournalLine,
@@ -96,25 +93,15 @@ async def _loan_facts(
     allocations = await _grouped(
         uow, Allocation, Allocation.amount, Allocation.principal_received, Allocation.loss
     )
-    schedules = await _grouped(
-        uow,
-        Installment,
-        Installment.number,
-        Installment.due_date,
-        Installment.principal,
-        Installment.interest,
-        Installment.paid_principal,
-        Installment.paid_interest,
-    )
+    schedules = await uow.installments.schedules()
     loans = await uow.session.execute(
         select(Loan.id, Loan.amount, Loan.oldest_unpaid_due).where(Loan.status.in_(DISBURSED))
     )
     facts = []
     for loan_id, amount, unpaid in loans:
         parts = allocations.get(loan_id, [])
-        rows = sorted(schedules.get(loan_id, []))
-        planned = [Planned(n, due, p + i, p, i) for n, due, p, i, _, _ in rows]
-        paid = [Paid(paid_p, paid_i) for *_, paid_p, paid_i in rows]
+        schedule = schedules.get(loan_id, [])
+        planned, paid = [p for p, _ in schedule], [paid for _, paid in schedule]
         facts.append(
             verify.LoanFacts(
                 loan_id=loan_id,

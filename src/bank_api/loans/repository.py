@@ -101,6 +101,25 @@ class LoanEventRepository(Repository[LoanEvent]):
         return (await self.session.execute(stmt)).scalars().all()
 
 
+def _stored_schedule(*where: Any) -> Any:
+    return select(
+        Installment.loan_id,
+        Installment.number,
+        Installment.due_date,
+        Installment.principal,
+        Installment.interest,
+        Installment.paid_principal,
+        Installment.paid_interest,
+    ).where(*where)
+
+
+def _planned_and_paid(row: Any) -> tuple[Planned, Paid]:
+    _, number, due, principal, interest, paid_principal, paid_interest = row
+    return Planned(number, due, principal + interest, principal, interest), Paid(
+        paid_principal, paid_interest
+    )
+
+
 class InstallmentRepository(Repository[Installment]):
     model = Installment
 
@@ -109,21 +128,18 @@ class InstallmentRepository(Repository[Installment]):
     ) -> list[tuple[Planned, Paid]]:
         """The stored schedule with what is paid of each installment, by number; with `lock`,
         the rows are locked (in that order) until commit."""
-        stmt = select(
-            Installment.number,
-            Installment.due_date,
-            Installment.principal,
-            Installment.interest,
-            Installment.paid_principal,
-            Installment.paid_interest,
-        ).where(Installment.loan_id == loan_id)
-        stmt = stmt.order_by(Installment.number)
+        stmt = _stored_schedule(Installment.loan_id == loan_id).order_by(Installment.number)
         if lock:
             stmt = stmt.with_for_update()
-        return [
-            (Planned(n, due, p + i, p, i), Paid(paid_p, paid_i))
-            for n, due, p, i, paid_p, paid_i in await self.session.execute(stmt)
-        ]
+        return [_planned_and_paid(row) for row in await self.session.execute(stmt)]
+
+    async def schedules(self) -> dict[uuid.UUID, list[tuple[Planned, Paid]]]:
+        """Every loan's stored schedule, as `schedule` gives one (for `ledger verify`)."""
+        stmt = _stored_schedule().order_by(Installment.loan_id, Installment.number)
+        by_loan: dict[uuid.UUID, list[tuple[Planned, Paid]]] = {}
+        for row in await self.session.execute(stmt):
+            by_loan.setdefault(row[0], []).append(_planned_and_paid(row))
+        return by_loan
 
     async def add_schedule(self, loan_id: uuid.UUID, installments: Sequence[Planned]) -> None:
         await insert_rows(
