@@ -1,21 +1,24 @@
 from __future__ import annotations
 
+import asyncio
 import json
 import sqlite3
 import uuid
-from datetime import UTC, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from sqlalchemy import select
-from sqlalchemy.engine import Connection
+from sqlalchemy import select, text
+from sqlalchemy.engine import Connection, make_url
+from sqlalchemy.ext.asyncio import create_async_engine
 
 from bank_api.cli import upgrade
 from bank_api.config import Settings
 from bank_api.database import create_engine, create_sessionmaker
 from bank_api.models import Base, LoginFailure, ThrottleScope
+from tests.support.databases import recreate_pg_database
 
 pytestmark = pytest.mark.usefixtures("backend")
 
@@ -130,35 +133,70 @@ def test_payment_history_written_before_0005_shows_money(tmp_path: Path) -> None
     assert rows == {1: {"outstanding_principal": {"from": "1000.00", "to": "915.23"}}, 2: money}
 
 
-def test_loans_disbursed_before_0006_get_their_oldest_unpaid_due_date(tmp_path: Path) -> None:
+async def _scratch_url(backend: str, tmp_path: Path) -> str:
+    if backend.startswith("sqlite"):
+        return f"sqlite+aiosqlite:///{tmp_path / 'old.db'}"
+    url = make_url(backend)
+    scratch = url.set(database=f"{url.database}_scratch").render_as_string(hide_password=False)
+    await recreate_pg_database(scratch)
+    return scratch
+
+
+async def test_loans_disbursed_before_0006_get_their_oldest_unpaid_due_date(
+    backend: str, tmp_path: Path
+) -> None:
     """0006 stores each loan's oldest unpaid due date from its installments: the first one not
-    fully paid (a partly paid one counts), nothing once all are paid or before a schedule."""
-    path = tmp_path / "old.db"
-    url = f"sqlite+aiosqlite:///{path}"
-    upgrade(url, "0005")
-    late, paid_off, new = (uuid.uuid4().hex for _ in range(3))
-    with sqlite3.connect(path) as db:
-        for loan_id, status in ((late, "active"), (paid_off, "closed"), (new, "new")):
-            db.execute(
-                "INSERT INTO loan (id, customer_id, loan_type, amount, term_months,"
-                " annual_rate_bp, schedule_type, monthly_payment, total_interest, total_payable,"
-                " status, outstanding_principal, created_at, updated_at) VALUES"
-                " (?, ?, 'personal_loan', 300, 3, 0, 'annuity', 100, 0, 300, ?, 0,"
-                " '2026-01-01 00:00:00', '2026-01-01 00:00:00')",
-                (loan_id, uuid.uuid4().hex, status),
+    fully paid (a partly paid one counts), nothing once all are paid or before a schedule. Each
+    database has its own statement (PostgreSQL one grouped pass, SQLite a correlated one)."""
+    url = await _scratch_url(backend, tmp_path)
+    await asyncio.to_thread(upgrade, url, "0005")
+    late, paid_off, new = (uuid.uuid4() for _ in range(3))
+    engine = create_async_engine(url)
+    try:
+        async with engine.begin() as connection:
+            if connection.dialect.name == "postgresql":  # no customer or product rows needed
+                await connection.execute(text("SET LOCAL session_replication_role = replica"))
+            key = (lambda u: u) if connection.dialect.name == "postgresql" else (lambda u: u.hex)
+            for loan_id, status in ((late, "active"), (paid_off, "closed"), (new, "new")):
+                await connection.execute(
+                    text(
+                        "INSERT INTO loan (id, customer_id, loan_type, amount, term_months,"
+                        " annual_rate_bp, schedule_type, monthly_payment, total_interest,"
+                        " total_payable, status, outstanding_principal, created_at, updated_at)"
+                        " VALUES (:id, :customer, 'personal_loan', 300, 3, 0, 'annuity', 100, 0,"
+                        " 300, :status, 0, :now, :now)"
+                    ),
+                    {
+                        "id": key(loan_id),
+                        "customer": key(uuid.uuid4()),
+                        "status": status,
+                        "now": datetime(2026, 1, 1, tzinfo=UTC),
+                    },
+                )
+            installments = [
+                (late, 1, date(2026, 2, 1), 100, 10, 100, 10),
+                (late, 2, date(2026, 3, 1), 100, 10, 0, 4),  # interest partly paid
+                (late, 3, date(2026, 4, 1), 100, 10, 0, 0),
+                (paid_off, 1, date(2026, 2, 1), 300, 0, 300, 0),
+            ]
+            await connection.execute(
+                text(
+                    "INSERT INTO installment (loan_id, number, due_date, principal, interest,"
+                    " paid_principal, paid_interest) VALUES (:loan, :n, :due, :p, :i, :pp, :pi)"
+                ),
+                [
+                    {"loan": key(loan), "n": n, "due": due, "p": p, "i": i, "pp": pp, "pi": pi}
+                    for loan, n, due, p, i, pp, pi in installments
+                ],
             )
-        installments = [
-            (late, 1, "2026-02-01", 100, 10, 100, 10),
-            (late, 2, "2026-03-01", 100, 10, 0, 4),  # interest partly paid
-            (late, 3, "2026-04-01", 100, 10, 0, 0),
-            (paid_off, 1, "2026-02-01", 300, 0, 300, 0),
-        ]
-        db.executemany(
-            "INSERT INTO installment (loan_id, number, due_date, principal, interest,"
-            " paid_principal, paid_interest) VALUES (?, ?, ?, ?, ?, ?, ?)",
-            installments,
-        )
-    upgrade(url)
-    with sqlite3.connect(path) as db:
-        stored = dict(db.execute("SELECT id, oldest_unpaid_due FROM loan").fetchall())
-    assert stored == {late: "2026-03-01", paid_off: None, new: None}
+        await asyncio.to_thread(upgrade, url)
+        async with engine.connect() as connection:
+            rows = await connection.execute(text("SELECT status, oldest_unpaid_due FROM loan"))
+            stored = {status: due for status, due in rows}
+    finally:
+        await engine.dispose()
+    assert {k: None if v is None else str(v) for k, v in stored.items()} == {
+        "active": "2026-03-01",
+        "closed": None,
+        "new": None,
+    }
