@@ -81,7 +81,9 @@ QUICK_POPULATION = Population(investors=2000, customers=1000, agents=20, loans=1
 # round trips while the other transactions queue behind its locks; with a few per worker the
 # rest wait for a connection, holding nothing. Measured in bench/README.md.
 POOL_PER_WORKER = 4
-REFUSALS = frozenset({"allocation_not_possible", "insufficient_funds"})
+# Answers the API is right to give under load: the pool cannot fund one more loan, or every
+# hashing thread stayed busy past BANK_API_HASH_WAIT_MS (a login told to come back).
+REFUSALS = frozenset({"allocation_not_possible", "insufficient_funds", "hashing_busy"})
 
 
 def parse(argv: list[str] | None) -> argparse.Namespace:
