@@ -10,11 +10,10 @@ import sys
 from pathlib import Path
 
 import pytest
-from sqlalchemy.engine import make_url
 
 from bank_api.main import create_app
 from tests.support.api import Api
-from tests.support.databases import recreate_pg_database, settings_for
+from tests.support.databases import scratch_database, settings_for
 from tests.support.factories import user_payload
 from tests.support.http import assert_problem, make_client
 
@@ -108,19 +107,10 @@ async def test_validation_messages_carry_no_python_internals(api: Api) -> None:
             assert "pydantic" not in issue["msg"], issue
 
 
-async def _unmigrated_url(backend: str, tmp_path: Path) -> str:
-    if backend.startswith("sqlite"):
-        return f"sqlite+aiosqlite:///{tmp_path / 'empty.db'}"
-    url = make_url(backend)
-    empty = url.set(database=f"{url.database}_empty").render_as_string(hide_password=False)
-    await recreate_pg_database(empty)
-    return empty
-
-
 async def test_an_unmigrated_database_says_to_run_bank_api_migrate(
     backend: str, tmp_path: Path
 ) -> None:
-    app = create_app(settings_for(await _unmigrated_url(backend, tmp_path)))
+    app = create_app(settings_for(await scratch_database(backend, tmp_path, "empty")))
     async with app.router.lifespan_context(app), make_client(app) as client:
         assert (await client.get("/healthz")).status_code == 200
         ready = await client.get("/readyz")
@@ -145,7 +135,7 @@ def _cli(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
 
 
 async def test_the_cli_says_what_is_wrong_in_one_line(backend: str, tmp_path: Path) -> None:
-    empty = await _unmigrated_url(backend, tmp_path)
+    empty = await scratch_database(backend, tmp_path, "empty")
     cases = [
         ({"BANK_API_DATABASE_URL": empty}, "run `bank-api migrate`"),
         ({"BANK_API_ENVIRONMENT": "production"}, "BANK_API_JWT_SECRET is required"),

@@ -11,14 +11,14 @@ import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import select, text
-from sqlalchemy.engine import Connection, make_url
+from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from bank_api.cli import upgrade
 from bank_api.config import Settings
 from bank_api.database import create_engine, create_sessionmaker
 from bank_api.models import Base, LoginFailure, ThrottleScope
-from tests.support.databases import recreate_pg_database
+from tests.support.databases import scratch_database
 
 pytestmark = pytest.mark.usefixtures("backend")
 
@@ -133,22 +133,13 @@ def test_payment_history_written_before_0005_shows_money(tmp_path: Path) -> None
     assert rows == {1: {"outstanding_principal": {"from": "1000.00", "to": "915.23"}}, 2: money}
 
 
-async def _scratch_url(backend: str, tmp_path: Path) -> str:
-    if backend.startswith("sqlite"):
-        return f"sqlite+aiosqlite:///{tmp_path / 'old.db'}"
-    url = make_url(backend)
-    scratch = url.set(database=f"{url.database}_scratch").render_as_string(hide_password=False)
-    await recreate_pg_database(scratch)
-    return scratch
-
-
 async def test_loans_disbursed_before_0006_get_their_oldest_unpaid_due_date(
     backend: str, tmp_path: Path
 ) -> None:
     """0006 stores each loan's oldest unpaid due date from its installments: the first one not
     fully paid (a partly paid one counts), nothing once all are paid or before a schedule. Each
     database has its own statement (PostgreSQL one grouped pass, SQLite a correlated one)."""
-    url = await _scratch_url(backend, tmp_path)
+    url = await scratch_database(backend, tmp_path, "scratch")
     await asyncio.to_thread(upgrade, url, "0005")
     late, paid_off, new = (uuid.uuid4() for _ in range(3))
     engine = create_async_engine(url)

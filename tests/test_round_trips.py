@@ -19,6 +19,7 @@ from fastapi import FastAPI
 from sqlalchemy import event
 
 from tests.support.api import Api
+from tests.support.factories import Account
 from tests.support.flows import active_loan, investor_with, new_loan, pay
 
 pytestmark = [pytest.mark.postgres_only, pytest.mark.real_commits]
@@ -143,10 +144,15 @@ async def test_a_deposit(api: Api) -> None:
     ]
 
 
-async def test_a_schedule(api: Api) -> None:
+async def _funded_loan(api: Api) -> tuple[Account, dict[str, Any]]:
+    """A customer and their active loan, funded by one investor."""
     await investor_with(api, "20000.00")
     customer, admin = await api.user("customer"), await api.user("admin")
-    loan = await active_loan(api, customer, admin)
+    return customer, await active_loan(api, customer, admin)
+
+
+async def test_a_schedule(api: Api) -> None:
+    customer, loan = await _funded_loan(api)
     with round_trips(api.app) as trips:
         response = await api.client.get(
             f"/api/v1/loans/{loan['id']}/schedule", headers=customer.headers
@@ -156,9 +162,7 @@ async def test_a_schedule(api: Api) -> None:
 
 
 async def test_a_payment(api: Api) -> None:
-    await investor_with(api, "20000.00")
-    customer, admin = await api.user("customer"), await api.user("admin")
-    loan = await active_loan(api, customer, admin)
+    customer, loan = await _funded_loan(api)
     with round_trips(api.app) as trips:
         paid = await pay(
             api, customer, loan["id"], loan["monthly_payment"], **{"Idempotency-Key": "p1"}

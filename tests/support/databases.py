@@ -17,6 +17,7 @@ from __future__ import annotations
 import os
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from pathlib import Path
 from typing import Any
 
 import asyncpg
@@ -73,6 +74,17 @@ async def recreate_pg_database(url: str) -> None:
         await conn.execute(f'CREATE DATABASE "{name}"')
     finally:
         await conn.close()
+
+
+async def scratch_database(backend: str, tmp_path: Path, name: str) -> str:
+    """A URL of a new, empty database `name` beside the test's own (a file for SQLite; on
+    PostgreSQL `<test database>_<name>`, dropped and re-created)."""
+    if backend.startswith("sqlite"):
+        return f"sqlite+aiosqlite:///{tmp_path / f'{name}.db'}"
+    url = make_url(backend)
+    scratch = url.set(database=f"{url.database}_{name}").render_as_string(hide_password=False)
+    await recreate_pg_database(scratch)
+    return scratch
 
 
 def settings_for(database_url: str, **overrides: Any) -> Settings:
