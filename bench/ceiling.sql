@@ -86,9 +86,10 @@ BEGIN
     PERFORM ceiling.portfolio(investor);
     INSERT INTO journal_entry (kind, created_at, investor_id) VALUES (kind, now(), investor)
         RETURNING id INTO entry;
-    INSERT INTO journal_line (entry_id, account_kind, owner_id, amount, purpose, created_at)
-    VALUES (entry, 'external', NULL, -signed, kind, now()),
-           (entry, 'investor_available', investor, signed, kind, now());
+    INSERT INTO journal_line (entry_id, account_kind, owner_id, amount, purpose, created_at,
+                              value_date)
+    VALUES (entry, 'external', NULL, -signed, kind, now(), current_date),
+           (entry, 'investor_available', investor, signed, kind, now(), current_date);
     UPDATE investor_account
        SET available = available + signed,
            queued_at = CASE WHEN available + signed = 0 THEN NULL
@@ -156,21 +157,22 @@ BEGIN
                                                                   loan_row.id)
         RETURNING id INTO entry;
     INSERT INTO journal_line (entry_id, account_kind, owner_id, amount, purpose, loan_id,
-                              created_at)
-    SELECT entry, kind, i, sign * p, 'allocation', loan_row.id, now()
+                              created_at, value_date)
+    SELECT entry, kind, i, sign * p, 'allocation', loan_row.id, now(), current_date
       FROM unnest(ids, parts) AS v(i, p),
            (VALUES ('investor_available', -1), ('investor_invested', 1)) AS s(kind, sign)
     UNION ALL
     VALUES (entry, 'loan_receivable', loan_row.id, -loan_row.amount, 'payout', loan_row.id,
-            now()),
-           (entry, 'external', NULL, loan_row.amount, 'payout', loan_row.id, now());
+            now(), current_date),
+           (entry, 'external', NULL, loan_row.amount, 'payout', loan_row.id, now(),
+            current_date);
     -- The balances last, locked in id order.
     PERFORM 1 FROM investor_account WHERE investor_id = ANY (ids) ORDER BY investor_id
         FOR UPDATE;
     UPDATE investor_account a
        SET available = a.available - v.p, invested = a.invested + v.p,
-           queued_at = CASE WHEN a.available = v.p THEN NULL ELSE a.queued_at END,
-           updated_at = now()
+           queued_at = CASE WHEN a.available = v.p THEN NULL ELSE now() END,
+           last_funded_at = now(), updated_at = now()
       FROM unnest(ids, parts) AS v(i, p)
      WHERE a.investor_id = v.i;
     PERFORM ceiling.end_request(admin, idem, 200, repeat('x', 700));
@@ -242,8 +244,9 @@ BEGIN
     INSERT INTO journal_entry (kind, created_at, loan_id, payment_id)
     VALUES ('payment', now(), loan_row.id, payment_id) RETURNING id INTO entry;
     INSERT INTO journal_line (entry_id, account_kind, owner_id, amount, purpose, loan_id,
-                              created_at)
-    SELECT entry, line.kind, line.owner, line.amount, line.purpose, loan_row.id, now()
+                              created_at, value_date)
+    SELECT entry, line.kind, line.owner, line.amount, line.purpose, loan_row.id, now(),
+           current_date
       FROM unnest(ids, ps, its) AS v(investor, p, i),
            LATERAL (VALUES ('investor_invested', v.investor, -v.p, 'principal_repayment'),
                            ('investor_available', v.investor, v.p, 'principal_repayment'),
@@ -252,9 +255,10 @@ BEGIN
                AS line(kind, owner, amount, purpose)
      WHERE line.amount <> 0
     UNION ALL
-    VALUES (entry, 'external', NULL, -due_principal, 'principal_repayment', loan_row.id, now()),
+    VALUES (entry, 'external', NULL, -due_principal, 'principal_repayment', loan_row.id, now(),
+            current_date),
            (entry, 'loan_receivable', loan_row.id, due_principal, 'principal_repayment',
-            loan_row.id, now());
+            loan_row.id, now(), current_date);
     UPDATE loan SET outstanding_principal = outstanding_principal - due_principal,
                     updated_at = now()
      WHERE id = loan_row.id;

@@ -326,7 +326,9 @@ class Seeder:
 
         async def pay_in_order(customer: Principal, loan_id: uuid.UUID, amounts: list[int]) -> None:
             for amount in amounts:
-                await self.call(record_payment, actor=customer, loan_id=loan_id, amount=amount)
+                await self.call(
+                    record_payment, actor=customer, loan_id=loan_id, amount=amount, today=self.today
+                )
 
         jobs: list[Callable[[], Awaitable[Any]]] = []
         for loan_id, customer, fate in funded:

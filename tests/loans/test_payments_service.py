@@ -56,7 +56,12 @@ async def test_a_payment_spans_installments_oldest_first_interest_before_princip
     plan = await _schedule(app, loan_id)
     two_and_a_bit = sum(p + i for p, i, _, _ in plan[:2]) + 1_000
     result = await run(
-        app, record_payment, actor=customer.principal, loan_id=loan_id, amount=two_and_a_bit
+        app,
+        record_payment,
+        actor=customer.principal,
+        loan_id=loan_id,
+        amount=two_and_a_bit,
+        today=utc_today(),
     )
     third_interest = plan[2][1]
     assert result.payment.amount == two_and_a_bit
@@ -75,7 +80,12 @@ async def test_an_overpayment_raises_and_changes_nothing(app: FastAPI) -> None:
     before = await account_of(app, investor)
     with pytest.raises(Overpayment):
         await run(
-            app, record_payment, actor=customer.principal, loan_id=loan_id, amount=remaining + 1
+            app,
+            record_payment,
+            actor=customer.principal,
+            loan_id=loan_id,
+            amount=remaining + 1,
+            today=utc_today(),
         )
     assert await _schedule(app, loan_id) == plan
     after = await account_of(app, investor)

@@ -60,14 +60,15 @@ def to_decimal(value: Any) -> Decimal:
     return amount
 
 
-def parse_cents(value: Any) -> int:
-    """A positive amount with at most two decimals, at most MAX_AMOUNT_CENTS, as int cents."""
+def parse_cents(value: Any, *, zero: bool = False) -> int:
+    """A positive amount (or zero, with `zero`) with at most two decimals, at most
+    MAX_AMOUNT_CENTS, as int cents."""
     amount = to_decimal(value)
     exponent = amount.as_tuple().exponent
     if not isinstance(exponent, int) or exponent < -2:
         raise ValueError("must have at most two decimal places")
-    if amount <= 0:
-        raise ValueError("must be greater than 0")
+    if amount < 0 or (amount == 0 and not zero):
+        raise ValueError("must be at least 0" if zero else "must be greater than 0")
     if amount > Decimal(MAX_AMOUNT_CENTS) / 100:
         raise ValueError("must be at most 1000000000000.00")
     return int(amount * 100)
@@ -91,6 +92,28 @@ MoneyIn = Annotated[
     ),
 ]
 """A money amount in a request body: validated and converted to integer cents."""
+
+
+def _parse_cents_or_zero(value: Any) -> int:
+    return parse_cents(value, zero=True)
+
+
+MoneyOrZeroIn = Annotated[
+    int,
+    BeforeValidator(_parse_cents_or_zero),
+    WithJsonSchema(
+        {
+            "anyOf": [
+                {"type": "string", "pattern": _MONEY_PATTERN},
+                {"type": "number", "minimum": 0, "maximum": 1_000_000_000_000},
+            ],
+            "description": "Amount with at most two decimals, >= 0, at most 1000000000000.00",
+            "examples": ["0.00"],
+        },
+        mode="validation",
+    ),
+]
+"""Like MoneyIn, but zero is allowed (a reserve of nothing)."""
 
 MoneyOut = Annotated[
     int,

@@ -1,7 +1,9 @@
 """Allocation: which investors fund a credit, and with how much (docs/CONTRACT.md §3).
 
-Candidates come as ``(investor_id, available_cents)`` in queue order (longest-idle money
-first). Each one's cap is ``cap_i = min(available_i, floor(max_share * amount))``.
+Candidates come as ``(investor_id, cap_cents)`` in queue order (who has waited longest since
+their money rose from zero or they last funded a loan goes first), the cap being what their
+preferences let this loan take (:mod:`bank_api.domain.preferences`). Each one's cap in the
+split is ``cap_i = min(cap_cents_i, floor(max_share * amount))``.
 
 **Equal split** (water-filling). For the first ``k`` candidates, the water level ``λ(k)`` is
 the level with ``Σ min(cap_i, λ) = amount`` (defined once ``Σ cap_i >= amount``); everybody
@@ -229,3 +231,23 @@ def _checked(candidates: Iterable[tuple[K, int]]) -> Iterator[tuple[K, int]]:
             raise InvalidInput("candidates", "...", "an investor appears more than once")
         seen.add(investor_id)
         yield investor_id, available
+
+
+def reached_by(position: int, amounts: Iterable[int], min_ticket: int) -> int | None:
+    """Which of the loans ``amounts`` (in the order they would be approved) would reach the
+    candidate at ``position`` (1-based) of the queue, or None when they all fall short.
+
+    An estimate: an equal split takes at most ``amount // min_ticket`` participants (at least
+    one) from the front of the queue, and every participant moves to its back, so the loans
+    reach position ``p`` once their participants add up to ``p``. Not foreseen: caps below the
+    minimum ticket at the front (a loan then takes more participants), money joining or leaving
+    the queue, and products the investors ahead do not fund.
+    """
+    if position < 1:
+        raise InvalidInput("position", position, "must be >= 1")
+    reached = 0
+    for index, amount in enumerate(amounts):
+        reached += max(1, amount // min_ticket)
+        if reached >= position:
+            return index
+    return None

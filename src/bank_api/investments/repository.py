@@ -16,10 +16,15 @@ from typing import Any, NamedTuple
 from sqlalchemy import (
     BigInteger,
     ColumnElement,
+    Integer,
+    String,
     Uuid,
     bindparam,
     case,
+    delete,
+    exists,
     func,
+    insert,
     select,
     update,
 )
@@ -28,7 +33,8 @@ from sqlalchemy.sql.selectable import CTE
 from bank_api.common.bulk import built_once
 from bank_api.common.repository import Repository
 from bank_api.common.types import utcnow
-from bank_api.models import InvestorAccount
+from bank_api.domain.preferences import Preferences
+from bank_api.models import InvestorAccount, InvestorLoanType
 from bank_api.models.base import table_of
 
 # Key of the advisory lock that serializes approvals (any constant shared by all workers).
@@ -49,15 +55,53 @@ ACCOUNTS = table_of(InvestorAccount)
 BALANCES = tuple(ACCOUNTS.c[name] for name in Balances._fields)
 
 
-def queued_at_after(change: Any, now: Any) -> ColumnElement[Any]:
-    """The queue position once `available` changes by `change` (signed): money rising from
-    zero joins the back of the allocation queue, money falling to zero leaves it."""
+def queued_at_after(change: Any, now: Any, funded: Any = None) -> ColumnElement[Any]:
+    """The queue position once `available` changes by `change` (signed): money falling to zero
+    leaves the allocation queue; money rising from zero, or an investor who has just funded a
+    loan (`funded`, a condition), joins its back."""
     available = ACCOUNTS.c.available
+    back = available == 0 if funded is None else (available == 0) | funded
     return case(
         (available + change == 0, None),
-        (available == 0, now),
+        (back, now),
         else_=ACCOUNTS.c.queued_at,
     )
+
+
+LOAN_TYPES = table_of(InvestorLoanType)
+_A = ACCOUNTS.c
+
+
+def _allocatable() -> ColumnElement[Any]:
+    """SQL of :meth:`Preferences.allocatable`: ``available - keep_available``, no more than
+    ``max_portfolio - invested`` when that is set (a test holds the two to the same answers)."""
+    free = _A.available - _A.keep_available
+    room = _A.max_portfolio - _A.invested
+    return case((_A.max_portfolio.is_(None) | (free <= room), free), else_=room)
+
+
+ALLOCATABLE = _allocatable()
+# A candidate of the allocation queue, whatever the loan's product (`available > 0` lets the
+# queue's partial index serve it).
+CANDIDATE = (_A.available > 0) & _A.auto_invest & (ALLOCATABLE > 0)
+QUEUE_ORDER = (_A.queued_at, _A.investor_id)
+
+
+def _admits(loan_type: Any) -> ColumnElement[bool]:
+    """The investor funds `loan_type`: no product rows at all (every product), or its row."""
+    own = LOAN_TYPES.c.investor_id == _A.investor_id
+    return ~exists().where(own) | exists().where(own, LOAN_TYPES.c.loan_type == loan_type)
+
+
+_QUEUE = (
+    select(_A.investor_id, _A.available, _A.invested, _A.keep_available)
+    .add_columns(_A.max_per_loan, _A.max_portfolio)
+    .where(CANDIDATE, _admits(bindparam("loan_type", type_=String())))
+    .order_by(*QUEUE_ORDER)
+    .limit(bindparam("head", type_=Integer()))
+)
+_PREFERENCES = select(_A.auto_invest, _A.max_per_loan, _A.keep_available, _A.max_portfolio)
+_PREFERRED_TYPES = select(LOAN_TYPES.c.loan_type).order_by(LOAN_TYPES.c.loan_type)
 
 
 # The statements of every deposit and withdrawal, built once (their cache keys too).
@@ -105,7 +149,8 @@ def _change_many(v: CTE, *, require_available: bool) -> Any:
             invested=a.invested + v.c.invested,
             interest_earned=a.interest_earned + v.c.interest_earned,
             losses=a.losses + v.c.losses,
-            queued_at=queued_at_after(v.c.available, _NOW),
+            queued_at=queued_at_after(v.c.available, _NOW, funded=v.c.invested > 0),
+            last_funded_at=case((v.c.invested > 0, _NOW), else_=a.last_funded_at),
             updated_at=_NOW,
         )
         .add_cte(v)
@@ -139,16 +184,44 @@ class InvestorAccountRepository(Repository[InvestorAccount]):
         if self.session.get_bind().dialect.name == "postgresql":
             await self.session.execute(select(func.pg_advisory_xact_lock(ALLOCATION_QUEUE_LOCK)))
 
-    async def allocation_queue(self, limit: int) -> list[tuple[uuid.UUID, int]]:
-        """The first `limit` investors of the queue (idle money that has waited longest first):
-        a range scan of the queue's partial index, so its cost is the head, not the queue."""
-        stmt = (
-            select(ACCOUNTS.c.investor_id, ACCOUNTS.c.available)
-            .where(ACCOUNTS.c.available > 0)
-            .order_by(ACCOUNTS.c.queued_at, ACCOUNTS.c.investor_id)
-            .limit(limit)
+    async def allocation_queue(self, loan_type: str, limit: int) -> list[tuple[uuid.UUID, int]]:
+        """``(investor_id, cap)`` of the first `limit` candidates for a loan of `loan_type`, in
+        queue order (who has waited longest since their money rose from zero or they last
+        funded a loan goes first): a range scan of the queue's partial index, so its cost is the
+        head, not the queue. The cap is the preferences' (``max_share`` not included)."""
+        rows = await self.session.execute(_QUEUE, {"loan_type": loan_type, "head": limit})
+        return [
+            (investor_id, Preferences(True, None, per_loan, keep, portfolio).cap(free, invested))
+            for investor_id, free, invested, keep, per_loan, portfolio in rows
+        ]
+
+    async def preferences(self, investor_id: uuid.UUID) -> Preferences:
+        own = {"investor": investor_id}
+        row = (await self.session.execute(_PREFERENCES.where(_ONE), own)).one()
+        types = await self.session.scalars(
+            _PREFERRED_TYPES.where(LOAN_TYPES.c.investor_id == bindparam("investor")), own
         )
-        return [(row[0], row[1]) for row in await self.session.execute(stmt)]
+        return Preferences(row[0], frozenset(types) or None, row[1], row[2], row[3])
+
+    async def set_preferences(self, investor_id: uuid.UUID, preferences: Preferences) -> None:
+        """Replace the investor's preferences (their product rows too)."""
+        await self.session.execute(
+            update(ACCOUNTS)
+            .where(_A.investor_id == investor_id)
+            .values(
+                auto_invest=preferences.active,
+                max_per_loan=preferences.max_per_loan,
+                keep_available=preferences.keep_available,
+                max_portfolio=preferences.max_portfolio,
+                updated_at=utcnow(),
+            )
+        )
+        await self.session.execute(
+            delete(LOAN_TYPES).where(LOAN_TYPES.c.investor_id == investor_id)
+        )
+        if preferences.loan_types:
+            rows = [{"investor_id": investor_id, "loan_type": t} for t in preferences.loan_types]
+            await self.session.execute(insert(LOAN_TYPES), rows)
 
     async def change_many(
         self,

@@ -28,14 +28,18 @@ from bank_api.errors import (
     InsufficientFunds,
     InvalidDateRange,
     NotAuthenticated,
+    UnknownLoanType,
 )
 from bank_api.idempotency import Idempotency, IdempotencyDep
-from bank_api.investments import service
+from bank_api.investments import preferences, service
 from bank_api.investments.schemas import (
     AmountIn,
     InvestorAllocationRead,
     MovementRead,
     PortfolioRead,
+    PreferencesIn,
+    PreferencesRead,
+    QueueRead,
     TransactionRead,
 )
 from bank_api.loans.filters import date_bound
@@ -163,3 +167,29 @@ async def allocations(
     rows, total = await service.allocations(uow, actor=actor, status=status, today=today, page=page)
     items = [InvestorAllocationRead.of(row) for row in rows]
     return {"items": items, "total": total, "limit": page.limit, "offset": page.offset}
+
+
+@router.get("/preferences", response_model=PreferencesRead)
+async def get_preferences(actor: Investor, uow: ReadUoWDep) -> PreferencesRead:
+    """Your auto-invest preferences: which loans your idle money funds, and how much of it."""
+    return PreferencesRead.of(await preferences.get_preferences(uow, actor=actor))
+
+
+@router.put(
+    "/preferences",
+    response_model=PreferencesRead,
+    responses=problem_responses(UnknownLoanType),
+)
+async def put_preferences(data: PreferencesIn, actor: Investor, uow: UoWDep) -> PreferencesRead:
+    """Replace your auto-invest preferences; money already lent out stays where it is."""
+    stored = await preferences.set_preferences(uow, actor=actor, preferences=data.to_domain())
+    return PreferencesRead.of(stored)
+
+
+@router.get("/queue", response_model=QueueRead)
+async def queue(actor: Investor, uow: ReadUoWDep, settings: SettingsDep, today: Today) -> QueueRead:
+    """Where your idle money stands in the allocation queue, and when it may be lent out."""
+    standing = await preferences.queue_standing(
+        uow, actor=actor, today=today, min_ticket=settings.min_ticket_cents
+    )
+    return QueueRead.model_validate(standing, from_attributes=True)

@@ -1,13 +1,14 @@
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
-from typing import Any, Literal
+from datetime import date, datetime
+from typing import Annotated, Any, Literal
 
-from pydantic import ConfigDict
+from pydantic import ConfigDict, Field, StringConstraints
 
-from bank_api.common.money import MoneyIn, MoneyOut
+from bank_api.common.money import MoneyIn, MoneyOrZeroIn, MoneyOut
 from bank_api.common.schemas import RequestSchema, ResponseSchema
+from bank_api.domain.preferences import NotCandidate, Preferences
 from bank_api.models import AccountKind, LoanStatus
 
 
@@ -83,3 +84,67 @@ class InvestorAllocationRead(ResponseSchema):
             loan_status=row.loan_status,
             days_past_due=row.days_past_due,
         )
+
+
+LoanTypeCode = Annotated[str, StringConstraints(min_length=1, max_length=32)]
+
+
+class PreferencesIn(RequestSchema):
+    """The auto-invest preferences (SPEC §11.1). PUT replaces the whole object: a field left
+    out takes its default."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "active": True,
+                    "loan_types": ["car_loan", "personal_loan"],
+                    "max_per_loan": "100.00",
+                    "keep_available": "500.00",
+                    "max_portfolio": "25000.00",
+                }
+            ]
+        },
+    )
+
+    active: Annotated[bool, Field(strict=True)] = True
+    loan_types: Annotated[list[LoanTypeCode], Field(min_length=1, max_length=50)] | None = None
+    max_per_loan: MoneyIn | None = None
+    keep_available: MoneyOrZeroIn = 0
+    max_portfolio: MoneyIn | None = None
+
+    def to_domain(self) -> Preferences:
+        types = None if self.loan_types is None else frozenset(self.loan_types)
+        return Preferences(
+            self.active, types, self.max_per_loan, self.keep_available, self.max_portfolio
+        )
+
+
+class PreferencesRead(ResponseSchema):
+    active: bool
+    loan_types: list[str] | None
+    max_per_loan: MoneyOut | None
+    keep_available: MoneyOut
+    max_portfolio: MoneyOut | None
+
+    @classmethod
+    def of(cls, preferences: Preferences) -> PreferencesRead:
+        types = None if preferences.loan_types is None else sorted(preferences.loan_types)
+        return cls(
+            active=preferences.active,
+            loan_types=types,
+            max_per_loan=preferences.max_per_loan,
+            keep_available=preferences.keep_available,
+            max_portfolio=preferences.max_portfolio,
+        )
+
+
+class QueueRead(ResponseSchema):
+    position: int | None = Field(description="1-based among the current candidates; null: not one")
+    reason: NotCandidate | None = Field(description="Why the investor is not a candidate")
+    ahead_amount: MoneyOut
+    available: MoneyOut
+    idle_since: datetime | None
+    idle_days: int
+    estimated_deployment: date | None
+    estimate_basis: str

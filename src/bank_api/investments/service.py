@@ -175,7 +175,7 @@ async def _move(
     """The portfolio's loan figures (nothing here changes them), the journal entry, and last
     the balance, which refuses to go below zero."""
     figures = await _loan_figures(uow, actor.id, today)
-    entry_id, created_at = await uow.ledger.post(entry, investor_id=actor.id)
+    entry_id, created_at = await uow.ledger.post(entry, value_date=today, investor_id=actor.id)
     balances = await uow.investors.move(actor.id, change)
     if balances is None:
         available = (await uow.investors.for_investor(actor.id)).available

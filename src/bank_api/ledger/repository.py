@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import BigInteger, Select, String, Uuid, func, insert, select
@@ -27,12 +27,13 @@ class LedgerRepository(Repository[JournalEntry]):
         self,
         entry: domain.Entry,
         *,
+        value_date: date,
         investor_id: uuid.UUID | None = None,
         loan_id: uuid.UUID | None = None,
         payment_id: uuid.UUID | None = None,
     ) -> tuple[int, datetime]:
-        """Insert one balanced entry (its row, then all its lines in one statement); its id and
-        time."""
+        """Insert one balanced entry (its row, then all its lines in one statement), booked on
+        the business date `value_date`; its id and time."""
         now = utcnow()
         values = {
             "kind": entry.kind,
@@ -55,7 +56,7 @@ class LedgerRepository(Repository[JournalEntry]):
                 (line.kind.value, line.owner, line.amount, line.purpose.value)
                 for line in entry.lines
             ],
-            {"entry_id": entry_id, "loan_id": loan_id, "created_at": now},
+            {"entry_id": entry_id, "loan_id": loan_id, "created_at": now, "value_date": value_date},
         )
         assert entry_id is not None
         return entry_id, now

@@ -68,7 +68,7 @@ async def approve_loan(
     await uow.session.flush()  # the loan's new row now: the queue's turn starts below
 
     await uow.investors.lock_allocation_queue()
-    parts = await _fund(uow, loan, policy(settings))
+    parts = await _fund(uow, loan, policy(settings), today)
     changes = history.changes_between(before, history.snapshot(loan))
     note = f"funded by {len(parts)} investors"
     history.record(uow, loan, actor, LoanEventKind.approved, changes, note)
@@ -76,13 +76,14 @@ async def approve_loan(
 
 
 async def _fund(
-    uow: UnitOfWork, loan: Loan, rules: AllocationPolicy
+    uow: UnitOfWork, loan: Loan, rules: AllocationPolicy, today: date
 ) -> list[tuple[uuid.UUID, int]]:
     for _ in range(ATTEMPTS):
-        parts = await _allocate(uow, loan.amount, rules)
+        parts = await _allocate(uow, loan, rules)
         attempt = await uow.session.begin_nested()
         await uow.allocations.add_parts(loan.id, parts)
-        await uow.ledger.post(ledger.disbursement_entry(loan.id, parts), loan_id=loan.id)
+        entry = ledger.disbursement_entry(loan.id, parts)
+        await uow.ledger.post(entry, value_date=today, loan_id=loan.id)
         debits = [(investor, -part, part, 0, 0) for investor, part in parts]
         if await uow.investors.change_many(debits, require_available=True) == len(parts):
             await attempt.commit()  # releases the savepoint; the locks stay with the transaction
@@ -94,15 +95,15 @@ async def _fund(
 
 
 async def _allocate(
-    uow: UnitOfWork, amount: int, rules: AllocationPolicy
+    uow: UnitOfWork, loan: Loan, rules: AllocationPolicy
 ) -> list[tuple[uuid.UUID, int]]:
-    """Allocate from the head of the queue, reading more of it only when the head was too
-    short (small balances at the front); pro rata reads all of it."""
-    size = queue_head(amount, rules)
+    """Allocate from the head of the queue of the loan's candidates, reading more of it only
+    when the head was too short (small caps at the front); pro rata reads all of it."""
+    size = queue_head(loan.amount, rules)
     while True:
-        head = await uow.investors.allocation_queue(size)
+        head = await uow.investors.allocation_queue(loan.loan_type, size)
         try:
-            allocation = allocate(amount, head, rules, complete=len(head) < size)
+            allocation = allocate(loan.amount, head, rules, complete=len(head) < size)
         except QueueHeadTooShort:
             size *= 4
             continue

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
+from datetime import date
 
 from sqlalchemy import func, select
 
@@ -36,7 +37,7 @@ class PaymentResult:
 
 
 async def record_payment(
-    uow: UnitOfWork, *, actor: Principal, loan_id: uuid.UUID, amount: int
+    uow: UnitOfWork, *, actor: Principal, loan_id: uuid.UUID, amount: int, today: date
 ) -> PaymentResult:
     loan = await uow.loans.visible(loan_id, actor, lock=True)
     if loan is None or loan.customer_id != actor.id:
@@ -69,7 +70,7 @@ async def record_payment(
     )
     await uow.allocations.add_received(loan.id, moved)
     entry = ledger.payment_entry(loan.id, application.principal, application.interest, moved)
-    await uow.ledger.post(entry, loan_id=loan.id, payment_id=payment.id)
+    await uow.ledger.post(entry, value_date=today, loan_id=loan.id, payment_id=payment.id)
 
     outstanding = loan.outstanding_principal - application.principal
     history.change(

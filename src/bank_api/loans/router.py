@@ -257,12 +257,15 @@ async def pay_loan(
     actor: CustomerUser,
     uow: UoWDep,
     idempotency: IdempotencyDep,
+    today: Today,
     record: RecordEvent,
 ) -> Response:
     """Pay into your loan: oldest installment first, interest before principal."""
     if (replay := await idempotency.replay()) is not None:
         return replay
-    paid = await payments.record_payment(uow, actor=actor, loan_id=loan_id, amount=data.amount)
+    paid = await payments.record_payment(
+        uow, actor=actor, loan_id=loan_id, amount=data.amount, today=today
+    )
     response = await idempotency.commit(
         PaymentRead.of(paid.payment, paid.loan_status, paid.outstanding)
     )

@@ -33,7 +33,8 @@ async def write_off_loan(
     losses = [(loss.investor_id, loss.amount) for loss in write_off_losses(holdings) if loss.amount]
     await uow.allocations.add_losses(loan.id, losses)
     if losses:
-        await uow.ledger.post(ledger.write_off_entry(loan.id, losses), loan_id=loan.id)
+        entry = ledger.write_off_entry(loan.id, losses)
+        await uow.ledger.post(entry, value_date=today, loan_id=loan.id)
     lost = format_cents(sum(amount for _, amount in losses))
     history.change(
         uow,

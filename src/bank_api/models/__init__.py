@@ -5,7 +5,13 @@ from bank_api.domain.ledger import AccountKind, EntryKind, Purpose
 from bank_api.domain.schedule import ScheduleKind
 from bank_api.models.base import Base
 from bank_api.models.credit import Allocation, BusinessDate, Installment, Payment
-from bank_api.models.ledger import IdempotencyRecord, InvestorAccount, JournalEntry, JournalLine
+from bank_api.models.ledger import (
+    IdempotencyRecord,
+    InvestorAccount,
+    InvestorLoanType,
+    JournalEntry,
+    JournalLine,
+)
 from bank_api.models.loan import Loan, LoanEvent, LoanEventKind, LoanProduct, LoanStatus
 from bank_api.models.login_failure import LoginFailure, ThrottleScope
 from bank_api.models.user import Role, User, UserStatus
@@ -19,6 +25,7 @@ __all__ = [
     "IdempotencyRecord",
     "Installment",
     "InvestorAccount",
+    "InvestorLoanType",
     "JournalEntry",
     "JournalLine",
     "Loan",

@@ -3,9 +3,19 @@
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
+from datetime import date, datetime
 
-from sqlalchemy import BigInteger, CheckConstraint, ForeignKey, Index, String, Text, text
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    CheckConstraint,
+    Date,
+    ForeignKey,
+    Index,
+    String,
+    Text,
+    text,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from bank_api.common.types import utcnow
@@ -23,7 +33,11 @@ class InvestorAccount(Base):
         CheckConstraint("invested >= 0", name="invested_not_negative"),
         CheckConstraint("interest_earned >= 0", name="interest_not_negative"),
         CheckConstraint("losses >= 0", name="losses_not_negative"),
-        # The allocation queue: idle money that has waited longest first.
+        CheckConstraint("keep_available >= 0", name="keep_available_not_negative"),
+        CheckConstraint("max_per_loan > 0", name="max_per_loan_positive"),
+        CheckConstraint("max_portfolio > 0", name="max_portfolio_positive"),
+        # The allocation queue: money that has waited longest since it last rose from zero or
+        # last funded a loan goes first.
         Index(
             "ix_investor_account_queue",
             "queued_at",
@@ -38,11 +52,30 @@ class InvestorAccount(Base):
     invested: Mapped[int] = mapped_column(BigInteger, default=0)
     interest_earned: Mapped[int] = mapped_column(BigInteger, default=0)
     losses: Mapped[int] = mapped_column(BigInteger, default=0)
-    # When `available` last rose from zero; None while it is zero.
+    # The later of when `available` last rose from zero and `last_funded_at`; None while
+    # `available` is zero.
     queued_at: Mapped[datetime | None]
+    last_funded_at: Mapped[datetime | None]
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # Auto-invest preferences (docs/DECISIONS.md "Investor preferences"); the products an
+    # investor funds are rows of InvestorLoanType, none meaning every product.
+    auto_invest: Mapped[bool] = mapped_column(Boolean, default=True)
+    keep_available: Mapped[int] = mapped_column(BigInteger, default=0)
+    max_per_loan: Mapped[int | None] = mapped_column(BigInteger)
+    max_portfolio: Mapped[int | None] = mapped_column(BigInteger)
     # Only so the unit of work inserts the user before its account; never loaded.
     user: Mapped[User] = relationship(lazy="raise", viewonly=False)
+
+
+class InvestorLoanType(Base):
+    """A product an investor's auto-invest funds; an investor with no rows funds every one."""
+
+    __tablename__ = "investor_loan_type"
+
+    investor_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("investor_account.investor_id"), primary_key=True
+    )
+    loan_type: Mapped[str] = mapped_column(ForeignKey("loan_product.code"), primary_key=True)
 
 
 class JournalEntry(Base):
@@ -77,6 +110,8 @@ class JournalLine(Base):
     purpose: Mapped[Purpose] = mapped_column(enum_column(Purpose, "purpose", length=24))
     loan_id: Mapped[uuid.UUID | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # The business date on which the line was booked: statements and returns select by it.
+    value_date: Mapped[date] = mapped_column(Date)
 
 
 class IdempotencyRecord(Base):

@@ -1,0 +1,145 @@
+"""Auto-invest preferences and where an investor's idle money stands in the allocation queue.
+
+Preferences decide only future allocations: replacing them moves no money already lent out.
+The queue answer reads the investor's own row, the candidates ahead of it and the loans waiting
+for approval, without a transaction (each figure is one statement; none of them moves money).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+
+from sqlalchemy import func, or_, select
+
+from bank_api.common.principal import Principal
+from bank_api.domain.allocation import reached_by
+from bank_api.domain.preferences import NotCandidate, Preferences
+from bank_api.errors import UnknownLoanType
+from bank_api.investments.repository import ACCOUNTS, ALLOCATABLE, CANDIDATE
+from bank_api.models import Loan, LoanProduct, LoanStatus
+from bank_api.uow import UnitOfWork
+
+# How many of the loans waiting for approval, and of the latest approvals, the estimate reads.
+PIPELINE_READ = 500
+LEAD_TIME_SAMPLE = 20
+
+
+async def get_preferences(uow: UnitOfWork, *, actor: Principal) -> Preferences:
+    return await uow.investors.preferences(actor.id)
+
+
+async def set_preferences(
+    uow: UnitOfWork, *, actor: Principal, preferences: Preferences
+) -> Preferences:
+    """Replace the preferences; every product named must exist (an inactive one may be kept)."""
+    if preferences.loan_types is not None:
+        known = await uow.session.scalars(
+            select(LoanProduct.code).where(LoanProduct.code.in_(preferences.loan_types))
+        )
+        if set(known) != preferences.loan_types:
+            raise UnknownLoanType
+    await uow.investors.set_preferences(actor.id, preferences)
+    await uow.commit()
+    return preferences
+
+
+@dataclass(frozen=True)
+class QueueStanding:
+    position: int | None
+    reason: NotCandidate | None
+    ahead_amount: int
+    available: int
+    idle_since: datetime | None
+    idle_days: int
+    estimated_deployment: date | None
+    estimate_basis: str
+
+
+async def queue_standing(
+    uow: UnitOfWork, *, actor: Principal, today: date, min_ticket: int
+) -> QueueStanding:
+    balances = await uow.investors.for_investor(actor.id)
+    preferences = await uow.investors.preferences(actor.id)
+    queued_at = await uow.session.scalar(
+        select(ACCOUNTS.c.queued_at).where(ACCOUNTS.c.investor_id == actor.id)
+    )
+    idle_days = 0 if queued_at is None else max(0, (today - queued_at.date()).days)
+    reason = preferences.reason(balances.available, balances.invested)
+    if reason is not None or queued_at is None:
+        return QueueStanding(
+            None,
+            reason,
+            0,
+            balances.available,
+            queued_at,
+            idle_days,
+            None,
+            "not in the allocation queue: nothing of this money is offered to new loans",
+        )
+    ahead, ahead_amount = await _ahead(uow, queued_at, actor)
+    estimate, basis = await _estimate(uow, ahead + 1, today, min_ticket)
+    return QueueStanding(
+        ahead + 1,
+        None,
+        ahead_amount,
+        balances.available,
+        queued_at,
+        idle_days,
+        estimate,
+        basis,
+    )
+
+
+async def _ahead(uow: UnitOfWork, queued_at: datetime, actor: Principal) -> tuple[int, int]:
+    """How many candidates are ahead in the queue, and the money they may still allocate."""
+    a = ACCOUNTS.c
+    before = or_(a.queued_at < queued_at, (a.queued_at == queued_at) & (a.investor_id < actor.id))
+    count, amount = (
+        await uow.session.execute(
+            select(func.count(), func.coalesce(func.sum(ALLOCATABLE), 0)).where(CANDIDATE, before)
+        )
+    ).one()
+    return int(count), int(amount)
+
+
+async def _estimate(
+    uow: UnitOfWork, position: int, today: date, min_ticket: int
+) -> tuple[date | None, str]:
+    """The day the loans now waiting for approval would reach `position`, approved after the
+    median lead time of the latest approvals (docs/DECISIONS.md "Queue estimate")."""
+    waiting = (
+        await uow.session.execute(
+            select(Loan.amount, Loan.created_at)
+            .where(Loan.status.in_([LoanStatus.new, LoanStatus.requested]))
+            .order_by(Loan.created_at, Loan.id)
+            .limit(PIPELINE_READ)
+        )
+    ).all()
+    index = reached_by(position, [amount for amount, _ in waiting], min_ticket)
+    if index is None:
+        return None, (
+            f"the {len(waiting)} loans waiting for approval would not reach position {position}"
+            " (each takes at most one participant per minimum ticket); no estimate"
+        )
+    lead = await _lead_days(uow)
+    created = waiting[index][1].date()
+    estimate = max(today, created + timedelta(days=lead))
+    return estimate, (
+        f"loan {index + 1} of those waiting for approval would reach this position; loans are"
+        f" approved a median {lead} days after they are applied for (latest approvals); an"
+        " estimate, not a promise"
+    )
+
+
+async def _lead_days(uow: UnitOfWork) -> int:
+    rows = await uow.session.execute(
+        select(Loan.created_at, Loan.approved_at)
+        .where(Loan.approved_at.is_not(None))
+        .order_by(Loan.approved_at.desc())
+        .limit(LEAD_TIME_SAMPLE)
+    )
+    leads = sorted(approved - created for created, approved in rows if approved is not None)
+    if not leads:
+        return 0
+    return -(-leads[len(leads) // 2] // timedelta(days=1))  # the median in whole days, up
