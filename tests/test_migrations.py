@@ -191,3 +191,87 @@ async def test_loans_disbursed_before_0006_get_their_oldest_unpaid_due_date(
         "closed": None,
         "new": None,
     }
+
+
+async def test_0007_queues_investors_from_their_last_loan_and_dates_every_journal_line(
+    backend: str, tmp_path: Path
+) -> None:
+    """0007 gives each account `last_funded_at` (its newest allocation) and queues waiting money
+    from the later of that and when it rose from zero; every journal line gets the UTC date it
+    was written on as its value date."""
+    url = await scratch_database(backend, tmp_path, "scratch")
+    await asyncio.to_thread(upgrade, url, "0006")
+    funded_late, funded_early, never = (uuid.uuid4() for _ in range(3))
+    at = {day: datetime(2026, 3, day, 23, 30, tzinfo=UTC) for day in (1, 5, 9)}
+    engine = create_async_engine(url)
+    try:
+        async with engine.begin() as connection:
+            if connection.dialect.name == "postgresql":  # no loan rows needed
+                await connection.execute(text("SET LOCAL session_replication_role = replica"))
+            key = (lambda u: u) if connection.dialect.name == "postgresql" else (lambda u: u.hex)
+            await connection.execute(  # the accounts' users: 0007 rebuilds the table on SQLite
+                text(
+                    "INSERT INTO user_account (id, username, username_key, email, email_key,"
+                    " full_name, role, status, password_hash, tokens_valid_after, created_at,"
+                    " updated_at) VALUES (:id, :name, :name, :email, :email, 'I', 'investor',"
+                    " 'active', 'x', :at, :at, :at)"
+                ),
+                [
+                    {"id": key(i), "name": i.hex, "email": f"{i.hex}@example.com", "at": at[1]}
+                    for i in (funded_late, funded_early, never)
+                ],
+            )
+            await connection.execute(
+                text(
+                    "INSERT INTO investor_account (investor_id, available, invested,"
+                    " interest_earned, losses, queued_at, updated_at)"
+                    " VALUES (:id, 100, 50, 0, 0, :queued, :queued)"
+                ),
+                [
+                    {"id": key(funded_late), "queued": at[1]},
+                    {"id": key(funded_early), "queued": at[9]},
+                    {"id": key(never), "queued": at[5]},
+                ],
+            )
+            await connection.execute(
+                text(
+                    "INSERT INTO allocation (loan_id, investor_id, amount, principal_received,"
+                    " interest_received, loss, created_at) VALUES (:loan, :investor, 50, 0, 0, 0,"
+                    " :at)"
+                ),
+                [
+                    {"loan": key(uuid.uuid4()), "investor": key(funded_late), "at": at[1]},
+                    {"loan": key(uuid.uuid4()), "investor": key(funded_late), "at": at[5]},
+                    {"loan": key(uuid.uuid4()), "investor": key(funded_early), "at": at[5]},
+                ],
+            )
+            await connection.execute(
+                text("INSERT INTO journal_entry (id, kind, created_at) VALUES (1, 'deposit', :at)"),
+                {"at": at[9]},
+            )
+            await connection.execute(
+                text(
+                    "INSERT INTO journal_line (entry_id, account_kind, owner_id, amount, purpose,"
+                    " created_at) VALUES (1, 'external', NULL, -100, 'deposit', :at),"
+                    " (1, 'investor_available', :owner, 100, 'deposit', :at)"
+                ),
+                {"at": at[9], "owner": key(never)},
+            )
+        await asyncio.to_thread(upgrade, url)
+        async with engine.connect() as connection:
+            accounts = await connection.execute(
+                text("SELECT investor_id, queued_at, last_funded_at FROM investor_account")
+            )
+            stored = {str(row[0]).replace("-", ""): (str(row[1])[:10], row[2]) for row in accounts}
+            dates = (await connection.execute(text("SELECT value_date FROM journal_line"))).all()
+    finally:
+        await engine.dispose()
+    assert {
+        k: (queued, None if last is None else str(last)[:10])
+        for k, (queued, last) in stored.items()
+    } == {
+        funded_late.hex: ("2026-03-05", "2026-03-05"),
+        funded_early.hex: ("2026-03-09", "2026-03-05"),
+        never.hex: ("2026-03-05", None),
+    }
+    assert [str(row[0]) for row in dates] == ["2026-03-09", "2026-03-09"]
