@@ -139,6 +139,10 @@ class InvalidDateRange(AppError):
     pass
 
 
+class DateRangeTooLong(AppError):
+    pass
+
+
 class ProductBoundsInvalid(AppError):
     pass
 
@@ -336,6 +340,12 @@ PROBLEMS: dict[type[Exception], tuple[int, str, str, str]] = {
         "invalid_date_range",
         "Invalid date range",
         "A `*_from` bound is after its `*_to` bound.",
+    ),
+    DateRangeTooLong: (
+        422,
+        "date_range_too_long",
+        "Date range too long",
+        "A statement covers at most 366 days; ask for several.",
     ),
     ProductBoundsInvalid: (
         422,

@@ -6,9 +6,11 @@ from collections.abc import Awaitable, Callable
 from datetime import date
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Depends, Header, Query
 from fastapi.responses import Response
 
+from bank_api.common.media import CSV, csv_text, prefers_csv
+from bank_api.common.money import format_cents
 from bank_api.common.principal import Principal
 from bank_api.common.schemas import Page, PageParams, page_params
 from bank_api.config import Settings
@@ -22,6 +24,7 @@ from bank_api.dependencies import (
     require_roles,
 )
 from bank_api.errors import (
+    DateRangeTooLong,
     Forbidden,
     IdempotencyKeyInUse,
     IdempotencyKeyReused,
@@ -31,7 +34,7 @@ from bank_api.errors import (
     UnknownLoanType,
 )
 from bank_api.idempotency import Idempotency, IdempotencyDep
-from bank_api.investments import preferences, service
+from bank_api.investments import preferences, service, statements
 from bank_api.investments.schemas import (
     AmountIn,
     InvestorAllocationRead,
@@ -40,6 +43,9 @@ from bank_api.investments.schemas import (
     PreferencesIn,
     PreferencesRead,
     QueueRead,
+    StatementBalances,
+    StatementRead,
+    StatementTotals,
     TransactionRead,
 )
 from bank_api.loans.filters import date_bound
@@ -193,3 +199,55 @@ async def queue(actor: Investor, uow: ReadUoWDep, settings: SettingsDep, today: 
         uow, actor=actor, today=today, min_ticket=settings.min_ticket_cents
     )
     return QueueRead.model_validate(standing, from_attributes=True)
+
+
+STATEMENT_CSV = (
+    "id",
+    "entry_id",
+    "value_date",
+    "created_at",
+    "type",
+    "account",
+    "amount",
+    "loan_id",
+)
+
+
+@router.get(
+    "/statement",
+    response_model=StatementRead,
+    responses={
+        200: {"content": {CSV: {"schema": {"type": "string"}}}},
+        **problem_responses(InvalidDateRange, DateRangeTooLong),
+    },
+)
+async def statement(
+    actor: Investor,
+    uow: ReadUoWDep,
+    today: Today,
+    from_: Annotated[date | None, Query(alias="from")] = None,
+    to: date | None = None,
+    accept: Annotated[str | None, Header(max_length=1000)] = None,
+) -> StatementRead | Response:
+    """Opening and closing balances and every movement between, by value date; this month
+    by default. `Accept: text/csv` gives the lines as CSV."""
+    result = await statements.statement(uow, actor=actor, since=from_, until=to, today=today)
+    lines = [TransactionRead.of(line) for line in result.lines]
+    if prefers_csv(accept):
+        rows = [[getattr(line, name) for name in STATEMENT_CSV] for line in lines]
+        for row, line in zip(rows, lines, strict=True):
+            row[STATEMENT_CSV.index("amount")] = format_cents(line.amount)
+        name = f"statement-{result.from_}-{result.to}.csv"
+        return Response(
+            csv_text(STATEMENT_CSV, rows),
+            media_type=f"{CSV}; charset=utf-8",
+            headers={"Content-Disposition": f'attachment; filename="{name}"'},
+        )
+    return StatementRead(
+        from_=result.from_,
+        to=result.to,
+        opening=StatementBalances.model_validate(result.opening, from_attributes=True),
+        closing=StatementBalances.model_validate(result.closing, from_attributes=True),
+        totals=StatementTotals(**result.totals),
+        lines=lines,
+    )

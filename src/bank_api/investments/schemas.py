@@ -46,6 +46,7 @@ class TransactionRead(ResponseSchema):
     amount: MoneyOut
     loan_id: uuid.UUID | None
     created_at: datetime
+    value_date: date = Field(description="The business date on which the line was booked")
 
     @classmethod
     def of(cls, line: Any) -> TransactionRead:
@@ -58,6 +59,7 @@ class TransactionRead(ResponseSchema):
             account=account,
             loan_id=line.loan_id,
             created_at=line.created_at,
+            value_date=line.value_date,
         )
 
 
@@ -148,3 +150,29 @@ class QueueRead(ResponseSchema):
     idle_days: int
     estimated_deployment: date | None
     estimate_basis: str
+
+
+class StatementBalances(ResponseSchema):
+    available: MoneyOut
+    invested: MoneyOut
+
+
+class StatementTotals(ResponseSchema):
+    """Each movement's size, positive (docs/DECISIONS.md "Statements" has the equations)."""
+
+    deposit: MoneyOut
+    withdrawal: MoneyOut
+    allocation: MoneyOut
+    principal_repayment: MoneyOut
+    interest: MoneyOut
+    write_off: MoneyOut
+    fee: MoneyOut
+
+
+class StatementRead(ResponseSchema):
+    from_: date = Field(serialization_alias="from")
+    to: date
+    opening: StatementBalances
+    closing: StatementBalances
+    totals: StatementTotals
+    lines: list[TransactionRead]
