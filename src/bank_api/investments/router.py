@@ -43,6 +43,7 @@ from bank_api.investments.schemas import (
     PreferencesIn,
     PreferencesRead,
     QueueRead,
+    ReturnsRead,
     StatementBalances,
     StatementRead,
     StatementTotals,
@@ -250,4 +251,27 @@ async def statement(
         closing=StatementBalances.model_validate(result.closing, from_attributes=True),
         totals=StatementTotals(**result.totals),
         lines=lines,
+    )
+
+
+@router.get("/returns", response_model=ReturnsRead, responses=problem_responses(InvalidDateRange))
+async def returns(
+    actor: Investor,
+    uow: ReadUoWDep,
+    today: Today,
+    from_: Annotated[date | None, Query(alias="from")] = None,
+    to: date | None = None,
+) -> ReturnsRead:
+    """Your net annual return (XIRR) on your cash flows with the loans, with interest earned,
+    losses and net profit; since your first cash flow by default."""
+    result = await statements.returns(uow, actor=actor, since=from_, until=to, today=today)
+    summary = result.summary
+    return ReturnsRead(
+        xirr=None if summary.xirr is None else str(summary.xirr),
+        interest_earned=summary.interest_earned,
+        fees=summary.fees,
+        losses=summary.losses,
+        net_profit=summary.net_profit,
+        from_=result.from_,
+        to=result.to,
     )

@@ -176,3 +176,16 @@ class StatementRead(ResponseSchema):
     closing: StatementBalances
     totals: StatementTotals
     lines: list[TransactionRead]
+
+
+class ReturnsRead(ResponseSchema):
+    xirr: str | None = Field(
+        description="Net annual return (XIRR) as a fraction with four places; null: no rate",
+        examples=["0.0712"],
+    )
+    interest_earned: MoneyOut
+    fees: MoneyOut
+    losses: MoneyOut
+    net_profit: MoneyOut
+    from_: date | None = Field(serialization_alias="from")
+    to: date

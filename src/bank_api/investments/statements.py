@@ -1,4 +1,4 @@
-"""What an investor's money did: statements over a period of value dates, and returns.
+"""What an investor's money did: statements over a period of value dates, and its returns.
 
 Both read the investor's journal lines by the business date on which they were booked
 (`value_date`), without a transaction: a statement is two statements (the balances before the
@@ -10,14 +10,17 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 
 from sqlalchemy import ColumnElement, and_, func, select
 
 from bank_api.common.principal import Principal
 from bank_api.domain import statement as rules
+from bank_api.domain.delinquency import NPL_DAYS_PAST_DUE
+from bank_api.domain.returns import CashFlow, ReturnsSummary, summarize_returns, terminal_value
 from bank_api.errors import DateRangeTooLong, InvalidDateRange
-from bank_api.models import AccountKind, JournalLine
+from bank_api.loans.overdue import npl_cutoff, npl_loan
+from bank_api.models import AccountKind, Allocation, JournalLine, Loan, Purpose
 from bank_api.uow import UnitOfWork
 
 MAX_STATEMENT_DAYS = 366
@@ -73,3 +76,86 @@ async def statement(
     totals = {purpose.value: size for purpose, size in rules.totals(moved).items()}
     totals["fee"] = 0  # investors' interest lines are what they received (docs/DECISIONS.md)
     return Statement(since, until, opening, rules.close(opening, moved), totals, lines)
+
+
+@dataclass(frozen=True)
+class Returns:
+    from_: date | None
+    to: date
+    summary: ReturnsSummary
+
+
+async def returns(
+    uow: UnitOfWork, *, actor: Principal, since: date | None, until: date | None, today: date
+) -> Returns:
+    """The period's cash flows with the loans and what they return (docs/DECISIONS.md
+    "Returns"): money already lent out when the period starts is money out on its first day,
+    money still lent out at its end money in on its last day, at par, except in loans 90+ days
+    past due."""
+    until = until or today
+    if since is not None and since > until:
+        raise InvalidDateRange
+    in_period = JournalLine.value_date <= until
+    if since is not None:
+        in_period = in_period & (JournalLine.value_date >= since)
+    rows = await uow.session.execute(
+        select(
+            JournalLine.value_date,
+            JournalLine.account_kind,
+            JournalLine.purpose,
+            func.sum(JournalLine.amount),
+        )
+        .where(_own_lines(actor.id), in_period)
+        .group_by(JournalLine.value_date, JournalLine.account_kind, JournalLine.purpose)
+        .order_by(JournalLine.value_date)
+    )
+    flows: list[CashFlow] = []
+    moved: list[tuple[AccountKind, Purpose, int]] = []
+    for on, account, purpose, total in rows:
+        moved.append((account, purpose, int(total)))
+        if (account, purpose) in _FLOWS:
+            flows.append(CashFlow(on, _FLOWS[account, purpose] * int(total)))
+    if since is not None and (opening := await _invested(uow, actor.id, since, before=True)):
+        flows.insert(0, CashFlow(since, -opening))
+    outstanding = await _invested(uow, actor.id, until, before=False)
+    excluded = min(outstanding, await _npl_principal(uow, actor.id, until))
+    if (last := terminal_value(until, outstanding, excluded)) is not None:
+        flows.append(last)
+    sizes = rules.totals(moved)
+    summary = summarize_returns(
+        flows, interest_earned=sizes[Purpose.INTEREST], losses=sizes[Purpose.WRITE_OFF]
+    )
+    first = since or (flows[0].on if flows else None)
+    return Returns(first, until, summary)
+
+
+# Which lines are cash flows with the loans, and their sign on the investor's side.
+_FLOWS = {
+    (rules.INVESTED, Purpose.ALLOCATION): -1,
+    (rules.AVAILABLE, Purpose.PRINCIPAL_REPAYMENT): 1,
+    (rules.AVAILABLE, Purpose.INTEREST): 1,
+}
+
+
+async def _invested(uow: UnitOfWork, investor_id: uuid.UUID, day: date, *, before: bool) -> int:
+    """Principal lent out at the start (`before`) or at the end of `day`, by the journal."""
+    booked = JournalLine.value_date < day if before else JournalLine.value_date <= day
+    total = await uow.session.scalar(
+        select(func.coalesce(func.sum(JournalLine.amount), 0)).where(
+            JournalLine.owner_id == investor_id, JournalLine.account_kind == rules.INVESTED, booked
+        )
+    )
+    return int(total or 0)
+
+
+async def _npl_principal(uow: UnitOfWork, investor_id: uuid.UUID, day: date) -> int:
+    """The investor's principal in loans non-performing on `day`, by the loans' stored state."""
+    if day - date.min < timedelta(days=NPL_DAYS_PAST_DUE):
+        return 0  # nothing can be that late yet (and the cutoff would leave the calendar)
+    outstanding = Allocation.amount - Allocation.principal_received - Allocation.loss
+    total = await uow.session.scalar(
+        select(func.coalesce(func.sum(outstanding), 0))
+        .join(Loan, Loan.id == Allocation.loan_id)
+        .where(Allocation.investor_id == investor_id, npl_loan(npl_cutoff(day)))
+    )
+    return int(total or 0)
