@@ -116,8 +116,22 @@ class Client(FastHttpUser):
             headers=bearer(loan["token"]),
         )
 
+    def investor_read(self) -> None:
+        """One of the investor's own views (issue 16): where their money stands and earns."""
+        investor = random.choice(TARGETS["investors"])
+        name, path = random.choice(
+            (
+                ("investor queue", "/api/v1/investments/queue"),
+                ("investor returns", "/api/v1/investments/returns"),
+                ("investor statement", "/api/v1/investments/statement"),
+                ("investor allocations", "/api/v1/investments/allocations?limit=20"),
+                ("investor preferences", "/api/v1/investments/preferences"),
+            )
+        )
+        self.call(name, "GET", path, 200, headers=bearer(investor["token"]))
+
     def read(self) -> None:
-        random.choice((self.portfolio, self.loan_list, self.schedule))()
+        random.choice((self.portfolio, self.loan_list, self.schedule, self.investor_read))()
 
     def me(self) -> None:
         user = random.choice(TARGETS["customers"])

@@ -53,7 +53,14 @@ def test_generated_client_runs_a_whole_flow(live_server: LiveServer, tmp_path: P
         auth = importlib.import_module("bank_client.api.auth")
         for name in ("auth_register", "auth_login"):
             importlib.import_module(f"bank_client.api.auth.{name}")
-        for name in ("investments_deposit", "investments_portfolio"):
+        for name in (
+            "investments_deposit",
+            "investments_portfolio",
+            "investments_put_preferences",
+            "investments_queue",
+            "investments_returns",
+            "investments_statement",
+        ):
             importlib.import_module(f"bank_client.api.investments.{name}")
         for name in (
             "loans_apply_for_loan",
@@ -124,6 +131,26 @@ def test_generated_client_runs_a_whole_flow(live_server: LiveServer, tmp_path: P
         portfolio = api.investments.investments_portfolio.sync(client=investor)
         assert isinstance(portfolio, models.PortfolioRead), portfolio
         assert portfolio.total != "2000.00"  # interest has arrived on top of the deposit
+
+        chosen = api.investments.investments_put_preferences.sync(
+            client=investor,
+            body=models.PreferencesIn(loan_types=["car_loan"], keep_available="100.00"),
+        )
+        assert isinstance(chosen, models.PreferencesRead), chosen
+        assert (chosen.loan_types, chosen.keep_available) == (["car_loan"], "100.00")
+        standing = api.investments.investments_queue.sync(client=investor)
+        assert isinstance(standing, models.QueueRead), standing
+        assert standing.reason is None
+        assert standing.position >= 1
+        earned = api.investments.investments_returns.sync(client=investor)
+        assert isinstance(earned, models.ReturnsRead), earned
+        assert earned.interest_earned == payment.interest
+        month = api.investments.investments_statement.sync(client=investor)
+        assert isinstance(month, models.StatementRead), month
+        assert (month.closing.available, month.closing.invested) == (
+            portfolio.available,
+            portfolio.invested,
+        )
     finally:
         clients.close()
         sys.path.remove(str(tmp_path))
