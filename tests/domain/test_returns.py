@@ -18,6 +18,7 @@ from bank_api.domain.returns import (
     MIN_RATE,
     CashFlow,
     ReturnsSummary,
+    expected_interest,
     summarize_returns,
     terminal_value,
     xirr,
@@ -354,3 +355,23 @@ def test_order_and_splitting_a_flow_on_its_day_do_not_change_the_rate(
     split = [CashFlow(first.on, part), CashFlow(first.on, first.amount - part), *rest]
     shuffler.shuffle(split)
     assert xirr(split) == xirr(flows)
+
+
+def test_expected_interest_is_the_share_of_the_scheduled_interest_not_yet_received() -> None:
+    # a third of 100.01 is 33.336..., rounded to 33.34
+    assert expected_interest(30_000, 90_000, 10_001, 0) == 3_334
+    assert expected_interest(30_000, 90_000, 10_001, 1_000) == 2_334
+    assert expected_interest(30_000, 90_000, 10_001, 3_335) == 0  # a cent ahead: nothing due
+    # half to even: 12.5 cents -> 12
+    assert expected_interest(1, 2, 25, 0) == 12
+
+
+@pytest.mark.parametrize(
+    ("allocated", "amount", "scheduled", "received"),
+    [(0, 100, 10, 0), (101, 100, 10, 0), (50, 100, -1, 0), (50, 100, 10, -1)],
+)
+def test_expected_interest_refuses_bad_input(
+    allocated: int, amount: int, scheduled: int, received: int
+) -> None:
+    with pytest.raises(InvalidInput):
+        expected_interest(allocated, amount, scheduled, received)

@@ -60,10 +60,12 @@ import datetime as dt
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from decimal import ROUND_HALF_EVEN, Context, Decimal, localcontext
+from fractions import Fraction
 from functools import cache, lru_cache, partial
 from typing import Final
 
 from bank_api.domain.errors import InvalidInput
+from bank_api.domain.money import round_cents
 
 DAYS_PER_YEAR: Final = 365
 """Actual/365: a year is 365 days, leap or not (Excel's XIRR)."""
@@ -257,3 +259,15 @@ def _scan_cells() -> tuple[tuple[int, int], ...]:
 
 
 _SCAN_CELLS: Final = _scan_cells()
+
+
+def expected_interest(allocated: int, loan_amount: int, scheduled: int, received: int) -> int:
+    """The interest still scheduled to one investor of a loan: their share of the loan's
+    whole scheduled interest, ``round(allocated * scheduled / loan_amount)`` (half to even),
+    less what they have received; never below zero (cumulative shares may run a cent ahead)."""
+    if not 0 < allocated <= loan_amount:
+        raise InvalidInput("allocated", allocated, "must be in (0, loan amount]")
+    if scheduled < 0 or received < 0:
+        raise InvalidInput("interest", (scheduled, received), "must be >= 0")
+    share = round_cents(Fraction(allocated * scheduled, loan_amount))
+    return max(0, share - received)

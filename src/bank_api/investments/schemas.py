@@ -72,6 +72,8 @@ class InvestorAllocationRead(ResponseSchema):
     loss: MoneyOut
     loan_status: LoanStatus
     days_past_due: int
+    expected_principal: MoneyOut = Field(description="Principal still scheduled to you")
+    expected_interest: MoneyOut = Field(description="Interest still scheduled to you")
 
     @classmethod
     def of(cls, row: Any) -> InvestorAllocationRead:
@@ -85,6 +87,8 @@ class InvestorAllocationRead(ResponseSchema):
             loss=allocation.loss,
             loan_status=row.loan_status,
             days_past_due=row.days_past_due,
+            expected_principal=row.expected_principal,
+            expected_interest=row.expected_interest,
         )
 
 

@@ -18,6 +18,7 @@ from sqlalchemy import Date, bindparam, func, select, true
 from bank_api.common.principal import Principal
 from bank_api.common.schemas import PageParams
 from bank_api.domain import ledger
+from bank_api.domain.returns import expected_interest
 from bank_api.errors import InsufficientFunds
 from bank_api.investments.repository import ACCOUNTS, BALANCES, Balances
 from bank_api.loans.overdue import loan_days_past_due, npl_cutoff, overdue_and_npl_sums
@@ -52,6 +53,8 @@ class InvestorAllocation:
     allocation: Allocation
     loan_status: LoanStatus
     days_past_due: int
+    expected_principal: int
+    expected_interest: int
 
 
 @dataclass(frozen=True)
@@ -132,7 +135,7 @@ async def allocations(
     uow: UnitOfWork, *, actor: Principal, status: LoanStatus | None, today: date, page: PageParams
 ) -> tuple[list[InvestorAllocation], int]:
     stmt = (
-        select(Allocation, Loan.status, Loan.oldest_unpaid_due)
+        select(Allocation, Loan.status, Loan.oldest_unpaid_due, Loan.amount, Loan.total_interest)
         .join(Loan, Loan.id == Allocation.loan_id)
         .where(Allocation.investor_id == actor.id)
         .order_by(Allocation.created_at.desc(), Allocation.loan_id)
@@ -144,9 +147,22 @@ async def allocations(
     )
     rows = (await uow.session.execute(stmt.limit(page.limit).offset(page.offset))).all()
     return [
-        InvestorAllocation(a, status, loan_days_past_due(status, unpaid, today))
-        for a, status, unpaid in rows
+        _with_expected(a, status, loan_days_past_due(status, unpaid, today), amount, interest)
+        for a, status, unpaid, amount, interest in rows
     ], int(total or 0)
+
+
+def _with_expected(
+    allocation: Allocation, status: LoanStatus, late: int, loan_amount: int, interest: int
+) -> InvestorAllocation:
+    """What is still scheduled to come back: the outstanding principal and the investor's
+    share of the interest not yet received, while the loan is active; nothing afterwards."""
+    if status != LoanStatus.active:
+        return InvestorAllocation(allocation, status, late, 0, 0)
+    to_come = expected_interest(
+        allocation.amount, loan_amount, interest, allocation.interest_received
+    )
+    return InvestorAllocation(allocation, status, late, allocation.outstanding_principal, to_come)
 
 
 async def deposit(
