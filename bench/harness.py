@@ -46,9 +46,10 @@ BIN = Path(sys.executable).parent
 sys.path.insert(0, str(HERE))
 
 import ceiling  # noqa: E402
+import spread  # noqa: E402
 from profile_summary import summarise  # noqa: E402
 from report import render_markdown, update_readme  # noqa: E402
-from seed import PRODUCTS, Population, Seeder  # noqa: E402
+from seed import PRODUCTS, QUICK_POPULATION, Population, Seeder  # noqa: E402
 from targets import build_targets, population_stats  # noqa: E402
 
 from bank_api.config import Settings  # noqa: E402
@@ -74,7 +75,6 @@ QUICK = {
     "scenarios": "reads,deposits,withdrawals,applications,approvals,payments,mixed",
     "no_profile": True,
 }
-QUICK_POPULATION = Population(investors=2000, customers=1000, agents=20, loans=1200)
 # Connections per worker: the pool is the server's admission control. With one per client,
 # every in-flight request holds a transaction, and a transaction holding the most contended
 # rows (the investors at the head of the queue) waits for its worker's event loop between
@@ -192,6 +192,7 @@ class Harness:
         self.report.setdefault("seed", {}).update(
             asyncio.run(population_stats(self.args.pg, self.args.db))
         )
+        self.report["seed"]["spread"] = asyncio.run(spread.measure(self.args.pg, self.args.db))
         self.verify("seed")
         log(f"population: {json.dumps(self.report['seed'])}")
 

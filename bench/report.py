@@ -91,6 +91,7 @@ def header(report: dict[str, Any]) -> list[str]:
         f"mean {fmt(fan.get('mean'))}, median {fmt(fan.get('p50'))}, p95 {fmt(fan.get('p95'))}, "
         f"max {fmt(fan.get('max'))}.**",
         "",
+        *_spread_lines(seed.get("spread")),
         "pgbench TPC-B (scale "
         f"{pg.get('scale')}, same machine, same run), transactions/s: "
         + ", ".join(f"{c} clients {fmt(t)}" for c, t in pg.get("tps", {}).items())
@@ -303,3 +304,23 @@ def update_readme(path: Path, markdown: str) -> None:
     before, _, rest = text.partition(START)
     _, _, after = rest.partition(END)
     path.write_text(f"{before}{START}\n{markdown}{END}{after}", encoding="utf-8")
+
+
+def _spread_lines(spread: dict[str, Any] | None) -> list[str]:
+    """How the queue spread the book (bench/spread.py), when the run measured it."""
+    if not spread:
+        return []
+    idle = ", ".join(
+        f"{b['approvals_waited']}: {b['investors']:,} investors, "
+        f"{b['available_cents'] // 100:,}.{b['available_cents'] % 100:02d}"
+        for b in spread["idle_by_age"]
+        if b["investors"]
+    )
+    return [
+        f"Queue spread: {spread['funding']:,} of {spread['investors']:,} investors fund loans "
+        f"(loans each: median {spread['median']}, p95 {spread['p95']}, max "
+        f"{spread['max_loans']}); the largest investor holds {spread['largest_share']:.2%} of "
+        f"the book, the top 1 % {spread['top1_share']:.2%}. Idle money by approvals waited: "
+        f"{idle}.",
+        "",
+    ]

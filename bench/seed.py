@@ -83,6 +83,11 @@ class Population:
         )
 
 
+# The harness's --quick population: the full population's investors (so the same fan-out per
+# loan) with fewer loans.
+QUICK_POPULATION = Population(investors=2000, customers=1000, agents=20, loans=1200)
+
+
 @dataclass
 class Seeded:
     admin: Principal
