@@ -1,26 +1,62 @@
-"""Handing a loan's payments on to its investors, and splitting a write-off (docs/CONTRACT.md §3).
+"""Handing a loan's payments on to its investors, and splitting a write-off (docs/CONTRACT.md §3,
+SPEC §11.3).
 
-Payments are shared **cumulatively**: after each payment, investor ``i``'s total received is
-kept at its exact quota ``q_i = T * w_i / W`` of the loan's total ``T`` received so far
-(``w_i`` its allocation, ``W = Σ w``), to within a cent; the payment's part is the increase.
+Payments are shared **cumulatively** and **within quota**. With the allocations as weights
+``w_i > 0`` (cents), ``W = Σ w`` and the loan's total ``T`` received so far (principal, and
+separately interest, with the same weights), investor ``i``'s exact share is
+``q_i(T) = w_i·T / W``. After every payment its cumulative total ``a_i`` satisfies::
 
-Plain largest remainder recomputed for every ``T`` is not house-monotone (the Alabama paradox:
-a larger total can give somebody a cent less, i.e. a negative part). So the increment is
-handed out by :func:`cumulative_split`: as if one cent at a time, each cent going to the
-investor lagging furthest behind its quota (largest ``q_i - received_i``; ties to the earlier
-investor), never lifting anybody above ``max(received_i, ceil(q_i))``. Guarantees:
+    floor(q_i(T)) <= a_i <= ceil(q_i(T)),    a_i never decreases,    Σ a_i = T,
 
-* parts are >= 0 and add up to the increment exactly;
-* nobody's cumulative total exceeds ``ceil(q_i)`` unless it already did;
-* for principal ``T <= W`` keeps ``received_i <= w_i``; so at payoff (``T = W``, where every
-  ``q_i = w_i``) every investor has received exactly its allocation back;
-* when the increment suffices to lift everybody to ``floor(q_i)`` (the usual case), the result
-  is plain largest remainder on top of that: ``floor(q_i) <= received_i <= ceil(q_i)``.
-  Otherwise the cents go to whoever lags furthest, and in rare histories an investor lags its
-  quota by a little more than a cent until later payments catch it up (house monotonicity and
-  both quota bounds cannot all hold for arbitrary jumps); payoff is exact regardless.
+and the payment's part is the increase of ``a_i``. (Largest remainder recomputed for every
+``T`` keeps the quota but can take a cent back, the Alabama paradox; handing each cent to the
+largest gap ``q_i - a_i`` never takes one back but can leave somebody below ``floor(q_i)``.)
 
-Interest uses the same rule with the same weights; its total is not known in advance.
+**Cents as jobs.** Investor ``i``'s k-th cent (k >= 1) is a unit job on one machine whose
+clock is the cumulative total ``h = 1, 2, ...``, one cent per step. Upper quota allows it
+from its release ``R_ik = floor((k-1)·W / w_i) + 1`` (the first ``h`` with
+``q_i(h) > k - 1``); lower quota requires it by its deadline ``D_ik = ceil(k·W / w_i)`` (the
+first ``h`` with ``q_i(h) >= k``). A house-monotone sequence within quota is exactly a
+schedule of one job per step meeting every release and deadline; ``R_ik <= D_ik`` and both
+grow with ``k``.
+
+**The rule**, for one payment from ``T_old`` to ``T_new`` (only the totals at payments are
+ever seen, so the payment is a window ``(T_old, T_new]``):
+
+1. ``L_i = max(a_i, floor(q_i(T_new)))``: every cent due by ``T_new``, nothing taken back;
+2. the ``E = T_new - Σ L_i`` extra cents go one each to the investors with
+   ``L_i < ceil(q_i(T_new))`` (that is ``L_i = floor(q_i)``, ``q_i`` not whole) whose next
+   cent has the earliest deadline ``ceil((L_i + 1)·W / w_i)``; ties to the earlier investor.
+
+``O(n log n)``. With one-cent payments this is cent-by-cent earliest deadline first (EDF).
+
+**Why it never gets stuck.** Call a state *good* when some cent-by-cent continuation stays
+within quota at every later ``h``.
+
+(a) The empty state is good (the existence half of Balinski & Young's quota method, 1975):
+    the jobs that must fall within steps ``[s, t]`` (``R >= s``, ``D <= t``) number
+    ``Σ max(0, floor(q_i(t)) - ceil(q_i(s-1))) <= t - s + 1``, Hall's condition for jobs with
+    interval windows, under which EDF meets every deadline; and ``Σ ceil(q_i(h)) >= h`` jobs
+    are released by ``h``, so EDF always has one to run.
+(b) The rule keeps a state good. Let ``S`` be a feasible continuation. Its cents in the window
+    are every forced cent plus ``E`` next cents (``k = floor(q_i) + 1``) of candidates. If ``S``
+    takes candidate ``x`` where the rule takes ``y`` instead (so ``D_y <= D_x``), ``S`` runs
+    ``y`` at some step ``s`` with ``T_new < s <= D_y``; running ``x`` there instead is feasible
+    (released by ``T_new < s``, due at ``D_x >= s``), and re-sorting an investor's cents by
+    step keeps releases and deadlines met because both grow with ``k``. Exchange until ``S``'s
+    window is the rule's: the new state is good.
+(c) A good state's continuation fits the window, so ``Σ L_i <= T_new`` and there are at least
+    ``E`` candidates: the rule always succeeds, for principal and for interest (``T > W``).
+
+Hence for principal ``T <= W`` every ``a_i <= ceil(q_i) <= w_i``, and at payoff (``T = W``,
+every ``q_i = w_i``) every investor has received exactly its allocation.
+
+**Legacy states.** Totals written by the previous rule may be outside quota (or inside but not
+good); for them step 1 can need more than the payment (``Σ L_i > T_new``). Then the payment
+goes cent by cent to the largest gap ``q_i - a_i`` (ties to the earlier investor), the
+previous rule, which here lifts nobody above ``floor(q_i)``: parts are still >= 0 and add up
+exactly, and those furthest behind are served first. Principal payoff is still exact: at
+``T = W`` every ``L_i = w_i`` (as ``a_i <= w_i``), so step 1 takes exactly the payment.
 """
 
 from __future__ import annotations
@@ -66,44 +102,71 @@ class InvestorLoss(Generic[K]):
 def cumulative_split(
     weights: Sequence[int], received: Sequence[int], total: int
 ) -> tuple[int, ...]:
-    """Parts of ``total - Σ received`` that bring each ``received_i`` towards ``total * w_i / W``.
+    """Parts of ``total - Σ received`` that keep each ``received_i + part_i`` within quota of
+    ``q_i = total * w_i / W`` (the rule and its proof are in the module doc).
 
-    Cent by cent to the largest gap ``x_i = q_i - received_i`` (see the module doc), computed
-    in ``O(n log n)``: investor ``i``'s j-th extra cent has key ``x_i - j``, and it may take
-    ``room_i = max(0, ceil(x_i))`` cents. The ``D`` largest keys are all keys whose integer part
-    is above a level ``L`` plus, among keys with integer part exactly ``L`` (one per investor,
-    of value ``L + frac(q_i)``), those with the largest remainders, then the earlier investors.
+    Forced ``L_i = max(received_i, floor(q_i))``; the ``E = total - Σ L_i`` extra cents go to the
+    candidates (``L_i = floor(q_i) < q_i``) by earliest deadline ``ceil((L_i + 1)·W / w_i)``,
+    then position, sorted as the single integer ``deadline·n + i``. ``E < 0`` only for a
+    legacy state: then :func:`_deepest_first`.
     """
     weight_sum = _check_split(weights, received, total)
+    shares = [divmod(total * w, weight_sum) for w in weights]
+    held = [r if r > f else f for r, (f, _) in zip(received, shares, strict=True)]
+    extra = total - sum(held)
+    if extra < 0:
+        return _deepest_first(weights, received, total, weight_sum)
+    if extra:
+        n = len(weights)
+        keys = sorted(
+            -(-(f + 1) * weight_sum // w) * n + i
+            for i, (w, (f, inexact), h) in enumerate(zip(weights, shares, held, strict=True))
+            if inexact and h == f
+        )
+        for key in keys[:extra]:
+            held[key % n] += 1
+    return tuple(h - r for h, r in zip(held, received, strict=True))
+
+
+def _deepest_first(
+    weights: Sequence[int], received: Sequence[int], total: int, weight_sum: int
+) -> tuple[int, ...]:
+    """The legacy fallback: cent by cent to the largest gap ``x_i = q_i - received_i``.
+
+    Investor ``i``'s j-th cent (j >= 1) has key ``x_i - j``, its gap once taken (the greedy's
+    order), of integer part ``d_i - j`` with depth ``d_i = floor(x_i) = floor(q_i) - received_i``.
+    The ``need`` largest keys are all keys of integer part above the level ``L`` of
+    :func:`_level` (``max(0, d_i - L - 1)`` each) and, among those of integer part exactly ``L``
+    (one per investor with ``d_i > L``, of value ``L + frac(q_i)``), the largest remainders,
+    then the earlier investors. ``L >= 0``, so nobody passes ``floor(q_i)``.
+    """
     need = total - sum(received)
     gaps = [total * w - r * weight_sum for w, r in zip(weights, received, strict=True)]
-    floors = [g // weight_sum for g in gaps]
-    rooms = [max(0, -(-g // weight_sum)) for g in gaps]
-    level = _key_level(floors, need)
-    base = [max(0, min(room, f - level - 1)) for room, f in zip(rooms, floors, strict=True)]
-    upper = [max(0, min(room, f - level)) for room, f in zip(rooms, floors, strict=True)]
-    tied = [i for i, (lo, hi) in enumerate(zip(base, upper, strict=True)) if hi > lo]
-    for position in remainder_order([gaps[i] % weight_sum for i in tied])[: need - sum(base)]:
-        base[tied[position]] += 1
-    return tuple(base)
+    depths = [g // weight_sum for g in gaps]
+    level = _level(depths, need)
+    parts = [d - level - 1 if d > level else 0 for d in depths]
+    tied = [i for i, d in enumerate(depths) if d > level]
+    for position in remainder_order([gaps[i] % weight_sum for i in tied])[: need - sum(parts)]:
+        parts[tied[position]] += 1
+    return tuple(parts)
 
 
-def _key_level(floors: Sequence[int], need: int) -> int:
-    """The largest ``L >= -1`` with ``N(L) = Σ max(0, floor_i - L) >= need`` (``N(-1)`` counts
-    every room, which always suffices).
+def _level(depths: Sequence[int], need: int) -> int:
+    """The largest ``L >= 0`` with ``N(L) = Σ max(0, d_i - L) >= need``, given ``N(0) > need``.
 
-    With the positive floors sorted descending ``t_1 >= t_2 >= ...`` and ``S_k = t_1 + ... +
-    t_k``, ``N(L) = S_k - k L`` for ``t_{k+1} <= L < t_k``; the first ``k`` whose interval holds
-    an ``L`` with ``N(L) >= need`` holds the largest one.
+    With the positive depths sorted descending ``t_1 >= ... >= t_m``, ``t_{m+1} = 0`` and
+    ``S_k = t_1 + ... + t_k``: ``N(L) = S_k - k·L`` for ``t_{k+1} <= L < t_k``, whose largest
+    ``L`` with ``N(L) >= need`` is ``min(t_k - 1, floor((S_k - need) / k))``. The first ``k``
+    where that lies in its interval holds the answer; ``k = m`` does, as ``S_m = N(0) > need``.
     """
-    top = [*sorted((f for f in floors if f > 0), reverse=True), 0]
-    running = 0
-    for k in range(1, len(top)):
-        running += top[k - 1]
+    top = [*sorted((d for d in depths if d > 0), reverse=True), 0]
+    k, running = 1, top[0]
+    level = min(top[0] - 1, running - need)
+    while level < top[k]:
+        running += top[k]
+        k += 1
         level = min(top[k - 1] - 1, (running - need) // k)
-        if level >= top[k]:
-            return level
-    return -1
+    return level
 
 
 def distribute_payment(
@@ -111,9 +174,10 @@ def distribute_payment(
 ) -> tuple[InvestorPayment[K], ...]:
     """Each investor's part of a payment of ``principal`` + ``interest`` cents.
 
-    Weights are the allocations; cumulative totals are ``Σ received + this payment``. The
-    principal parts add up to ``principal`` and the interest parts to ``interest``, exactly.
-    Raises InvalidInput for negative parts or principal beyond the outstanding principal.
+    Weights are the allocations; cumulative totals are ``Σ received + this payment``, split by
+    :func:`cumulative_split` for principal and for interest separately. The principal parts add
+    up to ``principal`` and the interest parts to ``interest``, exactly. Raises InvalidInput
+    for negative parts or principal beyond the outstanding principal.
     """
     if not holdings:
         raise InvalidInput("holdings", holdings, "a loan has at least one investor")
