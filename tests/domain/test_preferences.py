@@ -121,9 +121,16 @@ def test_allocation_never_gives_anybody_a_part_their_preferences_forbid(
         assert prefs.max_per_loan is None or part.amount <= prefs.max_per_loan
         assert prefs.max_portfolio is None or invested + part.amount <= prefs.max_portfolio
         assert max_share is None or part.amount <= max_share * amount
-    # participants are the front of the candidates, in queue order
+    # participants are the front of the candidates, in queue order, and the water-filling
+    # properties hold on the caps the preferences give
     ids = [part.investor_id for part in allocation.parts]
     assert ids == [investor_id for investor_id, _ in chosen[: len(ids)]]
+    level = allocation.level
+    assert level is not None
+    effective = capped_available(amount, [caps[i] for i in ids], policy)
+    for part, cap in zip(allocation.parts, effective, strict=True):
+        assert part.amount < level + 1
+        assert part.amount == cap if cap < level else part.amount > level - 1
 
 
 def test_the_loans_waiting_reach_a_position_by_their_tickets() -> None:

@@ -127,6 +127,21 @@ class PreferencesIn(RequestSchema):
 
 
 class PreferencesRead(ResponseSchema):
+    model_config = ConfigDict(
+        from_attributes=True,
+        json_schema_extra={
+            "examples": [
+                {
+                    "active": True,
+                    "loan_types": ["car_loan"],
+                    "max_per_loan": "100.00",
+                    "keep_available": "0.00",
+                    "max_portfolio": None,
+                }
+            ]
+        },
+    )
+
     active: bool
     loan_types: list[str] | None
     max_per_loan: MoneyOut | None
@@ -146,6 +161,24 @@ class PreferencesRead(ResponseSchema):
 
 
 class QueueRead(ResponseSchema):
+    model_config = ConfigDict(
+        from_attributes=True,
+        json_schema_extra={
+            "examples": [
+                {
+                    "position": 12,
+                    "reason": None,
+                    "ahead_amount": "48210.00",
+                    "available": "1250.00",
+                    "idle_since": "2026-11-20T09:30:00Z",
+                    "idle_days": 11,
+                    "estimated_deployment": "2026-12-03",
+                    "estimate_basis": "loan 2 of those waiting for approval would reach it; ...",
+                }
+            ]
+        },
+    )
+
     position: int | None = Field(description="1-based among the current candidates; null: not one")
     reason: NotCandidate | None = Field(description="Why the investor is not a candidate")
     ahead_amount: MoneyOut
@@ -183,6 +216,23 @@ class StatementRead(ResponseSchema):
 
 
 class ReturnsRead(ResponseSchema):
+    model_config = ConfigDict(
+        from_attributes=True,
+        json_schema_extra={
+            "examples": [
+                {
+                    "xirr": "0.0712",
+                    "interest_earned": "412.35",
+                    "fees": "0.00",
+                    "losses": "25.10",
+                    "net_profit": "387.25",
+                    "from": "2026-01-01",
+                    "to": "2026-12-01",
+                }
+            ]
+        },
+    )
+
     xirr: str | None = Field(
         description="Net annual return (XIRR) as a fraction with four places; null: no rate",
         examples=["0.0712"],
