@@ -133,7 +133,7 @@ BEGIN
            0, 0
     FROM generate_series(1, loan_row.term_months) AS i;
     UPDATE loan SET status = 'active', approved_at = now(), updated_at = now(),
-                    outstanding_principal = amount
+                    outstanding_principal = amount, disbursed_on = current_date
      WHERE id = loan_row.id;
     INSERT INTO loan_event (loan_id, at, actor_id, actor_role, event, changes, note)
     VALUES (loan_row.id, now(), admin, 'admin', 'approved',

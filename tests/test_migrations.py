@@ -275,3 +275,60 @@ async def test_0007_queues_investors_from_their_last_loan_and_dates_every_journa
         never.hex: ("2026-03-05", None),
     }
     assert [str(row[0]) for row in dates] == ["2026-03-09", "2026-03-09"]
+
+
+async def test_loans_disbursed_before_0008_get_the_value_date_of_their_payout(
+    backend: str, tmp_path: Path
+) -> None:
+    url = await scratch_database(backend, tmp_path, "scratch")
+    await asyncio.to_thread(upgrade, url, "0007")
+    disbursed, waiting = uuid.uuid4(), uuid.uuid4()
+    engine = create_async_engine(url)
+    try:
+        async with engine.begin() as connection:
+            if connection.dialect.name == "postgresql":  # no customer or product rows needed
+                await connection.execute(text("SET LOCAL session_replication_role = replica"))
+            key = (lambda u: u) if connection.dialect.name == "postgresql" else (lambda u: u.hex)
+            for loan_id, status in ((disbursed, "active"), (waiting, "new")):
+                await connection.execute(
+                    text(
+                        "INSERT INTO loan (id, customer_id, loan_type, amount, term_months,"
+                        " annual_rate_bp, schedule_type, monthly_payment, total_interest,"
+                        " total_payable, status, outstanding_principal, created_at, updated_at)"
+                        " VALUES (:id, :customer, 'personal_loan', 300, 3, 0, 'annuity', 100, 0,"
+                        " 300, :status, 0, :now, :now)"
+                    ),
+                    {
+                        "id": key(loan_id),
+                        "customer": key(uuid.uuid4()),
+                        "status": status,
+                        "now": datetime(2026, 1, 1, tzinfo=UTC),
+                    },
+                )
+            await connection.execute(
+                text(
+                    "INSERT INTO journal_entry (id, kind, created_at)"
+                    " VALUES (7, 'disbursement', :at)"
+                ),
+                {"at": datetime(2026, 2, 3, tzinfo=UTC)},
+            )
+            await connection.execute(
+                text(
+                    "INSERT INTO journal_line (entry_id, account_kind, owner_id, amount, purpose,"
+                    " loan_id, created_at, value_date) VALUES"
+                    " (7, 'loan_receivable', :loan, -300, 'payout', :loan, :at, :day),"
+                    " (7, 'external', NULL, 300, 'payout', :loan, :at, :day)"
+                ),
+                {
+                    "loan": key(disbursed),
+                    "at": datetime(2026, 2, 3, tzinfo=UTC),
+                    "day": date(2026, 2, 1),
+                },
+            )
+        await asyncio.to_thread(upgrade, url)
+        async with engine.connect() as connection:
+            rows = await connection.execute(text("SELECT status, disbursed_on FROM loan"))
+            stored = {status: None if day is None else str(day) for status, day in rows}
+    finally:
+        await engine.dispose()
+    assert stored == {"active": "2026-02-01", "new": None}

@@ -193,6 +193,60 @@ class CreditPool(RuleBasedStateMachine):
             self.interest += cents(response.json()["interest"])
             assert response.json()["loan_status"] == ("closed" if amount == remaining else "active")
 
+    def _refused(self, state: dict[str, Any], response: Any) -> bool:
+        """A repayment of a loan that is not active: refused with the right code."""
+        if state["status"] == "active":
+            return False
+        code = "loan_closed" if state["status"] == "closed" else "loan_not_active"
+        assert response.json()["code"] == code, response.text
+        return True
+
+    @rule(loan_id=funded, share=st.integers(1, 120), keep=st.sampled_from(["term", "payment"]))
+    def prepay(self, loan_id: str, share: int, keep: str) -> None:
+        state = self.loan(loan_id)
+        quote = self.call("GET", f"/api/v1/loans/{loan_id}/payoff", self.admin).json()
+        payoff = cents(quote["amount"]) if "amount" in quote else 0
+        amount = max(1, payoff * share // 100)
+        response = self.call(
+            "POST",
+            f"/api/v1/loans/{loan_id}/prepayments",
+            self.owner[loan_id],
+            {"amount": money(amount), "keep": keep},
+        )
+        if self._refused(state, response):
+            return
+        if amount > payoff:
+            assert response.json()["code"] == "overpayment"
+            return
+        assert response.status_code == 201, response.text
+        body = response.json()
+        self.interest += cents(body["interest"])
+        assert body["loan_status"] == ("closed" if amount == payoff else "active")
+        assert body["schedule"]["totals"]["principal"] == state["amount"]
+
+    @rule(loan_id=funded, stale=st.booleans())
+    def settle(self, loan_id: str, stale: bool) -> None:
+        state = self.loan(loan_id)
+        quote = self.call("GET", f"/api/v1/loans/{loan_id}/payoff", self.admin).json()
+        amount = cents(quote["amount"]) + (1 if stale else 0) if "amount" in quote else 1
+        response = self.call(
+            "POST",
+            f"/api/v1/loans/{loan_id}/settlement",
+            self.owner[loan_id],
+            {"amount": money(amount)},
+        )
+        if self._refused(state, response):
+            return
+        if stale:
+            assert response.json()["code"] == "payoff_amount_changed"
+            return
+        assert response.status_code == 201, response.text
+        assert (response.json()["loan_status"], response.json()["outstanding"]) == (
+            "closed",
+            "0.00",
+        )
+        self.interest += cents(response.json()["interest"])
+
     @rule(days=st.integers(0, 45))
     def move_date(self, days: int) -> None:
         self.today += timedelta(days=days)

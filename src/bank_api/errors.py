@@ -173,6 +173,14 @@ class LoanNotActive(AppError):
     pass
 
 
+class PayoffAmountChanged(AppError):
+    """The amount sent is not today's payoff (a stale quote); the detail states the current one."""
+
+
+class PayoffDateInPast(AppError):
+    pass
+
+
 class TransactionConflict(AppError):
     """The database failed this transaction for a serialization failure or a deadlock."""
 
@@ -401,6 +409,18 @@ PROBLEMS: dict[type[Exception], tuple[int, str, str, str]] = {
         "loan_not_active",
         "Loan not active",
         "Only an active loan takes payments.",
+    ),
+    PayoffAmountChanged: (
+        409,
+        "payoff_amount_changed",
+        "Payoff amount changed",
+        "The amount is not today's payoff; ask for a new quote.",
+    ),
+    PayoffDateInPast: (
+        422,
+        "payoff_date_in_past",
+        "Payoff date in the past",
+        "A payoff is quoted for the business date or a later day.",
     ),
     domain_errors.Overpayment: (
         422,

@@ -34,6 +34,7 @@ from bank_api.docs import install_docs
 from bank_api.domain.errors import DomainError
 from bank_api.errors import AppError
 from bank_api.investments.router import router as investments_router
+from bank_api.loans.early_router import router as early_repayment_router
 from bank_api.loans.router import router as loans_router
 from bank_api.middleware import (
     NulInBody,
@@ -58,7 +59,14 @@ _HTTP_CODES = {
 }
 
 
-API_ROUTERS = (auth_router, users_router, loans_router, investments_router, admin_router)
+API_ROUTERS = (
+    auth_router,
+    users_router,
+    loans_router,
+    early_repayment_router,
+    investments_router,
+    admin_router,
+)
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:

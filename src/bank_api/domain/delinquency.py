@@ -29,6 +29,7 @@ class InstallmentStatus(StrEnum):
     PAID = "paid"
     OVERDUE = "overdue"
     WRITTEN_OFF = "written_off"
+    SETTLED = "settled"
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,15 +64,23 @@ def is_npl(days: int) -> bool:
 
 
 def installment_status(
-    installment: Installment, paid: Paid, business_date: dt.date, *, written_off: bool = False
+    installment: Installment,
+    paid: Paid,
+    business_date: dt.date,
+    *,
+    written_off: bool = False,
+    closed: bool = False,
 ) -> InstallmentStatus:
-    """``paid`` if settled; else ``written_off`` if the loan was written off (what was not paid
-    never falls due again); else ``overdue`` if due before ``business_date``; else ``partial``
-    if anything is paid; else ``pending``."""
+    """``paid`` if fully paid; else ``written_off`` if the loan was written off (what was not
+    paid never falls due again); else ``settled`` if the loan is closed (paid off early: the
+    rest of its interest is never owed); else ``overdue`` if due before ``business_date``; else
+    ``partial`` if anything is paid; else ``pending``."""
     if is_settled(installment, paid):
         return InstallmentStatus.PAID
     if written_off:
         return InstallmentStatus.WRITTEN_OFF
+    if closed:
+        return InstallmentStatus.SETTLED
     if installment.due_date < business_date:
         return InstallmentStatus.OVERDUE
     if paid.principal or paid.interest:

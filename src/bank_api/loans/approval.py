@@ -62,6 +62,7 @@ async def approve_loan(
     loan.status, loan.approved_at = LoanStatus.active, utcnow()
     loan.outstanding_principal = loan.amount
     loan.oldest_unpaid_due = schedule.installments[0].due_date
+    loan.disbursed_on = today
     loan.monthly_payment = schedule.monthly_payment
     loan.total_interest, loan.total_payable = schedule.total_interest, schedule.total_payable
     loan.updated_at = loan.approved_at

@@ -20,11 +20,9 @@ async def schedule_with_status(
 ) -> tuple[Loan, list[tuple[Planned, Paid, str]]]:
     loan = await visible_loan(uow, actor, loan_id)
     rows = await uow.installments.schedule(loan.id)
-    written_off = loan.status == LoanStatus.written_off
-    return loan, [
-        (p, paid, installment_status(p, paid, today, written_off=written_off).value)
-        for p, paid in rows
-    ]
+    ended = {"written_off": loan.status == LoanStatus.written_off}
+    ended["closed"] = loan.status == LoanStatus.closed
+    return loan, [(p, paid, installment_status(p, paid, today, **ended).value) for p, paid in rows]
 
 
 async def allocations(

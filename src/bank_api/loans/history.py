@@ -91,13 +91,16 @@ def change(
     actor: Principal,
     event: LoanEventKind,
     note: str | None = None,
+    *,
+    extra: dict[str, dict[str, Any]] | None = None,
     **values: Any,
 ) -> dict[str, dict[str, Any]]:
-    """Set `values` on the loan and record `event` with the changes they made; the changes."""
+    """Set `values` on the loan and record `event` with the changes they made (and `extra`
+    changes that are not loan fields, such as a rewritten schedule); the changes."""
     before = snapshot(loan)
     for field, value in values.items():
         setattr(loan, field, value)
     loan.updated_at = utcnow()
-    changes = changes_between(before, snapshot(loan))
+    changes = changes_between(before, snapshot(loan)) | (extra or {})
     record(uow, loan, actor, event, changes, note)
     return changes

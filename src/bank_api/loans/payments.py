@@ -10,8 +10,10 @@ last the investors' balances (one statement, locked in id order), just before co
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
+from typing import Any
 
 from sqlalchemy import func, select
 
@@ -21,11 +23,12 @@ from bank_api.common.types import utcnow
 from bank_api.domain import ledger
 from bank_api.domain.delinquency import oldest_unpaid_due
 from bank_api.domain.distribution import distribute_payment
-from bank_api.domain.payments import apply_payment
+from bank_api.domain.payments import AppliedPart, Paid, apply_payment
+from bank_api.domain.schedule import Installment as Planned
 from bank_api.errors import LoanClosed, LoanNotActive, LoanNotFound
 from bank_api.loans import history
 from bank_api.loans.lifecycle import visible_loan
-from bank_api.models import LoanEventKind, LoanStatus, Payment
+from bank_api.models import Loan, LoanEventKind, LoanStatus, Payment
 from bank_api.uow import UnitOfWork
 
 
@@ -36,53 +39,102 @@ class PaymentResult:
     outstanding: int
 
 
-async def record_payment(
-    uow: UnitOfWork, *, actor: Principal, loan_id: uuid.UUID, amount: int, today: date
-) -> PaymentResult:
-    loan = await uow.loans.visible(loan_id, actor, lock=True)
+@dataclass(frozen=True)
+class Repayment:
+    """What a payment does to the loan's schedule, as the domain rules decided it."""
+
+    amount: int
+    applied: Sequence[AppliedPart]
+    principal: int
+    interest: int
+    paid_after: Sequence[Paid]
+    closes: bool
+    installments: Sequence[Planned] = ()
+    """The schedule afterwards when it changes (a prepayment), from `rescheduled_from` on."""
+    rescheduled_from: int | None = None
+
+
+async def payable_loan(
+    uow: UnitOfWork, actor: Principal, loan_id: uuid.UUID, *, lock: bool = True
+) -> tuple[Loan, list[Planned], list[Paid]]:
+    """The caller's own active loan and its schedule, locked in that order (unless only read,
+    `lock=False`)."""
+    loan = await uow.loans.visible(loan_id, actor, lock=lock)
     if loan is None or loan.customer_id != actor.id:
         raise LoanNotFound
     if loan.status != LoanStatus.active:
         raise LoanClosed if loan.status == LoanStatus.closed else LoanNotActive
-    schedule = await uow.installments.schedule(loan.id, lock=True)
-    planned = [p for p, _ in schedule]
-    application = apply_payment(planned, [paid for _, paid in schedule], amount)
+    schedule = await uow.installments.schedule(loan.id, lock=lock)
+    return loan, [p for p, _ in schedule], [paid for _, paid in schedule]
+
+
+async def record_payment(
+    uow: UnitOfWork, *, actor: Principal, loan_id: uuid.UUID, amount: int, today: date
+) -> PaymentResult:
+    loan, planned, paid = await payable_loan(uow, actor, loan_id)
+    application = apply_payment(planned, paid, amount)
+    repayment = Repayment(
+        amount,
+        application.applied,
+        application.principal,
+        application.interest,
+        application.paid_after,
+        application.fully_repaid,
+    )
+    return await book_repayment(uow, loan, actor, planned, repayment, today)
+
+
+async def book_repayment(
+    uow: UnitOfWork,
+    loan: Loan,
+    actor: Principal,
+    planned: Sequence[Planned],
+    repayment: Repayment,
+    today: date,
+    *,
+    note: str = "payment",
+    terms: dict[str, Any] | None = None,
+    schedule_change: dict[str, Any] | None = None,
+) -> PaymentResult:
+    """Store a repayment of the locked `loan` (whose schedule was `planned`) and pass it on to
+    the investors: the payment, the installments, the holdings, the journal entry, the loan
+    (`terms` too) and its history, and last the investors' balances."""
     holdings = await uow.allocations.holdings(loan.id, lock=True)
-    shares = distribute_payment(holdings, application.principal, application.interest)
+    shares = distribute_payment(holdings, repayment.principal, repayment.interest)
     moved = [(s.investor_id, s.principal, s.interest) for s in shares if s.principal or s.interest]
 
     payment = Payment(
         id=uuid.uuid4(),
         loan_id=loan.id,
         payer_id=actor.id,
-        amount=amount,
-        principal=application.principal,
-        interest=application.interest,
+        amount=repayment.amount,
+        principal=repayment.principal,
+        interest=repayment.interest,
         applied=[
             {"number": a.number, "principal": a.principal, "interest": a.interest}
-            for a in application.applied
+            for a in repayment.applied
         ],
         created_at=utcnow(),
     )
     await uow.payments.insert(payment)
-    await uow.installments.add_paid(
-        loan.id, [(a.number, a.principal, a.interest) for a in application.applied]
-    )
+    await _store_schedule(uow, loan.id, repayment)
     await uow.allocations.add_received(loan.id, moved)
-    entry = ledger.payment_entry(loan.id, application.principal, application.interest, moved)
+    entry = ledger.payment_entry(loan.id, repayment.principal, repayment.interest, moved)
     await uow.ledger.post(entry, value_date=today, loan_id=loan.id, payment_id=payment.id)
 
-    outstanding = loan.outstanding_principal - application.principal
+    after = list(repayment.installments) or list(planned)
     history.change(
         uow,
         loan,
         actor,
         LoanEventKind.payment,
-        f"payment {payment.id}",
-        outstanding_principal=outstanding,
-        oldest_unpaid_due=oldest_unpaid_due(planned, application.paid_after),
+        f"{note} {payment.id}",
+        extra=schedule_change,
+        outstanding_principal=loan.outstanding_principal - repayment.principal,
+        oldest_unpaid_due=oldest_unpaid_due(after, repayment.paid_after),
+        **(terms or {}),
     )
-    if application.fully_repaid:
+    if repayment.closes:
         history.change(
             uow, loan, actor, LoanEventKind.closed, status=LoanStatus.closed, closed_at=utcnow()
         )
@@ -90,6 +142,22 @@ async def record_payment(
     credits = [(investor, p + i, -p, i, 0) for investor, p, i in moved]
     await uow.investors.change_many(credits)
     return PaymentResult(payment, loan.status, loan.outstanding_principal)
+
+
+async def _store_schedule(uow: UnitOfWork, loan_id: uuid.UUID, repayment: Repayment) -> None:
+    """The paid amounts; after a prepayment, the rewritten installments whole."""
+    start = repayment.rescheduled_from
+    parts = [(a.number, a.principal, a.interest) for a in repayment.applied]
+    if start is None:
+        await uow.installments.add_paid(loan_id, parts)
+        return
+    await uow.installments.add_paid(loan_id, [part for part in parts if part[0] < start])
+    rows = [
+        (installment, done)
+        for installment, done in zip(repayment.installments, repayment.paid_after, strict=True)
+        if installment.number >= start
+    ]
+    await uow.installments.replace_from(loan_id, start, rows)
 
 
 @dataclass(frozen=True)

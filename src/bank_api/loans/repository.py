@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from datetime import date
 from typing import Any
 
-from sqlalchemy import BigInteger, Date, Integer, Select, Uuid, insert, not_, select
+from sqlalchemy import BigInteger, Date, Integer, Select, Uuid, delete, insert, not_, select
 
 from bank_api.common.bulk import insert_rows, update_rows
 from bank_api.common.principal import Principal
@@ -153,6 +153,32 @@ class InstallmentRepository(Repository[Installment]):
             ],
             [(i.number, i.due_date, i.principal, i.interest) for i in installments],
             {"loan_id": loan_id, "paid_principal": 0, "paid_interest": 0},
+        )
+
+    async def replace_from(
+        self, loan_id: uuid.UUID, number: int, rows: Sequence[tuple[Planned, Paid]]
+    ) -> None:
+        """Replace the installments from `number` on (a re-amortised schedule) by `rows`, each
+        with what is already paid of it."""
+        await self.session.execute(
+            delete(Installment).where(Installment.loan_id == loan_id, Installment.number >= number)
+        )
+        await insert_rows(
+            self.session,
+            Installment,
+            [
+                ("number", Integer()),
+                ("due_date", Date()),
+                ("principal", BigInteger()),
+                ("interest", BigInteger()),
+                ("paid_principal", BigInteger()),
+                ("paid_interest", BigInteger()),
+            ],
+            [
+                (i.number, i.due_date, i.principal, i.interest, p.principal, p.interest)
+                for i, p in rows
+            ],
+            {"loan_id": loan_id},
         )
 
     async def add_paid(self, loan_id: uuid.UUID, parts: Sequence[tuple[int, int, int]]) -> None:

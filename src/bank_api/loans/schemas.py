@@ -10,6 +10,7 @@ from pydantic import ConfigDict, Field, StringConstraints, model_validator
 from bank_api.common.money import MoneyIn, MoneyOut, RateIn, RateOut, format_fraction
 from bank_api.common.schemas import RequestSchema, ResponseSchema
 from bank_api.domain.delinquency import is_npl
+from bank_api.domain.early import Keep
 from bank_api.domain.schedule import MAX_TERM_MONTHS
 from bank_api.loans.overdue import loan_days_past_due
 from bank_api.models import LoanEventKind, LoanStatus, Role, ScheduleKind
@@ -273,3 +274,66 @@ class PaymentRead(ResponseSchema):
             loan_status=loan_status,
             outstanding=outstanding,
         )
+
+
+class PayoffRead(ResponseSchema):
+    model_config = ConfigDict(
+        from_attributes=True,
+        json_schema_extra={
+            "examples": [
+                {
+                    "loan_id": "6b1f0c1e-8c1a-4d3e-9a51-3f1c2d4e5f60",
+                    "on": "2026-12-10",
+                    "amount": "8214.37",
+                    "principal": "8190.12",
+                    "interest": "24.25",
+                    "overdue": "0.00",
+                    "accrued_interest": "24.25",
+                    "day_count": "actual/period: 9 of 30 days",
+                }
+            ]
+        },
+    )
+
+    loan_id: uuid.UUID
+    on: date
+    amount: MoneyOut = Field(description="What closes the loan on `on`")
+    principal: MoneyOut
+    interest: MoneyOut = Field(description="Overdue interest plus the accrued interest")
+    overdue: MoneyOut = Field(description="Principal and interest due by `on` and not paid")
+    accrued_interest: MoneyOut
+    day_count: str = Field(
+        description="Actual days of the current period so far over its days, applied to the "
+        "period's scheduled interest"
+    )
+
+
+class SettlementIn(PaymentIn):
+    model_config = ConfigDict(json_schema_extra={"examples": [{"amount": "8214.37"}]})
+
+
+class PrepaymentIn(RequestSchema):
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"amount": "2000.00", "keep": "term"}]}
+    )
+
+    amount: MoneyIn
+    keep: Keep = Field(
+        description="`term`: the same installments with a lower payment; `payment`: the same "
+        "payment with fewer installments"
+    )
+
+
+class PrepaymentRead(PaymentRead):
+    schedule: ScheduleRead
+
+
+class PrepaymentPreviewRead(ResponseSchema):
+    loan_id: uuid.UUID
+    amount: MoneyOut
+    principal: MoneyOut
+    interest: MoneyOut
+    applied: list[AppliedRead]
+    loan_status: LoanStatus
+    outstanding: MoneyOut
+    schedule: ScheduleRead

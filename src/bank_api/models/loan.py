@@ -106,6 +106,9 @@ class Loan(UUIDPrimaryKey, Timestamps, Base):
     # The due date of the oldest installment not fully paid (None before approval and once all
     # are): set by the approval, moved by each payment; every overdue figure follows from it.
     oldest_unpaid_due: Mapped[date | None] = mapped_column(Date)
+    # The business date of the disbursement: the schedule's start, where its first period
+    # begins (early repayment accrues interest from it).
+    disbursed_on: Mapped[date | None] = mapped_column(Date)
     rejection_reason: Mapped[str | None] = mapped_column(String(500))
     approved_at: Mapped[datetime | None]
     closed_at: Mapped[datetime | None]
