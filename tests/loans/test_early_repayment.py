@@ -203,6 +203,15 @@ async def test_prepaying_keeps_the_term_and_lowers_the_payment(api: Api) -> None
     assert event["changes"]["schedule"]["to"][0]["principal"] == rows[0]["principal"]
     figures = [await portfolio(api, i) for i in investors]
     assert sum(cents(f["invested"]) for f in figures) == 60_347
+    # what the investors still expect follows the new schedule (each share rounded apart)
+    expected = 0
+    for investor in investors:
+        held = await api.client.get("/api/v1/investments/allocations", headers=investor.headers)
+        item = held.json()["items"][0]
+        expected += cents(item["expected_interest"])
+        assert item["expected_principal"] == item["outstanding_principal"]
+    still = cents(after["totals"]["interest"]) - sum(cents(r["paid_interest"]) for r in rows)
+    assert abs(expected - still) <= len(investors)
     # paying the new schedule to the end repays exactly what is left
     rest = sum(
         cents(r["payment"]) - cents(r["paid_principal"]) - cents(r["paid_interest"]) for r in rows

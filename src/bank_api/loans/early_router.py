@@ -10,7 +10,6 @@ from fastapi import APIRouter, Query
 from fastapi.responses import Response
 
 from bank_api.dependencies import CustomerUser, LoanReader, ReadUoWDep, RecordEvent, Today, UoWDep
-from bank_api.domain.delinquency import installment_status
 from bank_api.domain.errors import Overpayment
 from bank_api.errors import (
     Forbidden,
@@ -31,10 +30,9 @@ from bank_api.loans.schemas import (
     PrepaymentIn,
     PrepaymentPreviewRead,
     PrepaymentRead,
-    ScheduleRead,
     SettlementIn,
 )
-from bank_api.loans.views import stored_schedule_view
+from bank_api.loans.views import payoff_view, prepayment_preview_view, prepayment_view
 from bank_api.problems import problem_responses
 
 router = APIRouter(tags=["loans"], responses=problem_responses(NotAuthenticated, Forbidden))
@@ -56,16 +54,7 @@ async def loan_payoff(
 ) -> PayoffRead:
     """What closes the loan on a day: what is due, the principal, and the interest accrued."""
     quote = await early.payoff_quote(uow, actor=actor, loan_id=loan_id, on=on, today=today)
-    return PayoffRead(
-        loan_id=loan_id,
-        on=quote.on,
-        amount=quote.amount,
-        principal=quote.principal,
-        interest=quote.interest,
-        overdue=quote.overdue,
-        accrued_interest=quote.accrued_interest,
-        day_count=f"actual/period: {quote.accrued_days} of {quote.period_days} days",
-    )
+    return payoff_view(loan_id, quote)
 
 
 @router.post(
@@ -118,12 +107,8 @@ async def prepay_loan(
     done = await early.prepay_loan(
         uow, actor=actor, loan_id=loan_id, amount=data.amount, keep=data.keep, today=today
     )
-    assert done.result is not None
-    paid = done.result
-    read = PaymentRead.of(paid.payment, paid.loan_status, paid.outstanding)
-    schedule = _schedule(done, today)
-    response = await idempotency.commit(PrepaymentRead(**dict(read), schedule=schedule))
-    record("prepayment", paid.payment.amount)
+    response = await idempotency.commit(prepayment_view(done, today))
+    record("prepayment", data.amount)
     return response
 
 
@@ -145,26 +130,4 @@ async def preview_prepayment(
         today=today,
         preview=True,
     )
-    outcome = done.repayment
-    return PrepaymentPreviewRead(
-        loan_id=loan_id,
-        amount=data.amount,
-        principal=outcome.principal,
-        interest=outcome.interest,
-        applied=[
-            {"number": a.number, "principal": a.principal, "interest": a.interest}
-            for a in outcome.applied
-        ],
-        loan_status="closed" if outcome.closes else "active",
-        outstanding=done.loan.outstanding_principal - outcome.principal,
-        schedule=_schedule(done, today),
-    )
-
-
-def _schedule(done: early.Prepaid, today: date) -> ScheduleRead:
-    outcome = done.repayment
-    rows = [
-        (i, paid, installment_status(i, paid, today, closed=outcome.closes).value)
-        for i, paid in zip(outcome.installments, outcome.paid_after, strict=True)
-    ]
-    return stored_schedule_view(done.loan.id, rows)
+    return prepayment_preview_view(done, data.amount, today)

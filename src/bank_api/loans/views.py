@@ -3,11 +3,25 @@
 from __future__ import annotations
 
 import uuid
+from datetime import date
 
+from bank_api.domain.delinquency import installment_status
+from bank_api.domain.early import Payoff
 from bank_api.domain.payments import Paid
 from bank_api.domain.schedule import Installment as Planned
 from bank_api.domain.schedule import Schedule
-from bank_api.loans.schemas import InstallmentRead, QuoteRead, ScheduleRead, ScheduleTotals
+from bank_api.loans.early import Prepaid
+from bank_api.loans.schemas import (
+    AppliedRead,
+    InstallmentRead,
+    PaymentRead,
+    PayoffRead,
+    PrepaymentPreviewRead,
+    PrepaymentRead,
+    QuoteRead,
+    ScheduleRead,
+    ScheduleTotals,
+)
 from bank_api.loans.service import Terms
 
 
@@ -71,4 +85,50 @@ def quote_view(terms: Terms) -> QuoteRead:
         total_interest=schedule.total_interest,
         total_payable=schedule.total_payable,
         installments=_installments(schedule),
+    )
+
+
+def payoff_view(loan_id: uuid.UUID, quote: Payoff) -> PayoffRead:
+    return PayoffRead(
+        loan_id=loan_id,
+        on=quote.on,
+        amount=quote.amount,
+        principal=quote.principal,
+        interest=quote.interest,
+        overdue=quote.overdue,
+        accrued_interest=quote.accrued_interest,
+        day_count=f"actual/period: {quote.accrued_days} of {quote.period_days} days",
+    )
+
+
+def _new_schedule(done: Prepaid, today: date) -> ScheduleRead:
+    outcome = done.repayment
+    rows = [
+        (i, paid, installment_status(i, paid, today, closed=outcome.closes).value)
+        for i, paid in zip(outcome.installments, outcome.paid_after, strict=True)
+    ]
+    return stored_schedule_view(done.loan.id, rows)
+
+
+def prepayment_view(done: Prepaid, today: date) -> PrepaymentRead:
+    assert done.result is not None  # booked, not a preview
+    paid = done.result
+    read = PaymentRead.of(paid.payment, paid.loan_status, paid.outstanding)
+    return PrepaymentRead(**dict(read), schedule=_new_schedule(done, today))
+
+
+def prepayment_preview_view(done: Prepaid, amount: int, today: date) -> PrepaymentPreviewRead:
+    outcome = done.repayment
+    return PrepaymentPreviewRead(
+        loan_id=done.loan.id,
+        amount=amount,
+        principal=outcome.principal,
+        interest=outcome.interest,
+        applied=[
+            AppliedRead(number=a.number, principal=a.principal, interest=a.interest)
+            for a in outcome.applied
+        ],
+        loan_status="closed" if outcome.closes else "active",
+        outstanding=done.loan.outstanding_principal - outcome.principal,
+        schedule=_new_schedule(done, today),
     )
