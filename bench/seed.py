@@ -332,7 +332,12 @@ class Seeder:
         async def pay_in_order(customer: Principal, loan_id: uuid.UUID, amounts: list[int]) -> None:
             for amount in amounts:
                 await self.call(
-                    record_payment, actor=customer, loan_id=loan_id, amount=amount, today=self.today
+                    record_payment,
+                    actor=customer,
+                    loan_id=loan_id,
+                    amount=amount,
+                    today=self.today,
+                    fee_rate=self.settings.fee_rate,
                 )
 
         jobs: list[Callable[[], Awaitable[Any]]] = []

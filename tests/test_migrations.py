@@ -257,7 +257,7 @@ async def test_0007_queues_investors_from_their_last_loan_and_dates_every_journa
                 ),
                 {"at": at[9], "owner": key(never)},
             )
-        await asyncio.to_thread(upgrade, url)
+        await asyncio.to_thread(upgrade, url, "0007")
         async with engine.connect() as connection:
             accounts = await connection.execute(
                 text("SELECT investor_id, queued_at, last_funded_at FROM investor_account")
@@ -325,7 +325,7 @@ async def test_loans_disbursed_before_0008_get_the_value_date_of_their_payout(
                     "day": date(2026, 2, 1),
                 },
             )
-        await asyncio.to_thread(upgrade, url)
+        await asyncio.to_thread(upgrade, url, "0008")
         async with engine.connect() as connection:
             rows = await connection.execute(text("SELECT status, disbursed_on FROM loan"))
             stored = {status: None if day is None else str(day) for status, day in rows}

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 from decimal import Decimal
+from fractions import Fraction
 from functools import lru_cache
 from typing import Annotated, Literal
 
@@ -82,6 +83,8 @@ class Settings(BaseSettings):
     allow_business_date_override: bool = False
     min_ticket: Decimal = Decimal("25.00")
     max_share: Decimal | None = None
+    # Percentage of each payment's interest the platform keeps (docs/DECISIONS.md "Platform fee").
+    servicing_fee: Decimal = Decimal(0)
 
     @field_validator("cors_origins", mode="before")
     @classmethod
@@ -100,6 +103,13 @@ class Settings(BaseSettings):
     def _check_min_ticket(cls, value: Decimal) -> Decimal:
         if value <= 0 or value.as_tuple().exponent < -2:  # type: ignore[operator]
             raise ValueError("min_ticket must be a positive amount with at most two decimals")
+        return value
+
+    @field_validator("servicing_fee")
+    @classmethod
+    def _check_servicing_fee(cls, value: Decimal) -> Decimal:
+        if not Decimal(0) <= value <= Decimal(100) or value.as_tuple().exponent < -4:  # type: ignore[operator]
+            raise ValueError("servicing_fee must be a percentage in [0, 100], at most 4 decimals")
         return value
 
     @field_validator("max_share")
@@ -138,6 +148,11 @@ class Settings(BaseSettings):
     @property
     def min_ticket_cents(self) -> int:
         return int(self.min_ticket * 100)
+
+    @property
+    def fee_rate(self) -> Fraction:
+        """The servicing fee as an exact fraction of interest (2.5 % -> 1/40)."""
+        return Fraction(self.servicing_fee) / 100
 
     @property
     def is_sqlite(self) -> bool:

@@ -156,3 +156,11 @@ def test_the_stored_date_gives_the_same_days_past_due_as_the_schedule(
         paid[settled] = Paid(data.draw(st.integers(0, part.principal)), 0)
     expected = delinquency(installments, paid, business_date).days_past_due
     assert days_past_due(oldest_unpaid_due(installments, paid), business_date) == expected
+
+
+def test_what_a_paid_off_loan_leaves_unpaid_is_settled_not_overdue() -> None:
+    due = Installment(3, dt.date(2026, 4, 15), 1_100, 1_000, 100)
+    later = dt.date(2027, 1, 1)
+    assert installment_status(due, Paid(1_000, 20), later, closed=True) is InstallmentStatus.SETTLED
+    assert installment_status(due, Paid(1_000, 100), later, closed=True) is InstallmentStatus.PAID
+    assert installment_status(due, Paid(1_000, 20), later) is InstallmentStatus.OVERDUE

@@ -14,6 +14,7 @@ from bank_api.domain.distribution import (
     InvestorPayment,
     cumulative_split,
     distribute_payment,
+    fee_part,
     write_off_losses,
 )
 from bank_api.domain.errors import InvalidInput
@@ -401,3 +402,60 @@ def test_legacy_loans_still_end_at_the_allocations(
         ]
         assert all(h.principal_received <= h.allocated for h in holdings)
     assert write_off_losses(holdings) == ()
+
+
+# --- the platform's fee ----------------------------------------------------------------------
+
+
+def test_the_fee_is_taken_cumulatively_within_a_cent_of_its_share() -> None:
+    rate = Fraction(1, 10)
+    # 10 % of 0.05 is half a cent: the investors' 5th cent is due first (at 0.06), so no fee
+    # yet; of 0.10 in all the fee is one cent
+    assert fee_part(0, 0, 5, rate) == 0
+    assert fee_part(5, 0, 5, rate) == 1
+    assert fee_part(0, 0, 1_000, Fraction(0)) == 0
+    assert fee_part(0, 0, 1_000, Fraction(1)) == 1_000
+    with pytest.raises(InvalidInput):
+        fee_part(0, 0, 10, Fraction(3, 2))
+    with pytest.raises(InvalidInput):
+        fee_part(10, 11, 10, rate)
+
+
+def test_a_payment_with_a_fee_gives_the_investors_the_rest() -> None:
+    holdings = [Holding("a", 600), Holding("b", 400)]
+    shares = distribute_payment(holdings, 100, 50, fee=5)
+    assert sum(s.interest for s in shares) == 45
+    assert sum(s.fee for s in shares) == 5
+    assert sum(s.principal for s in shares) == 100
+    with pytest.raises(InvalidInput):
+        distribute_payment(holdings, 100, 50, fee=51)
+
+
+@given(
+    st.fractions(Fraction(0), Fraction(1), max_denominator=10_000),
+    st.lists(st.integers(1, 10**6), min_size=1, max_size=12),
+    st.lists(st.integers(0, 50_000), min_size=1, max_size=40),
+)
+@PROPERTY
+def test_fee_and_investors_interest_add_up_and_stay_within_quota(
+    rate: Fraction, weights: list[int], payments: list[int]
+) -> None:
+    holdings = [Holding(i, w) for i, w in enumerate(weights)]
+    total = fees = 0
+    for interest in payments:
+        fee = fee_part(total, fees, interest, rate)
+        assert 0 <= fee <= interest
+        shares = distribute_payment(holdings, 0, interest, fee)
+        assert sum(s.interest for s in shares) + sum(s.fee for s in shares) == interest
+        assert sum(s.fee for s in shares) == fee
+        total, fees = total + interest, fees + fee
+        exact = rate * total
+        assert math.floor(exact) <= fees <= math.ceil(exact)
+        holdings = [
+            Holding(h.investor_id, h.allocated, 0, h.interest_received + s.interest, h.fee + s.fee)
+            for h, s in zip(holdings, shares, strict=True)
+        ]
+        net, weight = total - fees, sum(weights)
+        for h in holdings:
+            assert math.floor(Fraction(net * h.allocated, weight)) <= h.interest_received
+            assert h.interest_received <= math.ceil(Fraction(net * h.allocated, weight))

@@ -24,6 +24,7 @@ from bank_api.domain.ledger import (
     invested,
     payment_entry,
     receivable,
+    revenue,
     transfer,
     withdrawal_entry,
     write_off_entry,
@@ -220,3 +221,17 @@ def test_random_movements_balance(
     assert all(sum(line.amount for line in entry.lines) == 0 for entry in entries)
     assert sum(book.values()) == 0
     assert all(b >= 0 for account, b in book.items() if account.kind in (AVL, INV))
+
+
+def test_a_payment_with_a_fee_credits_the_platform_for_each_investors_share() -> None:
+    entry = payment_entry("L1", 10_00, 1_00, [(1, 6_00, 54), (2, 4_00, 36)], [(1, 6), (2, 4)])
+    moved = balances(entry.lines)
+    assert moved[revenue(1)] == 6
+    assert moved[revenue(2)] == 4
+    assert moved[available(1)] == 6_54
+    assert moved[EXTERNAL] == -11_00
+    assert {line.purpose for line in entry.lines if line.kind is AccountKind.PLATFORM_REVENUE} == {
+        Purpose.FEE
+    }
+    with pytest.raises(InvalidInput):
+        payment_entry("L1", 10_00, 1_00, [(1, 6_00, 54), (2, 4_00, 36)], [(1, 6)])

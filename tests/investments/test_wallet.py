@@ -29,6 +29,7 @@ async def test_deposit_and_withdraw_move_exact_cents(api: Api) -> None:
         "active_allocations": 0,
         "overdue_principal": "0.00",
         "npl_principal": "0.00",
+        "fees": "0.00",
     }
     await api.client.post(DEPOSITS, json={"amount": 0.2}, headers=investor.headers)
     out = await api.client.post(WITHDRAWALS, json={"amount": "300.25"}, headers=investor.headers)

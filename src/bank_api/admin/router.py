@@ -3,21 +3,36 @@
 from __future__ import annotations
 
 import uuid
+from datetime import date
 from typing import Annotated
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter, Depends, Query
 
 from bank_api.admin import pool as pool_service
-from bank_api.admin import service
-from bank_api.admin.schemas import BusinessDateIn, BusinessDateRead, PoolRead
+from bank_api.admin import reports, service
+from bank_api.admin.schemas import (
+    BusinessDateIn,
+    BusinessDateRead,
+    PoolRead,
+    ProductFeeRead,
+    RevenueRead,
+)
 from bank_api.common.schemas import Page, PageParams, page_params, to_page
-from bank_api.dependencies import AdminUser, SettingsDep, Today, UoWDep, require_roles
+from bank_api.dependencies import (
+    AdminUser,
+    ReadUoWDep,
+    SettingsDep,
+    Today,
+    UoWDep,
+    require_roles,
+)
 from bank_api.domain.errors import ScheduleBeyondCalendar
 from bank_api.errors import (
     AgentNotFound,
     AgentNotPending,
     CannotDisableSelf,
     Forbidden,
+    InvalidDateRange,
     NotAuthenticated,
     NotFound,
     ProductBoundsInvalid,
@@ -172,3 +187,19 @@ async def set_business_date(
     value = await pool_service.set_business_date(uow, data.date)
     await uow.commit()
     return BusinessDateRead(date=value)
+
+
+@router.get("/revenue", response_model=RevenueRead, responses=problem_responses(InvalidDateRange))
+async def revenue(
+    uow: ReadUoWDep,
+    from_: Annotated[date | None, Query(alias="from")] = None,
+    to: date | None = None,
+) -> RevenueRead:
+    """The platform's servicing fees by value date, in all and by loan product."""
+    result = await reports.revenue(uow, since=from_, until=to)
+    return RevenueRead(
+        from_=result.from_,
+        to=result.to,
+        total=result.total,
+        by_product=[ProductFeeRead(loan_type=t, fee=fee) for t, fee in result.by_product],
+    )

@@ -43,3 +43,31 @@ class BusinessDateIn(RequestSchema):
 
 class BusinessDateRead(BaseModel):
     date: dt.date
+
+
+class ProductFeeRead(BaseModel):
+    loan_type: str
+    fee: MoneyOut
+
+
+class RevenueRead(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "from": "2026-11-01",
+                    "to": "2026-11-30",
+                    "total": "1234.56",
+                    "by_product": [
+                        {"loan_type": "car_loan", "fee": "400.06"},
+                        {"loan_type": "personal_loan", "fee": "834.50"},
+                    ],
+                }
+            ]
+        }
+    )
+
+    from_: dt.date | None = Field(serialization_alias="from")
+    to: dt.date | None
+    total: MoneyOut
+    by_product: list[ProductFeeRead]

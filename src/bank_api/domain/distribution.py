@@ -63,6 +63,7 @@ from __future__ import annotations
 
 from collections.abc import Hashable, Sequence
 from dataclasses import dataclass
+from fractions import Fraction
 from typing import Generic, TypeVar
 
 from bank_api.domain.errors import InvalidInput
@@ -79,6 +80,9 @@ class Holding(Generic[K]):
     allocated: int
     principal_received: int = 0
     interest_received: int = 0
+    """Interest received, net of the platform's fee."""
+    fee: int = 0
+    """The platform's fee taken so far from this investor's share of the interest."""
 
     @property
     def outstanding(self) -> int:
@@ -91,6 +95,9 @@ class InvestorPayment(Generic[K]):
     investor_id: K
     principal: int
     interest: int
+    """Net of the fee."""
+    fee: int = 0
+    """The part of the payment's fee taken from this investor's share."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -169,34 +176,57 @@ def _level(depths: Sequence[int], need: int) -> int:
     return level
 
 
+def fee_part(interest_before: int, fees_before: int, interest: int, rate: Fraction) -> int:
+    """The platform's fee on a payment of ``interest`` cents, at ``rate`` (a fraction of
+    interest), taken cumulatively like the investors' shares: the loan's total fee after it is
+    within quota of ``rate * total interest`` (between the floor and the ceiling), never goes
+    down, and the investors get the rest (``interest - fee``)."""
+    if not 0 <= rate <= 1:
+        raise InvalidInput("rate", rate, "must be in [0, 1]")
+    if not 0 <= fees_before <= interest_before or interest < 0:
+        raise InvalidInput("fees", (interest_before, fees_before, interest), "out of bounds")
+    if rate == 0:
+        return 0
+    if rate == 1:
+        return interest
+    weights = [rate.numerator, rate.denominator - rate.numerator]
+    received = [fees_before, interest_before - fees_before]
+    return cumulative_split(weights, received, interest_before + interest)[0]
+
+
 def distribute_payment(
-    holdings: Sequence[Holding[K]], principal: int, interest: int
+    holdings: Sequence[Holding[K]], principal: int, interest: int, fee: int = 0
 ) -> tuple[InvestorPayment[K], ...]:
-    """Each investor's part of a payment of ``principal`` + ``interest`` cents.
+    """Each investor's part of a payment of ``principal`` + ``interest`` cents, of which
+    ``fee`` goes to the platform (:func:`fee_part`).
 
     Weights are the allocations; cumulative totals are ``Σ received + this payment``, split by
-    :func:`cumulative_split` for principal and for interest separately. The principal parts add
-    up to ``principal`` and the interest parts to ``interest``, exactly. Raises InvalidInput
-    for negative parts or principal beyond the outstanding principal.
+    :func:`cumulative_split` for principal, for the interest net of the fee, and for the fee
+    (each investor's part of the fee is what was taken from their share: shown to them, never
+    paid by them). The principal parts add up to ``principal``, the interest parts to
+    ``interest - fee`` and the fee parts to ``fee``, exactly. Raises InvalidInput for negative
+    parts, a fee above the interest, or principal beyond the outstanding principal.
     """
     if not holdings:
         raise InvalidInput("holdings", holdings, "a loan has at least one investor")
-    if principal < 0 or interest < 0:
-        raise InvalidInput("payment", (principal, interest), "parts must be >= 0")
+    if principal < 0 or not 0 <= fee <= interest:
+        raise InvalidInput("payment", (principal, interest, fee), "parts must be >= 0")
     weights = [h.allocated for h in holdings]
     principal_received = [h.principal_received for h in holdings]
-    interest_received = [h.interest_received for h in holdings]
     if principal > sum(weights) - sum(principal_received):
         raise InvalidInput("principal", principal, "exceeds the outstanding principal")
     if any(h.principal_received > h.allocated for h in holdings):
         raise InvalidInput("holdings", "...", "principal received exceeds the allocation")
-    principal_parts = cumulative_split(
-        weights, principal_received, sum(principal_received) + principal
-    )
-    interest_parts = cumulative_split(weights, interest_received, sum(interest_received) + interest)
+    parts = [
+        cumulative_split(weights, received, sum(received) + amount)
+        for received, amount in (
+            (principal_received, principal),
+            ([h.interest_received for h in holdings], interest - fee),
+            ([h.fee for h in holdings], fee),
+        )
+    ]
     return tuple(
-        InvestorPayment(h.investor_id, p, i)
-        for h, p, i in zip(holdings, principal_parts, interest_parts, strict=True)
+        InvestorPayment(h.investor_id, p, i, f) for h, p, i, f in zip(holdings, *parts, strict=True)
     )
 
 

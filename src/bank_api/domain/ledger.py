@@ -25,6 +25,7 @@ class AccountKind(StrEnum):
     INVESTOR_AVAILABLE = "investor_available"
     INVESTOR_INVESTED = "investor_invested"
     LOAN_RECEIVABLE = "loan_receivable"
+    PLATFORM_REVENUE = "platform_revenue"
 
 
 class EntryKind(StrEnum):
@@ -45,6 +46,7 @@ class Purpose(StrEnum):
     PRINCIPAL_REPAYMENT = "principal_repayment"
     INTEREST = "interest"
     WRITE_OFF = "write_off"
+    FEE = "fee"
 
 
 class Account(NamedTuple):
@@ -66,6 +68,12 @@ def invested(investor_id: Hashable) -> Account:
 
 def receivable(loan_id: Hashable) -> Account:
     return Account(AccountKind.LOAN_RECEIVABLE, loan_id)
+
+
+def revenue(investor_id: Hashable) -> Account:
+    """The platform's revenue from the fee on one investor's interest (a sub-account of
+    ``platform_revenue``, so every investor's statement can show its fee)."""
+    return Account(AccountKind.PLATFORM_REVENUE, investor_id)
 
 
 @dataclass(frozen=True, slots=True)
@@ -135,15 +143,19 @@ def payment_entry(
     principal: int,
     interest: int,
     shares: Sequence[tuple[Hashable, int, int]],
+    fees: Sequence[tuple[Hashable, int]] = (),
 ) -> Entry:
     """external -> loan_receivable for the principal; per investor ``(id, principal, interest)``
-    invested -> available for its principal part and external -> available for its interest.
+    invested -> available for its principal part and external -> available for its interest
+    (net of the fee); per investor ``(id, fee)`` external -> platform_revenue for the fee taken
+    from its share.
 
-    Raises InvalidInput unless the investors' parts add up to ``principal`` and ``interest``
-    (invariant 5: the entry would balance regardless, so it is checked here).
+    Raises InvalidInput unless the investors' parts add up to ``principal`` and, with the fees,
+    to ``interest`` (invariant 5: the entry would balance regardless, so it is checked here).
     """
     check_amount(principal + interest)
-    if sum(s[1] for s in shares) != principal or sum(s[2] for s in shares) != interest:
+    net = sum(s[2] for s in shares) + sum(f for _, f in fees)
+    if sum(s[1] for s in shares) != principal or net != interest:
         raise InvalidInput("shares", "...", "investor parts must add up to the payment's parts")
     lines = list(transfer(EXTERNAL, receivable(loan_id), principal, Purpose.PRINCIPAL_REPAYMENT))
     for investor_id, principal_part, interest_part in shares:
@@ -152,6 +164,8 @@ def payment_entry(
             invested(investor_id), target, principal_part, Purpose.PRINCIPAL_REPAYMENT
         )
         lines += transfer(EXTERNAL, target, interest_part, Purpose.INTEREST)
+    for investor_id, fee in fees:
+        lines += transfer(EXTERNAL, revenue(investor_id), fee, Purpose.FEE)
     return Entry(EntryKind.PAYMENT, tuple(lines))
 
 

@@ -60,6 +60,11 @@ class PaymentFacts:
     interest: int
     investor_principal: Sequence[int]
     investor_interest: Sequence[int]
+    """Net of the fee."""
+    fee: int = 0
+    """As stored on the payment."""
+    platform_fees: Sequence[int] = ()
+    """The payment's lines into ``platform_revenue`` (one per investor whose share paid fee)."""
 
 
 def result(name: str, offenders: Sequence[object], what: str) -> CheckResult:
@@ -120,13 +125,16 @@ def check_loans(loans: Iterable[LoanFacts]) -> tuple[CheckResult, ...]:
 
 def check_payments(payments: Iterable[PaymentFacts]) -> tuple[CheckResult, ...]:
     """Invariant 5: ``principal + interest == amount``, and the investors' parts add up to
-    the payment's principal and to its interest, exactly."""
+    the payment's principal and, with the platform's fee, to its interest, exactly (the fee
+    lines adding up to the payment's fee)."""
     facts = list(payments)
     parts = [f.payment_id for f in facts if f.principal + f.interest != f.amount]
     shares = [
         f.payment_id
         for f in facts
-        if sum(f.investor_principal) != f.principal or sum(f.investor_interest) != f.interest
+        if sum(f.investor_principal) != f.principal
+        or sum(f.investor_interest) + f.fee != f.interest
+        or sum(f.platform_fees) != f.fee
     ]
     return (
         result("payment_parts_add_up", parts, "payments"),

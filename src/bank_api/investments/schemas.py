@@ -28,6 +28,7 @@ class PortfolioRead(ResponseSchema):
     active_allocations: int
     overdue_principal: MoneyOut
     npl_principal: MoneyOut
+    fees: MoneyOut = Field(description="The platform's fees taken from your interest so far")
 
 
 class MovementRead(ResponseSchema):
@@ -69,6 +70,7 @@ class InvestorAllocationRead(ResponseSchema):
     outstanding_principal: MoneyOut
     principal_repaid: MoneyOut
     interest_earned: MoneyOut
+    fee: MoneyOut = Field(description="The platform's fee taken from this interest")
     loss: MoneyOut
     loan_status: LoanStatus
     days_past_due: int
@@ -84,6 +86,7 @@ class InvestorAllocationRead(ResponseSchema):
             outstanding_principal=allocation.outstanding_principal,
             principal_repaid=allocation.principal_received,
             interest_earned=allocation.interest_received,
+            fee=allocation.fee,
             loss=allocation.loss,
             loan_status=row.loan_status,
             days_past_due=row.days_past_due,

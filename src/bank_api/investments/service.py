@@ -42,6 +42,7 @@ class Portfolio:
     active_allocations: int
     overdue_principal: int
     npl_principal: int
+    fees: int
 
     @property
     def total(self) -> int:
@@ -68,11 +69,12 @@ class Movement:
 @dataclass(frozen=True)
 class LoanFigures:
     """What the investor's loans show: how many are active, how much principal is overdue
-    and, of it, non-performing."""
+    and, of it, non-performing; and the platform's fees taken from their interest so far."""
 
     active_allocations: int
     overdue_principal: int
     npl_principal: int
+    fees: int
 
 
 async def portfolio(uow: UnitOfWork, *, actor: Principal, currency: str, today: date) -> Portfolio:
@@ -92,11 +94,18 @@ def _portfolio(currency: str, balances: Balances, figures: LoanFigures) -> Portf
         figures.active_allocations,
         figures.overdue_principal,
         figures.npl_principal,
+        figures.fees,
     )
 
 
 # One statement over the investor's holdings in active loans, each loan's overdue state read
-# from the loan row itself; built once, since every portfolio, deposit and withdrawal sends it.
+# from the loan row itself, and the fees over all their holdings; built once, since every
+# portfolio, deposit and withdrawal sends it.
+_FEES = (
+    select(func.coalesce(func.sum(Allocation.fee), 0))
+    .where(Allocation.investor_id == bindparam("investor_id"))
+    .scalar_subquery()
+)
 _FIGURES = (
     select(
         func.count(),
@@ -105,6 +114,7 @@ _FIGURES = (
             bindparam("today", type_=Date()),
             bindparam("npl_cutoff", type_=Date()),
         ),
+        _FEES,
     )
     .select_from(Allocation)
     .join(Loan, Loan.id == Allocation.loan_id)
@@ -125,10 +135,8 @@ def _figure_values(investor_id: uuid.UUID, today: date) -> dict[str, Any]:
 
 
 async def _loan_figures(uow: UnitOfWork, investor_id: uuid.UUID, today: date) -> LoanFigures:
-    active, overdue, npl = (
-        await uow.session.execute(_FIGURES, _figure_values(investor_id, today))
-    ).one()
-    return LoanFigures(int(active), int(overdue), int(npl))
+    row = (await uow.session.execute(_FIGURES, _figure_values(investor_id, today))).one()
+    return LoanFigures(*(int(figure) for figure in row))
 
 
 async def allocations(

@@ -74,8 +74,21 @@ async def statement(
     ).all()
     moved = [(line.account_kind, line.purpose, line.amount) for line in lines]
     totals = {purpose.value: size for purpose, size in rules.totals(moved).items()}
-    totals["fee"] = 0  # investors' interest lines are what they received (docs/DECISIONS.md)
+    # Interest lines are what the investor received; the fee taken before is shown beside.
+    totals["fee"] = await _fees(uow, actor.id, JournalLine.value_date.between(since, until))
     return Statement(since, until, opening, rules.close(opening, moved), totals, lines)
+
+
+async def _fees(uow: UnitOfWork, investor_id: uuid.UUID, booked: ColumnElement[bool]) -> int:
+    """The platform's fees taken from the investor's interest on the value dates `booked`."""
+    total = await uow.session.scalar(
+        select(func.coalesce(func.sum(JournalLine.amount), 0)).where(
+            JournalLine.account_kind == AccountKind.PLATFORM_REVENUE,
+            JournalLine.owner_id == investor_id,
+            booked,
+        )
+    )
+    return int(total or 0)
 
 
 @dataclass(frozen=True)
@@ -122,8 +135,12 @@ async def returns(
     if (last := terminal_value(until, outstanding, excluded)) is not None:
         flows.append(last)
     sizes = rules.totals(moved)
+    fees = await _fees(uow, actor.id, in_period)
     summary = summarize_returns(
-        flows, interest_earned=sizes[Purpose.INTEREST], losses=sizes[Purpose.WRITE_OFF]
+        flows,
+        interest_earned=sizes[Purpose.INTEREST] + fees,
+        fees=fees,
+        losses=sizes[Purpose.WRITE_OFF],
     )
     first = since or (flows[0].on if flows else None)
     return Returns(first, until, summary)

@@ -7,7 +7,7 @@ from collections import defaultdict
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bank_api.domain import ledger as domain
@@ -15,6 +15,7 @@ from bank_api.domain import verify
 from bank_api.domain.delinquency import oldest_unpaid_due
 from bank_api.loans.lifecycle import DISBURSED, TRANSITIONS
 from bank_api.models import (
+    AccountKind,
     Allocation,
     InvestorAccount,
     JournalEntry,
@@ -77,6 +78,14 @@ async def _stored_balances(uow: UnitOfWork) -> dict[domain.Account, int]:
     )
     for loan_id, outstanding in loans:
         stored[domain.receivable(loan_id)] = -outstanding
+    # The platform's revenue from each investor's interest: the fees taken from their holdings.
+    fees = await uow.session.execute(
+        select(Allocation.investor_id, func.sum(Allocation.fee))
+        .group_by(Allocation.investor_id)
+        .having(func.sum(Allocation.fee) > 0)
+    )
+    for investor_id, total in fees:
+        stored[domain.revenue(investor_id)] = int(total)
     return stored
 
 
@@ -128,7 +137,9 @@ async def _payment_facts(uow: UnitOfWork) -> list[verify.PaymentFacts]:
         .join(JournalLine, JournalLine.entry_id == JournalEntry.id)
         .where(
             JournalEntry.payment_id.is_not(None),
-            JournalLine.account_kind.in_(["investor_available"]),
+            JournalLine.account_kind.in_(
+                [AccountKind.INVESTOR_AVAILABLE, AccountKind.PLATFORM_REVENUE]
+            ),
         )
     )
     for payment_id, purpose, amount in lines:
@@ -142,6 +153,8 @@ async def _payment_facts(uow: UnitOfWork) -> list[verify.PaymentFacts]:
             interest=p.interest,
             investor_principal=shares[p.id][Purpose.PRINCIPAL_REPAYMENT],
             investor_interest=shares[p.id][Purpose.INTEREST],
+            fee=p.fee,
+            platform_fees=shares[p.id][Purpose.FEE],
         )
         for p in payments
     ]

@@ -11,6 +11,7 @@ import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
+from fractions import Fraction
 from typing import Any
 
 from bank_api.common.money import format_cents
@@ -47,7 +48,13 @@ async def payoff_quote(
 
 
 async def settle_loan(
-    uow: UnitOfWork, *, actor: Principal, loan_id: uuid.UUID, amount: int, today: date
+    uow: UnitOfWork,
+    *,
+    actor: Principal,
+    loan_id: uuid.UUID,
+    amount: int,
+    today: date,
+    fee_rate: Fraction,
 ) -> PaymentResult:
     """Pay today's payoff, which must be `amount`, and close the loan."""
     loan, planned, paid = await payable_loan(uow, actor, loan_id)
@@ -59,8 +66,9 @@ async def settle_loan(
             payoff=format_cents(quote.amount),
         )
     done = early.settle(planned, paid, start, today)
+    repayment = _repayment(amount, done)
     return await book_repayment(
-        uow, loan, actor, planned, _repayment(amount, done), today, note="settlement"
+        uow, loan, actor, planned, repayment, today, fee_rate=fee_rate, note="settlement"
     )
 
 
@@ -80,6 +88,7 @@ async def prepay_loan(
     amount: int,
     keep: early.Keep,
     today: date,
+    fee_rate: Fraction,
     preview: bool = False,
 ) -> Prepaid:
     """Pay what is due, the accrued interest and `amount`'s rest off the principal, and
@@ -106,6 +115,7 @@ async def prepay_loan(
         planned,
         repayment,
         today,
+        fee_rate=fee_rate,
         note=f"prepayment (keep {keep.value})",
         terms=_terms(done.installments, done.paid_after) if changed else None,
         schedule_change=_schedule_change(planned, done.installments) if changed else None,

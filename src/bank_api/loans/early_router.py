@@ -9,7 +9,15 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 from fastapi.responses import Response
 
-from bank_api.dependencies import CustomerUser, LoanReader, ReadUoWDep, RecordEvent, Today, UoWDep
+from bank_api.dependencies import (
+    CustomerUser,
+    LoanReader,
+    ReadUoWDep,
+    RecordEvent,
+    SettingsDep,
+    Today,
+    UoWDep,
+)
 from bank_api.domain.errors import Overpayment
 from bank_api.errors import (
     Forbidden,
@@ -69,6 +77,7 @@ async def settle_loan(
     actor: CustomerUser,
     uow: UoWDep,
     idempotency: IdempotencyDep,
+    settings: SettingsDep,
     today: Today,
     record: RecordEvent,
 ) -> Response:
@@ -76,7 +85,12 @@ async def settle_loan(
     if (replay := await idempotency.replay()) is not None:
         return replay
     paid = await early.settle_loan(
-        uow, actor=actor, loan_id=loan_id, amount=data.amount, today=today
+        uow,
+        actor=actor,
+        loan_id=loan_id,
+        amount=data.amount,
+        today=today,
+        fee_rate=settings.fee_rate,
     )
     response = await idempotency.commit(
         PaymentRead.of(paid.payment, paid.loan_status, paid.outstanding)
@@ -97,6 +111,7 @@ async def prepay_loan(
     actor: CustomerUser,
     uow: UoWDep,
     idempotency: IdempotencyDep,
+    settings: SettingsDep,
     today: Today,
     record: RecordEvent,
 ) -> Response:
@@ -105,7 +120,13 @@ async def prepay_loan(
     if (replay := await idempotency.replay()) is not None:
         return replay
     done = await early.prepay_loan(
-        uow, actor=actor, loan_id=loan_id, amount=data.amount, keep=data.keep, today=today
+        uow,
+        actor=actor,
+        loan_id=loan_id,
+        amount=data.amount,
+        keep=data.keep,
+        today=today,
+        fee_rate=settings.fee_rate,
     )
     response = await idempotency.commit(prepayment_view(done, today))
     record("prepayment", data.amount)
@@ -118,7 +139,12 @@ async def prepay_loan(
     responses=PAYABLE | problem_responses(Overpayment),
 )
 async def preview_prepayment(
-    loan_id: uuid.UUID, data: PrepaymentIn, actor: CustomerUser, uow: ReadUoWDep, today: Today
+    loan_id: uuid.UUID,
+    data: PrepaymentIn,
+    actor: CustomerUser,
+    uow: ReadUoWDep,
+    settings: SettingsDep,
+    today: Today,
 ) -> PrepaymentPreviewRead:
     """What a prepayment would do, today: nothing is stored."""
     done = await early.prepay_loan(
@@ -128,6 +154,7 @@ async def preview_prepayment(
         amount=data.amount,
         keep=data.keep,
         today=today,
+        fee_rate=settings.fee_rate,
         preview=True,
     )
     return prepayment_preview_view(done, data.amount, today)

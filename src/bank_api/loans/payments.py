@@ -13,6 +13,7 @@ import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
+from fractions import Fraction
 from typing import Any
 
 from sqlalchemy import func, select
@@ -22,7 +23,7 @@ from bank_api.common.schemas import PageParams
 from bank_api.common.types import utcnow
 from bank_api.domain import ledger
 from bank_api.domain.delinquency import oldest_unpaid_due
-from bank_api.domain.distribution import distribute_payment
+from bank_api.domain.distribution import distribute_payment, fee_part
 from bank_api.domain.payments import AppliedPart, Paid, apply_payment
 from bank_api.domain.schedule import Installment as Planned
 from bank_api.errors import LoanClosed, LoanNotActive, LoanNotFound
@@ -69,7 +70,13 @@ async def payable_loan(
 
 
 async def record_payment(
-    uow: UnitOfWork, *, actor: Principal, loan_id: uuid.UUID, amount: int, today: date
+    uow: UnitOfWork,
+    *,
+    actor: Principal,
+    loan_id: uuid.UUID,
+    amount: int,
+    today: date,
+    fee_rate: Fraction,
 ) -> PaymentResult:
     loan, planned, paid = await payable_loan(uow, actor, loan_id)
     application = apply_payment(planned, paid, amount)
@@ -81,7 +88,7 @@ async def record_payment(
         application.paid_after,
         application.fully_repaid,
     )
-    return await book_repayment(uow, loan, actor, planned, repayment, today)
+    return await book_repayment(uow, loan, actor, planned, repayment, today, fee_rate=fee_rate)
 
 
 async def book_repayment(
@@ -92,16 +99,21 @@ async def book_repayment(
     repayment: Repayment,
     today: date,
     *,
+    fee_rate: Fraction,
     note: str = "payment",
     terms: dict[str, Any] | None = None,
     schedule_change: dict[str, Any] | None = None,
 ) -> PaymentResult:
     """Store a repayment of the locked `loan` (whose schedule was `planned`) and pass it on to
-    the investors: the payment, the installments, the holdings, the journal entry, the loan
-    (`terms` too) and its history, and last the investors' balances."""
+    the investors, the platform keeping `fee_rate` of the interest: the payment, the
+    installments, the holdings, the journal entry, the loan (`terms` too) and its history, and
+    last the investors' balances."""
     holdings = await uow.allocations.holdings(loan.id, lock=True)
-    shares = distribute_payment(holdings, repayment.principal, repayment.interest)
-    moved = [(s.investor_id, s.principal, s.interest) for s in shares if s.principal or s.interest]
+    interest_before = sum(p.interest for p in repayment.paid_after) - repayment.interest
+    fees_before = sum(h.fee for h in holdings)
+    fee = fee_part(interest_before, fees_before, repayment.interest, fee_rate)
+    shares = distribute_payment(holdings, repayment.principal, repayment.interest, fee)
+    moved = [s for s in shares if s.principal or s.interest or s.fee]
 
     payment = Payment(
         id=uuid.uuid4(),
@@ -110,6 +122,7 @@ async def book_repayment(
         amount=repayment.amount,
         principal=repayment.principal,
         interest=repayment.interest,
+        fee=fee,
         applied=[
             {"number": a.number, "principal": a.principal, "interest": a.interest}
             for a in repayment.applied
@@ -118,8 +131,16 @@ async def book_repayment(
     )
     await uow.payments.insert(payment)
     await _store_schedule(uow, loan.id, repayment)
-    await uow.allocations.add_received(loan.id, moved)
-    entry = ledger.payment_entry(loan.id, repayment.principal, repayment.interest, moved)
+    await uow.allocations.add_received(
+        loan.id, [(s.investor_id, s.principal, s.interest, s.fee) for s in moved]
+    )
+    entry = ledger.payment_entry(
+        loan.id,
+        repayment.principal,
+        repayment.interest,
+        [(s.investor_id, s.principal, s.interest) for s in moved],
+        [(s.investor_id, s.fee) for s in moved if s.fee],
+    )
     await uow.ledger.post(entry, value_date=today, loan_id=loan.id, payment_id=payment.id)
 
     after = list(repayment.installments) or list(planned)
@@ -139,7 +160,9 @@ async def book_repayment(
             uow, loan, actor, LoanEventKind.closed, status=LoanStatus.closed, closed_at=utcnow()
         )
     await uow.session.flush()  # the loan and its history, before the balances
-    credits = [(investor, p + i, -p, i, 0) for investor, p, i in moved]
+    credits = [
+        (s.investor_id, s.principal + s.interest, -s.principal, s.interest, 0) for s in moved
+    ]
     await uow.investors.change_many(credits)
     return PaymentResult(payment, loan.status, loan.outstanding_principal)
 

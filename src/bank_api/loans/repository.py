@@ -208,6 +208,7 @@ class AllocationRepository(Repository[Allocation]):
                 Allocation.amount,
                 Allocation.principal_received,
                 Allocation.interest_received,
+                Allocation.fee,
             )
             .where(Allocation.loan_id == loan_id)
             .order_by(Allocation.investor_id)
@@ -240,18 +241,25 @@ class AllocationRepository(Repository[Allocation]):
         )
 
     async def add_received(
-        self, loan_id: uuid.UUID, shares: Sequence[tuple[uuid.UUID, int, int]]
+        self, loan_id: uuid.UUID, shares: Sequence[tuple[uuid.UUID, int, int, int]]
     ) -> None:
-        """`(investor, principal, interest)` come back to each of these holdings."""
+        """`(investor, principal, interest, fee)` come back to each of these holdings (the
+        interest net of the fee taken from it)."""
         await update_rows(
             self.session,
             Allocation,
-            [("investor_id", Uuid()), ("principal", BigInteger()), ("interest", BigInteger())],
+            [
+                ("investor_id", Uuid()),
+                ("principal", BigInteger()),
+                ("interest", BigInteger()),
+                ("fee", BigInteger()),
+            ],
             shares,
             lambda t, v: (t.c.loan_id == loan_id) & (t.c.investor_id == v.c.investor_id),
             lambda t, v: {
                 "principal_received": t.c.principal_received + v.c.principal,
                 "interest_received": t.c.interest_received + v.c.interest,
+                "fee": t.c.fee + v.c.fee,
             },
         )
 

@@ -257,6 +257,7 @@ async def pay_loan(
     actor: CustomerUser,
     uow: UoWDep,
     idempotency: IdempotencyDep,
+    settings: SettingsDep,
     today: Today,
     record: RecordEvent,
 ) -> Response:
@@ -264,7 +265,12 @@ async def pay_loan(
     if (replay := await idempotency.replay()) is not None:
         return replay
     paid = await payments.record_payment(
-        uow, actor=actor, loan_id=loan_id, amount=data.amount, today=today
+        uow,
+        actor=actor,
+        loan_id=loan_id,
+        amount=data.amount,
+        today=today,
+        fee_rate=settings.fee_rate,
     )
     response = await idempotency.commit(
         PaymentRead.of(paid.payment, paid.loan_status, paid.outstanding)

@@ -254,6 +254,7 @@ class PaymentRead(ResponseSchema):
     amount: MoneyOut
     principal: MoneyOut
     interest: MoneyOut
+    fee: MoneyOut = Field(description="The platform's part of the interest")
     applied: list[AppliedRead]
     created_at: datetime
     loan_status: LoanStatus = Field(description="The loan's status right after this payment")
@@ -269,6 +270,7 @@ class PaymentRead(ResponseSchema):
             amount=payment.amount,
             principal=payment.principal,
             interest=payment.interest,
+            fee=payment.fee,
             applied=payment.applied,
             created_at=payment.created_at,
             loan_status=loan_status,

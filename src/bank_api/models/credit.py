@@ -24,6 +24,7 @@ class Allocation(Base):
             name="principal_bounds",
         ),
         CheckConstraint("interest_received >= 0", name="interest_not_negative"),
+        CheckConstraint("fee >= 0", name="fee_not_negative"),
         Index("ix_allocation_investor", "investor_id", "created_at"),
     )
 
@@ -32,6 +33,9 @@ class Allocation(Base):
     amount: Mapped[int] = mapped_column(BigInteger)
     principal_received: Mapped[int] = mapped_column(BigInteger, default=0)
     interest_received: Mapped[int] = mapped_column(BigInteger, default=0)
+    # The platform's fee taken from this investor's share of the interest (interest_received
+    # is net of it).
+    fee: Mapped[int] = mapped_column(BigInteger, default=0)
     loss: Mapped[int] = mapped_column(BigInteger, default=0)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
@@ -66,6 +70,7 @@ class Payment(UUIDPrimaryKey, Base):
     __table_args__ = (
         CheckConstraint("amount > 0 AND principal >= 0 AND interest >= 0", name="amounts"),
         CheckConstraint("principal + interest = amount", name="parts_add_up"),
+        CheckConstraint("fee >= 0 AND fee <= interest", name="fee_within_interest"),
         Index("ix_payment_loan", "loan_id", "created_at"),
     )
 
@@ -74,6 +79,8 @@ class Payment(UUIDPrimaryKey, Base):
     amount: Mapped[int] = mapped_column(BigInteger)
     principal: Mapped[int] = mapped_column(BigInteger)
     interest: Mapped[int] = mapped_column(BigInteger)
+    # The platform's part of the interest; the investors received `interest - fee`.
+    fee: Mapped[int] = mapped_column(BigInteger, default=0)
     applied: Mapped[list[dict[str, Any]]] = mapped_column(JSON)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
