@@ -370,7 +370,13 @@ class Seeder:
         self, seeded: Seeded, funded: list[tuple[uuid.UUID, Principal, str]]
     ) -> None:
         jobs = [
-            self._job(write_off_loan, actor=seeded.admin, loan_id=loan_id, today=self.today)
+            self._job(
+                write_off_loan,
+                actor=seeded.admin,
+                loan_id=loan_id,
+                today=self.today,
+                settings=self.settings,
+            )
             for loan_id, _, fate in funded
             if fate == "written_off"
         ]

@@ -99,7 +99,7 @@ def test_history_written_before_0004_is_rewritten_in_the_public_format(tmp_path:
                 "95 days past due; 4936702 cents lost",
             ),
         )
-    upgrade(url)
+    upgrade(url, "0004")
     with sqlite3.connect(path) as db:
         rows = dict(db.execute("SELECT id, changes FROM loan_event").fetchall())
         notes = dict(db.execute("SELECT id, note FROM loan_event").fetchall())
@@ -127,7 +127,7 @@ def test_payment_history_written_before_0005_shows_money(tmp_path: Path) -> None
             "(2, ?, '2026-11-30 11:00:00', 'payment', ?, 'payment y')",
             (uuid.uuid4().hex, json.dumps(cents), uuid.uuid4().hex, json.dumps(money)),
         )
-    upgrade(url)
+    upgrade(url, "0005")
     with sqlite3.connect(path) as db:
         rows = {i: json.loads(c) for i, c in db.execute("SELECT id, changes FROM loan_event")}
     assert rows == {1: {"outstanding_principal": {"from": "1000.00", "to": "915.23"}}, 2: money}

@@ -85,6 +85,8 @@ class Settings(BaseSettings):
     max_share: Decimal | None = None
     # Percentage of each payment's interest the platform keeps (docs/DECISIONS.md "Platform fee").
     servicing_fee: Decimal = Decimal(0)
+    # Approvals above this amount, and every write-off while it is set, need two admins.
+    four_eyes_above: Decimal | None = None
 
     @field_validator("cors_origins", mode="before")
     @classmethod
@@ -93,7 +95,9 @@ class Settings(BaseSettings):
             return [item.strip() for item in value.split(",") if item.strip()]
         return value
 
-    @field_validator("max_share", "jwt_secret", "admin_username", "admin_email", mode="before")
+    @field_validator(
+        "max_share", "four_eyes_above", "jwt_secret", "admin_username", "admin_email", mode="before"
+    )
     @classmethod
     def _empty_is_none(cls, value: object) -> object:
         return None if isinstance(value, str) and not value.strip() else value
@@ -103,6 +107,13 @@ class Settings(BaseSettings):
     def _check_min_ticket(cls, value: Decimal) -> Decimal:
         if value <= 0 or value.as_tuple().exponent < -2:  # type: ignore[operator]
             raise ValueError("min_ticket must be a positive amount with at most two decimals")
+        return value
+
+    @field_validator("four_eyes_above")
+    @classmethod
+    def _check_four_eyes(cls, value: Decimal | None) -> Decimal | None:
+        if value is not None and (value < 0 or value.as_tuple().exponent < -2):  # type: ignore[operator]
+            raise ValueError("four_eyes_above must be an amount >= 0 with at most two decimals")
         return value
 
     @field_validator("servicing_fee")
@@ -148,6 +159,10 @@ class Settings(BaseSettings):
     @property
     def min_ticket_cents(self) -> int:
         return int(self.min_ticket * 100)
+
+    @property
+    def four_eyes_above_cents(self) -> int | None:
+        return None if self.four_eyes_above is None else int(self.four_eyes_above * 100)
 
     @property
     def fee_rate(self) -> Fraction:

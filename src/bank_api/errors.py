@@ -181,6 +181,10 @@ class PayoffDateInPast(AppError):
     pass
 
 
+class SecondApproverRequired(AppError):
+    pass
+
+
 class TransactionConflict(AppError):
     """The database failed this transaction for a serialization failure or a deadlock."""
 
@@ -415,6 +419,12 @@ PROBLEMS: dict[type[Exception], tuple[int, str, str, str]] = {
         "payoff_amount_changed",
         "Payoff amount changed",
         "The amount is not today's payoff; ask for a new quote.",
+    ),
+    SecondApproverRequired: (
+        409,
+        "second_approver_required",
+        "Second approver required",
+        "You have signed this decision off already; a different admin must make it.",
     ),
     PayoffDateInPast: (
         422,

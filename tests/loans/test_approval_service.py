@@ -29,7 +29,7 @@ pytestmark = pytest.mark.usefixtures("backend")
 
 async def _approve(app: FastAPI, loan_id: uuid.UUID) -> Loan:
     admin = await make_user(app, "admin")
-    return await run(
+    decision = await run(
         app,
         approve_loan,
         actor=admin.principal,
@@ -37,6 +37,8 @@ async def _approve(app: FastAPI, loan_id: uuid.UUID) -> Loan:
         settings=app.state.settings,
         today=utc_today(),
     )
+    assert decision.executed
+    return decision.loan
 
 
 async def test_a_small_investor_gives_what_it_has_and_the_others_cover_the_rest(

@@ -8,6 +8,8 @@ from fractions import Fraction
 
 from sqlalchemy import func, select
 
+from bank_api import audit
+from bank_api.common.principal import Principal
 from bank_api.domain.schedule import MAX_TERM_MONTHS, check_calendar
 from bank_api.loans.overdue import npl_cutoff, overdue_and_npl_sums
 from bank_api.models import BusinessDate, InvestorAccount, Loan, LoanStatus
@@ -53,13 +55,18 @@ async def pool_figures(uow: UnitOfWork, today: date) -> PoolFigures:
     )
 
 
-async def set_business_date(uow: UnitOfWork, value: date) -> date:
+async def set_business_date(uow: UnitOfWork, value: date, *, actor: Principal) -> date:
     """Set "today"; refused (ScheduleBeyondCalendar) past the last day from which the longest
     term any product may have could still be scheduled."""
     check_calendar(value, MAX_TERM_MONTHS)
     row = await uow.session.get(BusinessDate, 1, with_for_update=True)
+    before = None if row is None else row.value
     if row is None:
         uow.session.add(BusinessDate(id=1, value=value))
     else:
         row.value = value
+    change = {
+        "date": {"from": None if before is None else before.isoformat(), "to": value.isoformat()}
+    }
+    audit.record(uow, actor, "business_date.set", "business_date", "1", change)
     return value

@@ -11,6 +11,7 @@ from fastapi import APIRouter, Depends, Query
 from bank_api.admin import pool as pool_service
 from bank_api.admin import reports, service
 from bank_api.admin.schemas import (
+    AuditRead,
     BusinessDateIn,
     BusinessDateRead,
     PoolRead,
@@ -45,6 +46,7 @@ from bank_api.errors import (
 from bank_api.ledger import service as ledger_service
 from bank_api.ledger.schemas import CheckRead, VerificationRead
 from bank_api.loans import products
+from bank_api.loans.filters import date_bound
 from bank_api.loans.schemas import LoanProductCreate, LoanProductRead, LoanProductUpdate
 from bank_api.models import Role, UserStatus
 from bank_api.problems import problem_responses
@@ -82,9 +84,9 @@ async def list_agents(
     response_model=UserRead,
     responses=problem_responses(AgentNotFound, AgentNotPending),
 )
-async def approve_agent(agent_id: uuid.UUID, uow: UoWDep) -> UserRead:
+async def approve_agent(agent_id: uuid.UUID, actor: AdminUser, uow: UoWDep) -> UserRead:
     """Approve a pending agent, who can then log in."""
-    agent = await service.decide_agent(uow, agent_id=agent_id, approve=True)
+    agent = await service.decide_agent(uow, actor=actor, agent_id=agent_id, approve=True)
     await uow.commit()
     return UserRead.model_validate(agent)
 
@@ -94,9 +96,9 @@ async def approve_agent(agent_id: uuid.UUID, uow: UoWDep) -> UserRead:
     response_model=UserRead,
     responses=problem_responses(AgentNotFound, AgentNotPending),
 )
-async def reject_agent(agent_id: uuid.UUID, uow: UoWDep) -> UserRead:
+async def reject_agent(agent_id: uuid.UUID, actor: AdminUser, uow: UoWDep) -> UserRead:
     """Reject a pending agent's application."""
-    agent = await service.decide_agent(uow, agent_id=agent_id, approve=False)
+    agent = await service.decide_agent(uow, actor=actor, agent_id=agent_id, approve=False)
     await uow.commit()
     return UserRead.model_validate(agent)
 
@@ -118,9 +120,9 @@ async def disable_user(user_id: uuid.UUID, actor: AdminUser, uow: UoWDep) -> Use
     response_model=UserRead,
     responses=problem_responses(UserNotFound, UserNotDisabled),
 )
-async def enable_user(user_id: uuid.UUID, uow: UoWDep) -> UserRead:
+async def enable_user(user_id: uuid.UUID, actor: AdminUser, uow: UoWDep) -> UserRead:
     """Enable a disabled account (old tokens stay revoked)."""
-    user = await service.enable_user(uow, user_id=user_id)
+    user = await service.enable_user(uow, actor=actor, user_id=user_id)
     await uow.commit()
     return UserRead.model_validate(user)
 
@@ -138,9 +140,11 @@ async def list_loan_products(uow: UoWDep) -> list[LoanProductRead]:
     response_model=LoanProductRead,
     responses=problem_responses(ProductExists),
 )
-async def create_loan_product(data: LoanProductCreate, uow: UoWDep) -> LoanProductRead:
+async def create_loan_product(
+    data: LoanProductCreate, actor: AdminUser, uow: UoWDep
+) -> LoanProductRead:
     """Add a loan product."""
-    product = await products.create_product(uow, data)
+    product = await products.create_product(uow, data, actor=actor)
     await uow.commit()
     return LoanProductRead.model_validate(product)
 
@@ -150,9 +154,11 @@ async def create_loan_product(data: LoanProductCreate, uow: UoWDep) -> LoanProdu
     response_model=LoanProductRead,
     responses=problem_responses(ProductNotFound, ProductBoundsInvalid),
 )
-async def update_loan_product(code: str, data: LoanProductUpdate, uow: UoWDep) -> LoanProductRead:
+async def update_loan_product(
+    code: str, data: LoanProductUpdate, actor: AdminUser, uow: UoWDep
+) -> LoanProductRead:
     """Change a product's rate, bounds or name, or deactivate it (`is_active: false`)."""
-    product = await products.update_product(uow, code, data)
+    product = await products.update_product(uow, code, data, actor=actor)
     await uow.commit()
     return LoanProductRead.model_validate(product)
 
@@ -179,12 +185,12 @@ async def pool(uow: UoWDep, today: Today, settings: SettingsDep) -> PoolRead:
     responses=problem_responses(NotFound, ScheduleBeyondCalendar),
 )
 async def set_business_date(
-    data: BusinessDateIn, uow: UoWDep, settings: SettingsDep
+    data: BusinessDateIn, actor: AdminUser, uow: UoWDep, settings: SettingsDep
 ) -> BusinessDateRead:
     """Set "today" for due dates and overdue checks (only when the setting allows it)."""
     if not settings.allow_business_date_override:
         raise NotFound
-    value = await pool_service.set_business_date(uow, data.date)
+    value = await pool_service.set_business_date(uow, data.date, actor=actor)
     await uow.commit()
     return BusinessDateRead(date=value)
 
@@ -203,3 +209,29 @@ async def revenue(
         total=result.total,
         by_product=[ProductFeeRead(loan_type=t, fee=fee) for t, fee in result.by_product],
     )
+
+
+@router.get("/audit", response_model=Page[AuditRead], responses=problem_responses(InvalidDateRange))
+async def list_audit(
+    uow: ReadUoWDep,
+    page: PageDep,
+    actor_id: uuid.UUID | None = None,
+    action: Annotated[str | None, Query(max_length=40)] = None,
+    target_id: Annotated[str | None, Query(max_length=64)] = None,
+    from_: Annotated[str | None, Query(alias="from", max_length=40)] = None,
+    to: Annotated[str | None, Query(max_length=40)] = None,
+) -> dict[str, object]:
+    """Every staff action that changed something, newest first (append-only)."""
+    since, before = date_bound("from", from_, upper=False), date_bound("to", to, upper=True)
+    if since is not None and before is not None and since >= before:
+        raise InvalidDateRange
+    rows, total = await service.list_audit(
+        uow,
+        page=page,
+        actor_id=actor_id,
+        action=action,
+        target_id=target_id,
+        since=since,
+        before=before,
+    )
+    return to_page(AuditRead, rows, total, page)

@@ -1,6 +1,8 @@
 from __future__ import annotations
 
 import datetime as dt
+import uuid
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -71,3 +73,17 @@ class RevenueRead(BaseModel):
     to: dt.date | None
     total: MoneyOut
     by_product: list[ProductFeeRead]
+
+
+class AuditRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    at: dt.datetime
+    actor_id: uuid.UUID
+    actor_role: str
+    action: str = Field(examples=["loan.approve"])
+    target_type: str = Field(examples=["loan"])
+    target_id: str
+    changes: dict[str, dict[str, Any]]
+    request_id: str | None

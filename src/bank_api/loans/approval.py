@@ -16,9 +16,11 @@ One transaction, in this order, so the most contended locks are held for the lea
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass
 from datetime import date
 from fractions import Fraction
 
+from bank_api import audit
 from bank_api.common.principal import Principal
 from bank_api.common.types import utcnow
 from bank_api.config import Settings
@@ -31,7 +33,7 @@ from bank_api.domain.allocation import (
 )
 from bank_api.domain.schedule import build_schedule
 from bank_api.errors import AllocationConflict, LoanNotApprovable
-from bank_api.loans import history
+from bank_api.loans import four_eyes, history
 from bank_api.loans.lifecycle import can_become, visible_loan
 from bank_api.models import Loan, LoanEventKind, LoanStatus
 from bank_api.uow import UnitOfWork
@@ -44,12 +46,21 @@ def policy(settings: Settings) -> AllocationPolicy:
     return AllocationPolicy(min_ticket=settings.min_ticket_cents, max_share=max_share)
 
 
+@dataclass(frozen=True)
+class Decision:
+    loan: Loan
+    executed: bool
+    """False when this was the first of two admins' sign-offs (four-eyes)."""
+
+
 async def approve_loan(
     uow: UnitOfWork, *, actor: Principal, loan_id: uuid.UUID, settings: Settings, today: date
-) -> Loan:
+) -> Decision:
     loan = await visible_loan(uow, actor, loan_id, lock=True)
     if not can_become(loan, LoanStatus.active):
         raise LoanNotApprovable
+    if four_eyes.required(settings, loan) and not four_eyes.sign_off(uow, loan, actor, "approve"):
+        return Decision(loan, executed=False)
     schedule = build_schedule(
         loan.amount,
         loan.annual_rate_bp,
@@ -73,7 +84,8 @@ async def approve_loan(
     changes = history.changes_between(before, history.snapshot(loan))
     note = f"funded by {len(parts)} investors"
     history.record(uow, loan, actor, LoanEventKind.approved, changes, note)
-    return loan
+    audit.record(uow, actor, "loan.approve", "loan", loan.id, changes)
+    return Decision(loan, executed=True)
 
 
 async def _fund(

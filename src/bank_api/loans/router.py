@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 import uuid
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, status
 from fastapi.responses import Response
@@ -38,6 +38,7 @@ from bank_api.errors import (
     LoanNotRequestable,
     LoanNotWritableOff,
     NotAuthenticated,
+    SecondApproverRequired,
     TermOutOfRange,
     UnknownLoanType,
 )
@@ -62,6 +63,9 @@ from bank_api.loans.views import quote_view, schedule_view, stored_schedule_view
 from bank_api.problems import problem_responses
 
 router = APIRouter(tags=["loans"], responses=problem_responses(NotAuthenticated, Forbidden))
+SIGNED_OFF: dict[int | str, dict[str, Any]] = {
+    202: {"model": LoanRead, "description": "Signed off: a second admin must make the decision"}
+}
 PRICING = problem_responses(
     UnknownLoanType, AmountOutOfRange, TermOutOfRange, ScheduleBeyondCalendar
 )
@@ -197,10 +201,12 @@ async def loan_schedule(
 @router.post(
     "/loans/{loan_id}/approve",
     response_model=LoanRead,
-    responses=problem_responses(
+    responses=SIGNED_OFF
+    | problem_responses(
         LoanNotFound,
         LoanNotApprovable,
         AllocationNotPossible,
+        SecondApproverRequired,
         IdempotencyKeyReused,
         IdempotencyKeyInUse,
     ),
@@ -214,14 +220,18 @@ async def approve_loan(
     today: Today,
     record: RecordEvent,
 ) -> Response:
-    """Fund the loan from investors' waiting money, disburse it and fix its schedule."""
+    """Fund the loan from investors' waiting money, disburse it and fix its schedule. Above
+    the four-eyes amount the first admin's approval is a sign-off (202) and a second admin's
+    executes it."""
     if (replay := await idempotency.replay()) is not None:
         return replay
-    loan = await approval.approve_loan(
+    decision = await approval.approve_loan(
         uow, actor=actor, loan_id=loan_id, settings=settings, today=today
     )
-    response = await idempotency.commit(LoanRead.model_validate(loan), status_code=200)
-    record("loan_approved", loan.amount)
+    body = LoanRead.model_validate(decision.loan)
+    response = await idempotency.commit(body, status_code=200 if decision.executed else 202)
+    if decision.executed:
+        record("loan_approved", decision.loan.amount)
     return response
 
 
@@ -299,12 +309,22 @@ async def list_loan_payments(
 @router.post(
     "/loans/{loan_id}/write-off",
     response_model=LoanRead,
-    responses=problem_responses(LoanNotFound, LoanNotWritableOff),
+    responses=SIGNED_OFF
+    | problem_responses(LoanNotFound, LoanNotWritableOff, SecondApproverRequired),
 )
 async def write_off_loan(
-    loan_id: uuid.UUID, actor: AdminUser, uow: UoWDep, today: Today
+    loan_id: uuid.UUID,
+    actor: AdminUser,
+    uow: UoWDep,
+    settings: SettingsDep,
+    today: Today,
+    response: Response,
 ) -> LoanRead:
-    """Write off an active loan 90+ days past due; its investors lose their outstanding part."""
-    loan = await writeoff.write_off_loan(uow, actor=actor, loan_id=loan_id, today=today)
+    """Write off an active loan 90+ days past due; its investors lose their outstanding part.
+    With four-eyes on, the first admin's write-off is a sign-off (202)."""
+    decision = await writeoff.write_off_loan(
+        uow, actor=actor, loan_id=loan_id, today=today, settings=settings
+    )
     await uow.commit()
-    return LoanRead.of(loan, today)
+    response.status_code = 200 if decision.executed else 202
+    return LoanRead.of(decision.loan, today)

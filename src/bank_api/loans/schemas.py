@@ -5,7 +5,14 @@ from datetime import date, datetime
 from fractions import Fraction
 from typing import Annotated, Any
 
-from pydantic import ConfigDict, Field, StringConstraints, model_validator
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    model_validator,
+)
 
 from bank_api.common.money import MoneyIn, MoneyOut, RateIn, RateOut, format_fraction
 from bank_api.common.schemas import RequestSchema, ResponseSchema
@@ -143,6 +150,15 @@ class LoanReject(RequestSchema):
     )
 
 
+class PendingApproval(BaseModel):
+    admin_id: uuid.UUID
+    at: datetime
+
+
+def _no_sign_offs(value: Any) -> Any:
+    return [] if value is None else value
+
+
 class LoanRead(ResponseSchema):
     id: uuid.UUID
     customer_id: uuid.UUID
@@ -163,6 +179,11 @@ class LoanRead(ResponseSchema):
     updated_at: datetime
     approved_at: datetime | None
     closed_at: datetime | None
+    pending_approvals: Annotated[list[PendingApproval], BeforeValidator(_no_sign_offs)] = Field(
+        default_factory=list,
+        validation_alias="sign_offs",
+        description="Four-eyes: the admins who signed off the decision a second admin must make",
+    )
 
     @classmethod
     def of(cls, loan: Any, today: date) -> LoanRead:

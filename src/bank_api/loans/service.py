@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
+from bank_api import audit
 from bank_api.common.money import format_cents
 from bank_api.common.principal import Principal
 from bank_api.common.schemas import PageParams
@@ -21,7 +22,7 @@ from bank_api.errors import (
     LoanNotRequestable,
     TermOutOfRange,
 )
-from bank_api.loans import history
+from bank_api.loans import four_eyes, history
 from bank_api.loans.filters import LoanFilters
 from bank_api.loans.lifecycle import EDITABLE, can_become, visible_loan
 from bank_api.loans.products import active_product
@@ -113,7 +114,9 @@ async def edit_loan(
     changes = history.changes_between(before, history.snapshot(loan))
     if changes:
         loan.updated_at = utcnow()
+        four_eyes.clear(loan)  # the sign-offs were for other terms
         history.record(uow, loan, actor, LoanEventKind.edited, changes)
+        audit.record(uow, actor, "loan.edit", "loan", loan.id, changes)
     return loan
 
 
@@ -146,6 +149,7 @@ async def reject_loan(
         LoanEventKind.rejected,
         reason,
         rejection_reason=reason,
+        sign_offs=None,
     )
 
 
@@ -164,8 +168,12 @@ async def _decide(
     loan = await visible_loan(uow, actor, loan_id, lock=True)
     if not can_become(loan, status):
         raise refusal
-    history.change(uow, loan, actor, event, note, status=status, **values)
+    changes = history.change(uow, loan, actor, event, note, status=status, **values)
+    audit.record(uow, actor, _ACTIONS[status], "loan", loan.id, changes)
     return loan
+
+
+_ACTIONS = {LoanStatus.requested: "loan.request", LoanStatus.rejected: "loan.reject"}
 
 
 async def read_loan(uow: UnitOfWork, *, actor: Principal, loan_id: uuid.UUID) -> Loan:

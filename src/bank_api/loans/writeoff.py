@@ -9,26 +9,32 @@ from __future__ import annotations
 import uuid
 from datetime import date
 
+from bank_api import audit
 from bank_api.common.money import format_cents
 from bank_api.common.principal import Principal
+from bank_api.config import Settings
 from bank_api.domain import ledger
 from bank_api.domain.delinquency import is_npl
 from bank_api.domain.distribution import write_off_losses
 from bank_api.errors import LoanNotWritableOff
-from bank_api.loans import history
+from bank_api.loans import four_eyes, history
+from bank_api.loans.approval import Decision
 from bank_api.loans.lifecycle import can_become, visible_loan
 from bank_api.loans.overdue import loan_days_past_due
-from bank_api.models import Loan, LoanEventKind, LoanStatus
+from bank_api.models import LoanEventKind, LoanStatus
 from bank_api.uow import UnitOfWork
 
 
 async def write_off_loan(
-    uow: UnitOfWork, *, actor: Principal, loan_id: uuid.UUID, today: date
-) -> Loan:
+    uow: UnitOfWork, *, actor: Principal, loan_id: uuid.UUID, today: date, settings: Settings
+) -> Decision:
     loan = await visible_loan(uow, actor, loan_id, lock=True)
     late = loan_days_past_due(loan.status, loan.oldest_unpaid_due, today)
     if not can_become(loan, LoanStatus.written_off) or not is_npl(late):
         raise LoanNotWritableOff
+    needs_two = four_eyes.required(settings, loan, write_off=True)
+    if needs_two and not four_eyes.sign_off(uow, loan, actor, "write-off"):
+        return Decision(loan, executed=False)
     holdings = await uow.allocations.holdings(loan.id, lock=True)
     losses = [(loss.investor_id, loss.amount) for loss in write_off_losses(holdings) if loss.amount]
     await uow.allocations.add_losses(loan.id, losses)
@@ -36,7 +42,7 @@ async def write_off_loan(
         entry = ledger.write_off_entry(loan.id, losses)
         await uow.ledger.post(entry, value_date=today, loan_id=loan.id)
     lost = format_cents(sum(amount for _, amount in losses))
-    history.change(
+    changes = history.change(
         uow,
         loan,
         actor,
@@ -45,8 +51,9 @@ async def write_off_loan(
         status=LoanStatus.written_off,
         outstanding_principal=0,
     )
+    audit.record(uow, actor, "loan.write_off", "loan", loan.id, changes)
     await uow.session.flush()  # the loan and its history, before the balances
     await uow.investors.change_many(
         [(investor, 0, -amount, 0, amount) for investor, amount in losses]
     )
-    return loan
+    return Decision(loan, executed=True)

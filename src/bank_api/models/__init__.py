@@ -3,6 +3,7 @@ domain's enums that columns store (one definition each, in the domain)."""
 
 from bank_api.domain.ledger import AccountKind, EntryKind, Purpose
 from bank_api.domain.schedule import ScheduleKind
+from bank_api.models.audit import AuditRecord
 from bank_api.models.base import Base
 from bank_api.models.credit import Allocation, BusinessDate, Installment, Payment
 from bank_api.models.ledger import (
@@ -19,6 +20,7 @@ from bank_api.models.user import Role, User, UserStatus
 __all__ = [
     "AccountKind",
     "Allocation",
+    "AuditRecord",
     "Base",
     "BusinessDate",
     "EntryKind",

@@ -44,6 +44,7 @@ class LoanEventKind(enum.StrEnum):
     payment = "payment"
     closed = "closed"
     written_off = "written_off"
+    signed_off = "signed_off"
 
 
 class LoanProduct(Timestamps, Base):
@@ -109,6 +110,9 @@ class Loan(UUIDPrimaryKey, Timestamps, Base):
     # The business date of the disbursement: the schedule's start, where its first period
     # begins (early repayment accrues interest from it).
     disbursed_on: Mapped[date | None] = mapped_column(Date)
+    # Four-eyes: the admins who signed off the next decision (approval or write-off) that needs
+    # a second admin, `[{"admin_id", "at"}]`; None when there are none.
+    sign_offs: Mapped[list[dict[str, str]] | None] = mapped_column(JSON)
     rejection_reason: Mapped[str | None] = mapped_column(String(500))
     approved_at: Mapped[datetime | None]
     closed_at: Mapped[datetime | None]
