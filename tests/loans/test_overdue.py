@@ -71,7 +71,7 @@ async def test_overdue_npl_and_write_off(api: Api) -> None:
     pool = (await api.client.get("/api/v1/admin/pool", headers=admin.headers)).json()
     assert (
         pool["active_loans"],
-        cents(pool["overdue_principal"]),
+        cents(pool["overdue_loans_principal"]),
         pool["npl_principal"],
         pool["npl_ratio"],
     ) == (1, outstanding, "0.00", "0.0000")

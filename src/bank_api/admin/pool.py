@@ -12,7 +12,7 @@ from bank_api import audit
 from bank_api.common.principal import Principal
 from bank_api.domain.schedule import MAX_TERM_MONTHS, check_calendar
 from bank_api.loans.overdue import npl_cutoff, overdue_and_npl_sums
-from bank_api.models import BusinessDate, InvestorAccount, Loan, LoanStatus
+from bank_api.models import BusinessDate, Installment, InvestorAccount, Loan, LoanStatus
 from bank_api.uow import UnitOfWork
 
 
@@ -22,8 +22,11 @@ class PoolFigures:
     investors_invested: int
     active_loans: int
     outstanding_principal: int
-    overdue_principal: int
+    overdue_loans_principal: int
+    """Outstanding principal of the loans with anything overdue."""
     npl_principal: int
+    principal_past_due: int
+    """Principal actually past due (unpaid principal of installments due before today)."""
 
     @property
     def npl_ratio(self) -> Fraction:
@@ -50,8 +53,19 @@ async def pool_figures(uow: UnitOfWork, today: date) -> PoolFigures:
             ).where(Loan.status == LoanStatus.active)
         )
     ).one()
+    past_due = await uow.session.scalar(
+        select(func.coalesce(func.sum(Installment.principal - Installment.paid_principal), 0))
+        .join(Loan, Loan.id == Installment.loan_id)
+        .where(Loan.status == LoanStatus.active, Installment.due_date < today)
+    )
     return PoolFigures(
-        int(available), int(invested), int(count), int(outstanding), int(overdue), int(npl)
+        int(available),
+        int(invested),
+        int(count),
+        int(outstanding),
+        int(overdue),
+        int(npl),
+        int(past_due or 0),
     )
 
 

@@ -6,7 +6,8 @@ import uuid
 from datetime import date
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Depends, Header, Query
+from fastapi.responses import Response
 
 from bank_api.admin import pool as pool_service
 from bank_api.admin import reports, service
@@ -17,7 +18,9 @@ from bank_api.admin.schemas import (
     PoolRead,
     ProductFeeRead,
     RevenueRead,
+    RiskReportRead,
 )
+from bank_api.common.media import CSV, csv_response, prefers_csv
 from bank_api.common.schemas import Page, PageParams, page_params, to_page
 from bank_api.dependencies import (
     AdminUser,
@@ -235,3 +238,24 @@ async def list_audit(
         before=before,
     )
     return to_page(AuditRead, rows, total, page)
+
+
+REPORT_CSV = ("section", "name", "loans", "principal", "interest")
+
+
+@router.get(
+    "/reports/portfolio",
+    response_model=RiskReportRead,
+    responses={200: {"content": {CSV: {"schema": {"type": "string"}}}}},
+)
+async def portfolio_report(
+    uow: ReadUoWDep,
+    today: Today,
+    accept: Annotated[str | None, Header(max_length=1000)] = None,
+) -> RiskReportRead | Response:
+    """Outstanding principal by delinquency bucket and product, PAR30/PAR90, write-offs and
+    the next 12 months' scheduled cash flows, on the business date. `Accept: text/csv` too."""
+    report = RiskReportRead.of(await reports.risk_report(uow, today=today))
+    if prefers_csv(accept):
+        return csv_response(REPORT_CSV, report.csv_rows(), f"portfolio-{today}.csv")
+    return report

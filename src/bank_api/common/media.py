@@ -6,6 +6,8 @@ import csv
 import io
 from collections.abc import Iterable, Sequence
 
+from fastapi.responses import Response
+
 CSV = "text/csv"
 
 
@@ -43,3 +45,14 @@ def csv_text(header: Sequence[str], rows: Iterable[Sequence[object]]) -> str:
     writer.writerow(header)
     writer.writerows(rows)
     return out.getvalue()
+
+
+def csv_response(
+    header: Sequence[str], rows: Iterable[Sequence[object]], filename: str
+) -> Response:
+    """The rows as a CSV attachment (UTF-8, CRLF line ends, a header row)."""
+    return Response(
+        csv_text(header, rows),
+        media_type=f"{CSV}; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+    )

@@ -106,3 +106,16 @@ def delinquency(
         overdue_principal=sum(i.principal - p.principal for i, p in overdue),
         overdue_interest=sum(i.interest - p.interest for i, p in overdue),
     )
+
+
+BUCKETS: Final = ("current", "1-30", "31-60", "61-90", "90+")
+"""Delinquency buckets by days past due: 0; 1 to 30; 31 to 60; 61 to 89; 90 and more (the
+non-performing loans, so 90 itself is in ``90+``)."""
+
+
+def bucket(days: int) -> str:
+    if days <= 0:
+        return BUCKETS[0]
+    if days >= NPL_DAYS_PAST_DUE:
+        return BUCKETS[4]
+    return BUCKETS[min(3, 1 + (days - 1) // 30)]

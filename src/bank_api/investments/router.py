@@ -9,7 +9,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Header, Query
 from fastapi.responses import Response
 
-from bank_api.common.media import CSV, csv_text, prefers_csv
+from bank_api.common.media import CSV, csv_response, prefers_csv
 from bank_api.common.money import format_cents
 from bank_api.common.principal import Principal
 from bank_api.common.schemas import Page, PageParams, page_params
@@ -238,12 +238,7 @@ async def statement(
         rows = [[getattr(line, name) for name in STATEMENT_CSV] for line in lines]
         for row, line in zip(rows, lines, strict=True):
             row[STATEMENT_CSV.index("amount")] = format_cents(line.amount)
-        name = f"statement-{result.from_}-{result.to}.csv"
-        return Response(
-            csv_text(STATEMENT_CSV, rows),
-            media_type=f"{CSV}; charset=utf-8",
-            headers={"Content-Disposition": f'attachment; filename="{name}"'},
-        )
+        return csv_response(STATEMENT_CSV, rows, f"statement-{result.from_}-{result.to}.csv")
     return StatementRead(
         from_=result.from_,
         to=result.to,
