@@ -111,3 +111,56 @@ async def test_two_admins_signing_off_at_once_approve_exactly_once(api: Api) -> 
     state = (await api.client.get(f"/api/v1/loans/{loan['id']}", headers=first.headers)).json()
     assert (state["status"], state["pending_approvals"]) == ("active", [])
     await verify_ok(api, first)
+
+
+async def test_products_sign_offs_rejects_and_write_offs_are_audited(api: Api) -> None:
+    first, second = await api.user("admin"), await api.user("admin")
+    product = {
+        "code": "green_loan",
+        "name": "Green loan",
+        "annual_rate": "4.50",
+        "min_amount": "100.00",
+        "max_amount": "5000.00",
+        "min_term_months": 6,
+        "max_term_months": 36,
+    }
+    created = await api.client.post(
+        "/api/v1/admin/loan-products", json=product, headers=first.headers
+    )
+    assert created.status_code == 201, created.text
+    await set_date(api, first.headers, date(2031, 1, 10))
+    await investor_with(api, "5000.00")
+    customer = await api.user("customer")
+    rejected = await new_loan(api, customer, amount="1200.00")
+    url = f"/api/v1/loans/{rejected['id']}"
+    assert (await api.client.post(f"{url}/approve", headers=first.headers)).status_code == 202
+    refused = await api.client.post(f"{url}/reject", json={"reason": "no"}, headers=second.headers)
+    assert refused.status_code == 200
+    late = await new_loan(api, customer, amount="400.00", term_months=6)
+    assert (
+        await api.client.post(f"/api/v1/loans/{late['id']}/approve", headers=first.headers)
+    ).status_code == 200
+    await set_date(api, first.headers, date(2031, 6, 1))
+    write_off = f"/api/v1/loans/{late['id']}/write-off"
+    assert (await api.client.post(write_off, headers=first.headers)).status_code == 202
+    assert (await api.client.post(write_off, headers=second.headers)).status_code == 200
+    response = await api.client.get("/api/v1/admin/audit", headers=first.headers)
+    records = response.json()["items"]
+    actions = [r["action"] for r in records if r["action"] != "business_date.set"]
+    assert actions == [
+        "loan.write_off",
+        "loan.sign_off",
+        "loan.approve",
+        "loan.reject",
+        "loan.sign_off",
+        "product.create",
+    ]
+    by_action = {r["action"]: r for r in reversed(records)}
+    assert by_action["product.create"]["changes"]["annual_rate"] == {"from": None, "to": "4.50"}
+    assert by_action["loan.reject"]["actor_id"] == second.id
+    assert by_action["loan.write_off"]["changes"]["status"] == {
+        "from": "active",
+        "to": "written_off",
+    }
+    decisions = [r["changes"]["decision"]["to"] for r in records if r["action"] == "loan.sign_off"]
+    assert decisions == ["write-off", "approve"]
