@@ -17,7 +17,13 @@ from bank_api.main import API_PREFIX, API_ROUTERS, create_app
 from tests.support.api import Api
 from tests.support.http import HASH_MARKERS, assert_problem
 
-PUBLIC = {("POST", "/api/v1/auth/register"), ("POST", "/api/v1/auth/token")}
+PUBLIC = {
+    ("POST", "/api/v1/auth/register"),
+    ("POST", "/api/v1/auth/token"),
+    # a refresh token is the credential of these two (tests/auth/test_refresh.py)
+    ("POST", "/api/v1/auth/refresh"),
+    ("POST", "/api/v1/auth/logout"),
+}
 
 
 def _api_routes(app: FastAPI | None = None) -> Iterator[tuple[str, _Full]]:

@@ -209,5 +209,6 @@ async def test_a_login(api: Api) -> None:
         "BEGIN",
         "DELETE login_failure",  # this attempt was no failure
         "DELETE login_failure",  # the username's failures are cleared
+        "INSERT refresh_token",  # the login's session
         "COMMIT",
     ]

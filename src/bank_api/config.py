@@ -60,6 +60,7 @@ class Settings(BaseSettings):
     # --- tokens and passwords --------------------------------------------------------------
     jwt_secret: SecretStr | None = None
     access_token_minutes: int = Field(60, ge=1, le=24 * 60)
+    refresh_token_days: int = Field(14, ge=1, le=365)
     # OWASP's first argon2id configuration (docs/DECISIONS.md, "Runtime": the choice, measured)
     argon2_time_cost: int = Field(1, ge=1, le=20)
     argon2_memory_kib: int = Field(47_104, ge=1024, le=4_194_304)

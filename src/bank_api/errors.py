@@ -35,6 +35,10 @@ class InvalidCredentials(NotAuthenticated):
     """Wrong username or password: a 401 like any other, `WWW-Authenticate: Bearer` included."""
 
 
+class InvalidRefreshToken(NotAuthenticated):
+    """Spent, unknown, expired or revoked: a 401 like any other."""
+
+
 class TooManyAttempts(AppError):
     def __init__(self, retry_after: int) -> None:
         super().__init__("Too many failed logins; try again later.", retry_after=retry_after)
@@ -243,6 +247,12 @@ PROBLEMS: dict[type[Exception], tuple[int, str, str, str]] = {
         "invalid_credentials",
         "Invalid credentials",
         "Incorrect username or password.",
+    ),
+    InvalidRefreshToken: (
+        401,
+        "invalid_refresh_token",
+        "Invalid refresh token",
+        "The refresh token is unknown, expired, spent or revoked; log in again.",
     ),
     TooManyAttempts: (
         429,

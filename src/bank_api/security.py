@@ -7,6 +7,9 @@ the password hash that was verified); a password change or a disable moves that 
 every token issued for the old credentials is refused, including one whose login was still
 hashing when the change committed.
 
+Refresh tokens (front ends' sessions) are opaque random strings, stored only as their SHA-256:
+:func:`new_refresh_token` makes one, :func:`refresh_token_hash` is how it is looked up.
+
 Passwords: argon2id through passlib's `CryptContext` (libpass). Hashing and verification run in
 a dedicated pool of `hash_concurrency` threads at lowered CPU priority, so a burst of logins
 never stalls the event loop: argon2 waits for spare CPU, requests do not wait for argon2.
@@ -16,8 +19,10 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import hashlib
 import math
 import os
+import secrets
 import threading
 import time
 import uuid
@@ -73,6 +78,19 @@ def revoked(claims: TokenClaims, valid_after: datetime) -> bool:
 
 
 VERIFIED_TOKENS_KEPT = 4096
+REFRESH_TOKEN_BYTES = 32
+
+
+def refresh_token_hash(token: str) -> str:
+    """How a refresh token is stored and found: its SHA-256 in hex (the token is 256 random
+    bits, so a plain hash is enough; nothing a client sends is stored as it came)."""
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def new_refresh_token() -> tuple[str, str]:
+    """A new opaque refresh token and its stored hash."""
+    token = secrets.token_urlsafe(REFRESH_TOKEN_BYTES)
+    return token, refresh_token_hash(token)
 
 
 class TokenService:

@@ -9,6 +9,7 @@ from datetime import datetime
 from sqlalchemy import select
 
 from bank_api import audit
+from bank_api.auth import sessions
 from bank_api.common.principal import Principal
 from bank_api.common.schemas import PageParams
 from bank_api.common.types import utcnow
@@ -61,6 +62,7 @@ async def disable_user(uow: UnitOfWork, *, actor: Principal, user_id: uuid.UUID)
         raise UserNotActive
     _set_status(uow, actor, user, UserStatus.disabled, "user.disable")
     user.tokens_valid_after = user.updated_at
+    await sessions.revoke_user(uow, user.id)
     return user
 
 

@@ -3,16 +3,18 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Request, status
+from fastapi.responses import Response
 from fastapi.security import OAuth2PasswordRequestForm
 
-from bank_api.auth import service
-from bank_api.auth.schemas import TokenRead
+from bank_api.auth import service, sessions
+from bank_api.auth.schemas import RefreshIn, TokenRead
 from bank_api.dependencies import HasherDep, SettingsDep, TokensDep, UoWDep
 from bank_api.errors import (
     AccountDisabled,
     EmailTaken,
     HashingBusy,
     InvalidCredentials,
+    InvalidRefreshToken,
     TooManyAttempts,
     UsernameTaken,
 )
@@ -51,4 +53,20 @@ async def login(
     issued = await service.login(
         uow, hasher, tokens, settings, username=form.username, password=form.password, client=client
     )
-    return TokenRead(access_token=issued.access_token, expires_in=issued.expires_in)
+    return TokenRead.of(issued)
+
+
+@router.post("/refresh", response_model=TokenRead, responses=problem_responses(InvalidRefreshToken))
+async def refresh(
+    data: RefreshIn, uow: UoWDep, tokens: TokensDep, settings: SettingsDep
+) -> TokenRead:
+    """Exchange a refresh token for a new access token and refresh token (the old one is
+    spent; presenting it again revokes every token of the login)."""
+    return TokenRead.of(await sessions.refresh(uow, tokens, settings, token=data.refresh_token))
+
+
+@router.post("/logout", status_code=204)
+async def logout(data: RefreshIn, uow: UoWDep) -> Response:
+    """End the session: every refresh token of this login stops working."""
+    await sessions.logout(uow, token=data.refresh_token)
+    return Response(status_code=204)

@@ -9,6 +9,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy.exc import IntegrityError
 
+from bank_api.auth import sessions
 from bank_api.common.types import utcnow
 from bank_api.config import Settings
 from bank_api.errors import (
@@ -22,7 +23,7 @@ from bank_api.errors import (
     UsernameTaken,
 )
 from bank_api.models import InvestorAccount, Role, ThrottleScope, User, UserStatus
-from bank_api.security import IssuedToken, PasswordHasher, TokenService
+from bank_api.security import PasswordHasher, TokenService
 from bank_api.uow import UnitOfWork
 from bank_api.users.schemas import MAX_PASSWORD_LENGTH, UserCreate
 
@@ -122,7 +123,7 @@ async def login(
     username: str,
     password: str,
     client: str,
-) -> IssuedToken:
+) -> sessions.Session:
     """Admit the attempt past the throttles, verify the password (a dummy hash for unknown
     users), then reveal the status.
 
@@ -163,8 +164,10 @@ async def login(
         fresh = await uow.users.get(subject.id)
         if fresh is not None and fresh.password_hash == subject.password_hash:
             fresh.password_hash = new_hash
+    refresh_token, lifetime = sessions.add_refresh_token(uow, subject.id, uuid.uuid4(), settings)
     await uow.commit()
-    return tokens.issue(subject.id, subject.role, subject.valid_after)
+    access = tokens.issue(subject.id, subject.role, subject.valid_after)
+    return sessions.Session(access, refresh_token, lifetime)
 
 
 async def _admit(

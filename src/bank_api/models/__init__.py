@@ -15,6 +15,7 @@ from bank_api.models.ledger import (
 )
 from bank_api.models.loan import Loan, LoanEvent, LoanEventKind, LoanProduct, LoanStatus
 from bank_api.models.login_failure import LoginFailure, ThrottleScope
+from bank_api.models.session import RefreshToken
 from bank_api.models.user import Role, User, UserStatus
 
 __all__ = [
@@ -38,6 +39,7 @@ __all__ = [
     "LoginFailure",
     "Payment",
     "Purpose",
+    "RefreshToken",
     "Role",
     "ScheduleKind",
     "ThrottleScope",

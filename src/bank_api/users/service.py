@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from bank_api.auth import sessions
 from bank_api.auth.service import commit_unique, ensure_available
 from bank_api.common.principal import Principal
 from bank_api.common.schemas import PageParams
@@ -42,7 +43,8 @@ async def update_me(uow: UnitOfWork, *, actor: Principal, data: UserUpdate) -> U
 async def change_password(
     uow: UnitOfWork, hasher: PasswordHasher, *, actor: Principal, data: PasswordChange
 ) -> None:
-    """Verify the current password, store the new hash, revoke every earlier token.
+    """Verify the current password, store the new hash, revoke every earlier token (and every
+    refresh token).
 
     No transaction is held open while argon2 runs.
     """
@@ -57,6 +59,7 @@ async def change_password(
         raise NotAuthenticated  # deleted or changed concurrently: make the caller log in again
     user.password_hash = new_hash
     user.tokens_valid_after = user.updated_at = utcnow()
+    await sessions.revoke_user(uow, user.id)
     await uow.commit()
 
 

@@ -1,0 +1,119 @@
+"""Front ends' sessions: refresh tokens, rotated on every use (SPEC §11.6, docs/DECISIONS.md
+"Sessions").
+
+A login starts a family; `/auth/refresh` spends the token it is given and issues the next one
+of the same family with a new access token. Spending is one conditional UPDATE (`... WHERE
+spent_at IS NULL AND revoked_at IS NULL AND expires_at > now RETURNING`), so of two refreshes
+racing with one token exactly one wins, on either database. A token presented again after it
+was spent is taken as stolen: the whole family is revoked. Logout revokes the family; a password
+change or a disable revokes every family of the user.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import select, update
+
+from bank_api.common.types import utcnow
+from bank_api.config import Settings
+from bank_api.errors import InvalidRefreshToken
+from bank_api.models import RefreshToken, UserStatus
+from bank_api.security import IssuedToken, TokenService, new_refresh_token, refresh_token_hash
+from bank_api.uow import UnitOfWork
+
+
+@dataclass(frozen=True)
+class Session:
+    access: IssuedToken
+    refresh_token: str
+    refresh_expires_in: int
+
+
+def add_refresh_token(
+    uow: UnitOfWork, user_id: uuid.UUID, family_id: uuid.UUID, settings: Settings
+) -> tuple[str, int]:
+    """A new refresh token of `family_id` (added to the unit of work) and its lifetime (s)."""
+    token, token_hash = new_refresh_token()
+    lifetime = timedelta(days=settings.refresh_token_days)
+    now = utcnow()
+    uow.session.add(
+        RefreshToken(
+            token_hash=token_hash,
+            user_id=user_id,
+            family_id=family_id,
+            created_at=now,
+            expires_at=now + lifetime,
+        )
+    )
+    return token, int(lifetime.total_seconds())
+
+
+async def refresh(
+    uow: UnitOfWork, tokens: TokenService, settings: Settings, *, token: str
+) -> Session:
+    now = utcnow()
+    spent = (
+        await uow.session.execute(
+            update(RefreshToken)
+            .where(
+                RefreshToken.token_hash == refresh_token_hash(token),
+                RefreshToken.spent_at.is_(None),
+                RefreshToken.revoked_at.is_(None),
+                RefreshToken.expires_at > now,
+            )
+            .values(spent_at=now)
+            .returning(RefreshToken.user_id, RefreshToken.family_id)
+        )
+    ).first()
+    if spent is None:
+        await _revoke_if_reused(uow, token, now)
+        raise InvalidRefreshToken
+    user_id, family_id = spent
+    user = await uow.users.get(user_id)
+    if user is None or user.status != UserStatus.active:
+        await revoke(uow, RefreshToken.family_id == family_id, now)
+        await uow.commit()
+        raise InvalidRefreshToken
+    refresh_token, lifetime = add_refresh_token(uow, user.id, family_id, settings)
+    await uow.commit()
+    access = tokens.issue(user.id, user.role, user.tokens_valid_after)
+    return Session(access, refresh_token, lifetime)
+
+
+async def logout(uow: UnitOfWork, *, token: str) -> None:
+    """Revoke the token's family (an unknown token: nothing to do)."""
+    family = await uow.session.scalar(
+        select(RefreshToken.family_id).where(RefreshToken.token_hash == refresh_token_hash(token))
+    )
+    if family is not None:
+        await revoke(uow, RefreshToken.family_id == family, utcnow())
+    await uow.commit()
+
+
+async def revoke_user(uow: UnitOfWork, user_id: uuid.UUID) -> None:
+    """Revoke every family of the user (password change, disable), in the caller's transaction."""
+    await revoke(uow, RefreshToken.user_id == user_id, utcnow())
+
+
+async def revoke(uow: UnitOfWork, which: object, now: datetime) -> None:
+    await uow.session.execute(
+        update(RefreshToken)
+        .where(which, RefreshToken.revoked_at.is_(None))  # type: ignore[arg-type]
+        .values(revoked_at=now)
+    )
+
+
+async def _revoke_if_reused(uow: UnitOfWork, token: str, now: datetime) -> None:
+    """A spent token presented again revokes its family (committed before the 401)."""
+    family = await uow.session.scalar(
+        select(RefreshToken.family_id).where(
+            RefreshToken.token_hash == refresh_token_hash(token),
+            RefreshToken.spent_at.is_not(None),
+        )
+    )
+    if family is not None:
+        await revoke(uow, RefreshToken.family_id == family, now)
+        await uow.commit()
