@@ -3,7 +3,8 @@
 
     python3 tasks.py run      install, migrate the embedded SQLite database, start the server
     python3 tasks.py test     install, run the whole suite (SQLite, and PostgreSQL if reachable;
-                              installs Debian's chromium for the browser test when missing);
+                              installs Debian's chromium and nodejs for the browser and
+                              TypeScript client tests when missing);
                               with paths, -k or -m only that part, without the coverage gate
     python3 tasks.py soak     the model-based test's long run (10,000 steps per backend)
     python3 tasks.py lint     ruff and mypy
@@ -63,17 +64,24 @@ def run(args: list[str]) -> None:
     sh(BIN / "bank-api", "serve", *args)
 
 
-def ensure_chromium() -> None:
-    """The browser test drives Debian's `chromium`; install it when it is missing."""
-    if shutil.which("chromium") or Path("/usr/bin/chromium").exists():
+def ensure_debian(command: str, *packages: str) -> None:
+    """Install Debian's `packages` when `command` is missing (the browser test drives
+    `chromium`; the TypeScript client test runs `node` and `npm`)."""
+    if shutil.which(command) or Path("/usr/bin", command).exists():
         return
     apt = shutil.which("apt-get")
     if apt is None:
-        raise SystemExit("the browser test needs Chromium: install your system's `chromium`")
+        raise SystemExit(f"the tests need {command}: install your system's {' '.join(packages)}")
     sudo = [] if os.geteuid() == 0 else ["sudo"]
     env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
     sh(*sudo, apt, "update", "-q", env=env)
-    sh(*sudo, apt, "install", "-y", "-q", "chromium", env=env)
+    sh(*sudo, apt, "install", "-y", "-q", *packages, env=env)
+
+
+def ensure_tools() -> None:
+    ensure_debian("chromium", "chromium")
+    ensure_debian("node", "nodejs")
+    ensure_debian("npm", "npm")
 
 
 # Arguments that choose a part of the suite: the domain coverage gate applies to whole runs only.
@@ -97,7 +105,7 @@ def parallel(args: list[str]) -> list[str]:
 
 def test(args: list[str]) -> None:
     install("dev")
-    ensure_chromium()
+    ensure_tools()
     gate = [
         "--cov=bank_api.domain",
         "--cov-branch",
