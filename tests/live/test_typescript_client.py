@@ -6,8 +6,8 @@ read a Problem with its code. The generated code is produced here, never committ
 from __future__ import annotations
 
 import json
-import re
 import os
+import re
 import shutil
 import subprocess
 from pathlib import Path
