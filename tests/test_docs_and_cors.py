@@ -41,7 +41,7 @@ async def test_swagger_ui_authorizes_against_the_token_endpoint() -> None:
 
 async def test_docs_can_be_switched_off() -> None:
     async with _client(docs_enabled=False) as client:
-        for path in ("/docs", "/redoc", "/openapi.json"):
+        for path in ("/docs", "/redoc", "/openapi.json", "/console", "/console/"):
             assert (await client.get(path)).status_code == 404
         assert (await client.get("/")).json()["docs"] is None
 

@@ -1,4 +1,5 @@
-"""Swagger UI at /docs and ReDoc at /redoc, from assets inside the package (no internet needed).
+"""Swagger UI at /docs, ReDoc at /redoc and the reference console at /console, from assets
+inside the package (no internet needed).
 
 Versions are pinned in `static/VERSIONS.txt`. The OAuth2 "Authorize" dialog of Swagger UI uses
 the password flow against `/api/v1/auth/token`.
@@ -14,7 +15,7 @@ from fastapi.openapi.docs import (
     get_swagger_ui_html,
     get_swagger_ui_oauth2_redirect_html,
 )
-from fastapi.responses import HTMLResponse
+from fastapi.responses import HTMLResponse, RedirectResponse
 from fastapi.staticfiles import StaticFiles
 
 STATIC = Path(__file__).parent / "static"
@@ -23,6 +24,13 @@ OAUTH2_REDIRECT = "/docs/oauth2-redirect"
 
 def install_docs(app: FastAPI) -> None:
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
+    # The console (static/console): every role's main task in a browser, over the public API.
+    app.mount("/console/", StaticFiles(directory=STATIC / "console", html=True), name="console")
+
+    @app.get("/console", include_in_schema=False)
+    async def console() -> RedirectResponse:
+        return RedirectResponse("/console/")
+
     openapi_url = app.openapi_url or "/openapi.json"
 
     @app.get("/docs", include_in_schema=False)
