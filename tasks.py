@@ -3,8 +3,8 @@
 
     python3 tasks.py run      install, migrate the embedded SQLite database, start the server
     python3 tasks.py test     install, run the whole suite (SQLite, and PostgreSQL if reachable;
-                              installs Debian's chromium and nodejs for the browser and
-                              TypeScript client tests when missing);
+                              installs Debian's chromium, nodejs, pgbouncer and haproxy for
+                              the browser, TypeScript client and topology tests when missing);
                               with paths, -k or -m only that part, without the coverage gate
     python3 tasks.py soak     the model-based test's long run (10,000 steps per backend)
     python3 tasks.py lint     ruff and mypy
@@ -12,6 +12,8 @@
     python3 tasks.py openapi  rewrite the committed openapi.json after a deliberate API change
     python3 tasks.py bench    the benchmark harness on the local PostgreSQL (about 35 minutes;
                               `python3 tasks.py bench --help` for its options)
+    python3 tasks.py topology up|down [--instances N]
+                              PgBouncer, N instances and HAProxy on this machine (tools/)
 
 Dependencies are installed from the pinned files in requirements/ into ./.venv, once per
 change of those files.
@@ -67,7 +69,7 @@ def run(args: list[str]) -> None:
 def ensure_debian(command: str, *packages: str) -> None:
     """Install Debian's `packages` when `command` is missing (the browser test drives
     `chromium`; the TypeScript client test runs `node` and `npm`)."""
-    if shutil.which(command) or Path("/usr/bin", command).exists():
+    if shutil.which(command) or any(Path(d, command).exists() for d in ("/usr/bin", "/usr/sbin")):
         return
     apt = shutil.which("apt-get")
     if apt is None:
@@ -82,6 +84,8 @@ def ensure_tools() -> None:
     ensure_debian("chromium", "chromium")
     ensure_debian("node", "nodejs")
     ensure_debian("npm", "npm")
+    ensure_debian("pgbouncer", "pgbouncer")  # tests/topology: several instances
+    ensure_debian("haproxy", "haproxy")
 
 
 # Arguments that choose a part of the suite: the domain coverage gate applies to whole runs only.
@@ -160,6 +164,13 @@ def bench(args: list[str]) -> None:
     sh(PYTHON, ROOT / "bench" / "harness.py", *args)
 
 
+def topology(args: list[str]) -> None:
+    install("runtime")
+    ensure_debian("pgbouncer", "pgbouncer")
+    ensure_debian("haproxy", "haproxy")
+    sh(PYTHON, ROOT / "tools" / "topology.py", *args)
+
+
 TASKS = {
     "run": run,
     "test": test,
@@ -168,6 +179,7 @@ TASKS = {
     "lock": lock,
     "openapi": openapi,
     "bench": bench,
+    "topology": topology,
 }
 
 

@@ -48,6 +48,10 @@ class Settings(BaseSettings):
     db_pool_timeout_seconds: float = Field(10, gt=0, le=300)
     db_connect_timeout_seconds: float = Field(5, gt=0, le=300)
     db_statement_timeout_ms: int = Field(15_000, ge=0)
+    # "transaction": connections go through a pooler in transaction mode (PgBouncer): no
+    # prepared statement outlives its statement, no session setting is sent at connect
+    # (docs/DECISIONS.md "Behind PgBouncer").
+    db_pooler: Literal["none", "transaction"] = "none"
     max_body_bytes: int = Field(1_048_576, ge=1024)
     docs_enabled: bool = True
     cors_origins: Annotated[list[str], NoDecode] = []

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from pathlib import Path
@@ -65,14 +66,7 @@ def _postgres_engine(settings: Settings) -> AsyncEngine:
         max_overflow=settings.db_max_overflow,
         pool_timeout=settings.db_pool_timeout_seconds,
         hide_parameters=True,  # error messages never carry the values (hashes, tokens)
-        connect_args={
-            "timeout": settings.db_connect_timeout_seconds,
-            "server_settings": {
-                "statement_timeout": str(settings.db_statement_timeout_ms),
-                "timezone": "UTC",
-                "application_name": "bank-api",
-            },
-        },
+        connect_args=_connect_args(settings),
     )
 
     @event.listens_for(engine.sync_engine, "checkout")
@@ -87,6 +81,34 @@ def _postgres_engine(settings: Settings) -> AsyncEngine:
             raise DisconnectionError
 
     return engine
+
+
+def _connect_args(settings: Settings) -> dict[str, Any]:
+    """asyncpg's connection arguments. Direct to PostgreSQL: the statement timeout, time zone
+    and application name as startup parameters, and prepared statements cached per connection.
+
+    Behind a pooler in transaction mode (`BANK_API_DB_POOLER=transaction`) a client connection
+    meets a different server connection in every transaction, so nothing may outlive one:
+    prepared statements are not cached (asyncpg's cache and SQLAlchemy's both off) and each gets
+    a name of its own, so two server connections never see the same name twice; and only the
+    startup parameters PgBouncer passes on are sent (the statement timeout is the pooler's
+    `connect_query` or the database role's setting). Advisory locks are transaction-scoped
+    everywhere already (`pg_advisory_xact_lock`, `pg_try_advisory_xact_lock`)."""
+    server_settings = {"timezone": "UTC", "application_name": "bank-api"}
+    args: dict[str, Any] = {"timeout": settings.db_connect_timeout_seconds}
+    if settings.db_pooler == "transaction":
+        args |= {
+            "statement_cache_size": 0,
+            "prepared_statement_cache_size": 0,
+            "prepared_statement_name_func": _statement_name,
+        }
+    else:
+        server_settings["statement_timeout"] = str(settings.db_statement_timeout_ms)
+    return args | {"server_settings": server_settings}
+
+
+def _statement_name() -> str:
+    return f"__bank_api_{uuid.uuid4().hex}__"
 
 
 def _sqlite_engine(settings: Settings) -> AsyncEngine:
@@ -128,19 +150,32 @@ def create_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]
     return async_sessionmaker(engine, expire_on_commit=False, autoflush=False)
 
 
-def create_read_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
+def _reads(engine: AsyncEngine, settings: Settings) -> AsyncEngine:
+    """The engine for reads outside any transaction (no BEGIN, no ROLLBACK go to the server).
+
+    Behind a pooler in transaction mode a read outside a transaction is no unit for the pooler:
+    asyncpg prepares a statement and executes it in two exchanges, which may reach two different
+    server connections (the second finds no such statement, SQLSTATE 26000). There, reads run
+    in a transaction like everything else."""
+    if settings.db_pooler == "transaction":
+        return engine
+    return engine.execution_options(isolation_level="AUTOCOMMIT")
+
+
+def create_read_sessionmaker(
+    engine: AsyncEngine, settings: Settings
+) -> async_sessionmaker[AsyncSession]:
     """Sessions for the read-only routes whose answer is one statement (or statements that
-    need no common snapshot): autocommit, so no BEGIN and no ROLLBACK go to the server."""
-    autocommit = engine.execution_options(isolation_level="AUTOCOMMIT")
-    return async_sessionmaker(autocommit, expire_on_commit=False, autoflush=False)
+    need no common snapshot): autocommit where the database is reached directly."""
+    return async_sessionmaker(_reads(engine, settings), expire_on_commit=False, autoflush=False)
 
 
 Reader = Callable[[], AbstractAsyncContextManager[AsyncConnection]]
 
 
-def create_reader(engine: AsyncEngine) -> Reader:
-    """Connections for single reads outside any transaction (no BEGIN, no ROLLBACK)."""
-    autocommit = engine.execution_options(isolation_level="AUTOCOMMIT")
+def create_reader(engine: AsyncEngine, settings: Settings) -> Reader:
+    """Connections for single reads outside any transaction (see `_reads`)."""
+    autocommit = _reads(engine, settings)
 
     @asynccontextmanager
     async def reader() -> AsyncIterator[AsyncConnection]:

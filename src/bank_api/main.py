@@ -78,8 +78,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         engine = create_engine(settings)
         app.state.engine = engine
         app.state.sessionmaker = create_sessionmaker(engine)
-        app.state.reader = create_reader(engine)
-        app.state.read_sessionmaker = create_read_sessionmaker(engine)
+        app.state.reader = create_reader(engine, settings)
+        app.state.read_sessionmaker = create_read_sessionmaker(engine, settings)
         app.state.hasher = hasher = PasswordHasher(settings)
         try:
             await bootstrap_admin(app.state.sessionmaker, hasher, settings)

@@ -1,0 +1,280 @@
+"""Two `bank-api serve` instances behind HAProxy (round robin) over PgBouncer in transaction
+mode (tools/topology.py): what must be shared is shared, and nothing breaks across instances."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+from collections.abc import Iterator
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from tests.support.databases import PG_URL
+from tests.support.factories import PASSWORD, user_payload
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "tools"))
+import topology
+
+pytestmark = pytest.mark.postgres_only
+
+SETTINGS = {
+    "environment": "test",
+    "jwt_secret": "topology-test-secret-" + "t" * 32,
+    "argon2_time_cost": "1",
+    "argon2_memory_kib": "1024",
+    "login_max_failures": "3",
+    "login_max_failures_per_client": "1000",
+    "allow_business_date_override": "true",
+    "min_ticket": "25.00",
+}
+
+
+@pytest.fixture(scope="module")
+def topo(backend: str) -> Iterator[topology.Topology]:
+    database = f"{PG_URL.rsplit('/', 1)[1]}_topology"
+    # PgBouncer runs as `postgres` when started by root: its folder must be reachable by it
+    folder = Path(tempfile.mkdtemp(prefix="bank-api-topology-"))
+    folder.chmod(0o777)
+    try:
+        with topology.running(folder, instances=2, database=database, **SETTINGS) as running:
+            yield running
+    finally:
+        if not os.environ.get("KEEP_TOPOLOGY"):
+            shutil.rmtree(folder, ignore_errors=True)
+
+
+class Client:
+    """Users made and logged in through the load balancer; calls to the balancer or to one
+    instance."""
+
+    def __init__(self, topo: topology.Topology) -> None:
+        self.topo = topo
+
+    def url(self, instance: int | None) -> str:
+        return self.topo.url if instance is None else self.topo.instance_url(instance)
+
+    async def user(self, role: str) -> tuple[dict[str, Any], dict[str, str]]:
+        payload = user_payload(role)
+        async with httpx.AsyncClient(base_url=self.topo.url, timeout=30) as client:
+            created = (await client.post("/api/v1/auth/register", json=payload)).json()
+            token = await client.post(
+                "/api/v1/auth/token",
+                data={"username": payload["username"], "password": payload["password"]},
+            )
+        return created | {"username": payload["username"]}, {
+            "Authorization": f"Bearer {token.json()['access_token']}"
+        }
+
+    async def admin(self) -> dict[str, str]:
+        async with httpx.AsyncClient(base_url=self.topo.url, timeout=30) as client:
+            token = await client.post(
+                "/api/v1/auth/token", data={"username": "topology_admin", "password": PASSWORD}
+            )
+        return {"Authorization": f"Bearer {token.json()['access_token']}"}
+
+    async def call(
+        self, method: str, path: str, *, instance: int | None = None, **kwargs: Any
+    ) -> httpx.Response:
+        async with httpx.AsyncClient(base_url=self.url(instance), timeout=30) as client:
+            return await client.request(method, path, **kwargs)
+
+
+@pytest.fixture(scope="module")
+def api(topo: topology.Topology) -> Client:
+    env = topology.instance_env(topo, {f"BANK_API_{k.upper()}": v for k, v in SETTINGS.items()})
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "bank_api.cli",
+            "create-admin",
+            "--username",
+            "topology_admin",
+            "--email",
+            "topology@example.com",
+            "--password",
+            PASSWORD,
+        ],
+        env=env,
+        check=True,
+        capture_output=True,
+    )
+    return Client(topo)
+
+
+async def test_the_balancer_spreads_requests_over_both_instances(api: Client) -> None:
+    for instance in (0, 1):
+        assert (await api.call("GET", "/readyz", instance=instance)).status_code == 200
+    answers = [await api.call("GET", "/healthz") for _ in range(6)]
+    assert {r.status_code for r in answers} == {200}
+
+
+async def test_the_login_throttle_counts_across_instances(api: Client) -> None:
+    user, _ = await api.user("customer")
+    wrong = {"username": user["username"], "password": "not-the-password"}
+    statuses = [
+        (await api.call("POST", "/api/v1/auth/token", instance=n % 2, data=wrong)).status_code
+        for n in range(4)
+    ]
+    assert statuses == [401, 401, 401, 429]
+
+
+async def test_an_idempotency_key_replays_on_the_other_instance(api: Client) -> None:
+    _, investor = await api.user("investor")
+    headers = {**investor, "Idempotency-Key": "topology-1"}
+    body = {"amount": "25.00"}
+    first = await api.call(
+        "POST", "/api/v1/investments/deposits", instance=0, json=body, headers=headers
+    )
+    again = await api.call(
+        "POST", "/api/v1/investments/deposits", instance=1, json=body, headers=headers
+    )
+    assert (first.status_code, again.status_code) == (201, 201)
+    assert again.headers["idempotent-replayed"] == "true"
+    assert again.json() == first.json()
+    # the same key sent to both at once: one effect, whatever each answers
+    racing = {**investor, "Idempotency-Key": "topology-2"}
+    answers = await asyncio.gather(
+        *(
+            api.call("POST", "/api/v1/investments/deposits", instance=n, json=body, headers=racing)
+            for n in (0, 1)
+        )
+    )
+    for answer in answers:
+        assert answer.status_code in (201, 409), answer.text
+        if answer.status_code == 409:
+            assert answer.json()["code"] == "idempotency_key_in_use"
+    portfolio = await api.call("GET", "/api/v1/investments/portfolio", headers=investor)
+    assert portfolio.json()["available"] == "50.00"
+
+
+async def test_the_business_date_and_a_revocation_hold_on_every_instance(api: Client) -> None:
+    admin = await api.admin()
+    day = date(2031, 3, 31)
+    put = await api.call(
+        "PUT",
+        "/api/v1/admin/business-date",
+        instance=0,
+        json={"date": day.isoformat()},
+        headers=admin,
+    )
+    assert put.status_code == 200, put.text
+    _, customer = await api.user("customer")
+    quote = await api.call(
+        "GET",
+        "/api/v1/loans/quote",
+        instance=1,
+        params={"loan_type": "personal_loan", "amount": "1000.00", "term_months": 6},
+        headers=customer,
+    )
+    assert quote.json()["installments"][0]["due_date"] == "2031-04-30"
+    user, headers = await api.user("investor")
+    assert (
+        await api.call("GET", "/api/v1/users/me", instance=1, headers=headers)
+    ).status_code == 200
+    disabled = await api.call(
+        "POST", f"/api/v1/admin/users/{user['id']}/disable", instance=0, headers=admin
+    )
+    assert disabled.status_code == 200
+    for instance in (0, 1):
+        refused = await api.call("GET", "/api/v1/users/me", instance=instance, headers=headers)
+        assert refused.status_code == 401
+
+
+async def test_racing_withdrawals_over_the_instances_only_one_wins(api: Client) -> None:
+    _, investor = await api.user("investor")
+    deposit = await api.call(
+        "POST", "/api/v1/investments/deposits", json={"amount": "100.00"}, headers=investor
+    )
+    assert deposit.status_code == 201
+    answers = await asyncio.gather(
+        *(
+            api.call(
+                "POST",
+                "/api/v1/investments/withdrawals",
+                instance=n % 2,
+                json={"amount": "100.00"},
+                headers=investor,
+            )
+            for n in range(20)
+        )
+    )
+    assert sorted(r.status_code for r in answers) == [201] + [409] * 19
+    portfolio = await api.call("GET", "/api/v1/investments/portfolio", headers=investor)
+    assert portfolio.json()["available"] == "0.00"
+
+
+async def test_concurrent_approvals_over_the_instances_never_over_allocate(api: Client) -> None:
+    admin = await api.admin()
+    for _ in range(3):
+        _, investor = await api.user("investor")
+        await api.call(
+            "POST", "/api/v1/investments/deposits", json={"amount": "1000.00"}, headers=investor
+        )
+    _, customer = await api.user("customer")
+    loans = []
+    for _ in range(6):
+        applied = await api.call(
+            "POST",
+            "/api/v1/loans",
+            json={"loan_type": "personal_loan", "amount": "1000.00", "term_months": 6},
+            headers=customer,
+        )
+        loans.append(applied.json()["id"])
+    answers = await asyncio.gather(
+        *(
+            api.call("POST", f"/api/v1/loans/{loan}/approve", instance=n % 2, headers=admin)
+            for n, loan in enumerate(loans)
+        )
+    )
+    for answer in answers:
+        assert answer.status_code in (200, 409), answer.text
+    verify = await api.call("GET", "/api/v1/admin/ledger/verify", headers=admin)
+    assert verify.json()["ok"], verify.json()
+    pool = (await api.call("GET", "/api/v1/admin/pool", headers=admin)).json()
+    assert pool["investors_available"] >= "0.00"
+
+
+async def test_an_instance_stopped_mid_traffic_loses_no_acknowledged_write(
+    api: Client, topo: topology.Topology
+) -> None:
+    _, investor = await api.user("investor")
+    acknowledged = 0
+    statuses: list[int] = []
+
+    async def deposits(count: int) -> None:
+        nonlocal acknowledged
+        for _ in range(count):
+            try:
+                answer = await api.call(
+                    "POST",
+                    "/api/v1/investments/deposits",
+                    json={"amount": "1.00"},
+                    headers=investor,
+                )
+            except httpx.TransportError:
+                continue
+            statuses.append(answer.status_code)
+            if answer.status_code == 201:
+                acknowledged += 1
+
+    async def stop_one() -> None:
+        await asyncio.sleep(0.5)
+        os.kill(topo.pids["api1"], signal.SIGTERM)
+
+    await asyncio.gather(deposits(60), stop_one())
+    assert 500 not in statuses
+    assert acknowledged >= 50
+    portfolio = await api.call("GET", "/api/v1/investments/portfolio", headers=investor)
+    assert portfolio.json()["available"] == f"{acknowledged}.00"
+    admin = await api.admin()
+    assert (await api.call("GET", "/api/v1/admin/ledger/verify", headers=admin)).json()["ok"]
