@@ -16,12 +16,24 @@ SETTINGS = {f"BANK_API_{name.upper()}" for name in Settings.model_fields}
 def test_compose_environment_names_are_settings() -> None:
     compose = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
     services = compose["services"]
-    assert set(services) == {"db", "migrate", "api"}
+    assert set(services) == {"db", "pgbouncer", "migrate", "api", "lb"}
     for name in ("migrate", "api"):
         env = services[name]["environment"]
         assert set(env) <= SETTINGS, set(env) - SETTINGS
         assert env["BANK_API_DATABASE_URL"].startswith("postgresql+asyncpg://")
         assert env["BANK_API_ENVIRONMENT"] == "production"
+    # the replicas go through PgBouncer in transaction mode, and publish no port of their own
+    api, bouncer = services["api"], services["pgbouncer"]
+    assert "@pgbouncer:" in api["environment"]["BANK_API_DATABASE_URL"]
+    assert api["environment"]["BANK_API_DB_POOLER"] == "transaction"
+    assert "ports" not in api
+    assert bouncer["environment"]["POOL_MODE"] == "transaction"
+    assert "statement_timeout" in bouncer["environment"]["CONNECT_QUERY"]
+    assert services["lb"]["ports"] == ["127.0.0.1:8000:8000"]
+    haproxy = (ROOT / "deploy" / "haproxy.cfg").read_text()
+    assert "balance roundrobin" in haproxy
+    assert "server-template api" in haproxy
+    assert "option httpchk GET /readyz" in haproxy
     assert services["migrate"]["command"] == ["bank-api", "migrate"]
     assert services["db"]["healthcheck"]["test"][0] == "CMD-SHELL"
     assert services["migrate"]["depends_on"]["db"]["condition"] == "service_healthy"

@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import getpass
+import os
 import sys
+import tempfile
 from collections.abc import Sequence
 from typing import Any
 
@@ -31,18 +34,25 @@ def upgrade(database_url: str, revision: str = "head") -> None:
 def _serve(args: argparse.Namespace, settings: Settings) -> int:
     import uvicorn
 
-    from bank_api.observability import log_config
+    from bank_api.observability import MULTIPROCESS_DIR, log_config
 
-    uvicorn.run(
-        "bank_api.main:app",
-        host=args.host,
-        port=args.port,
-        workers=args.workers,
-        proxy_headers=True,
-        log_level=args.log_level,
-        access_log=False,  # the service writes its own access lines, with the request id
-        log_config=log_config(args.log_level),
-    )
+    with contextlib.ExitStack() as stack:
+        if args.workers > 1 and not os.environ.get(MULTIPROCESS_DIR):
+            # The workers count into files here, so every scrape of /metrics sees the whole
+            # server whichever worker answers (prometheus_client's multiprocess mode).
+            os.environ[MULTIPROCESS_DIR] = stack.enter_context(
+                tempfile.TemporaryDirectory(prefix="bank-api-metrics-")
+            )
+        uvicorn.run(
+            "bank_api.main:app",
+            host=args.host,
+            port=args.port,
+            workers=args.workers,
+            proxy_headers=True,
+            log_level=args.log_level,
+            access_log=False,  # the service writes its own access lines, with the request id
+            log_config=log_config(args.log_level),
+        )
     return 0
 
 

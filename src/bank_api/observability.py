@@ -9,13 +9,14 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
 from fastapi import FastAPI, Response
-from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
+from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest, multiprocess
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -61,6 +62,20 @@ def log_config(level: str = "info") -> dict[str, Any]:
             "sqlalchemy": {"handlers": [], "level": "WARNING", "propagate": False},
         },
     }
+
+
+# Set (by `bank-api serve --workers N`, or by the deployment) before the workers start: their
+# counters then live in files there and a scrape adds up every worker's.
+MULTIPROCESS_DIR = "PROMETHEUS_MULTIPROC_DIR"
+
+
+def exposition(registry: CollectorRegistry) -> bytes:
+    """The scrape: this process's `registry`, or every worker's figures in multiprocess mode."""
+    if not os.environ.get(MULTIPROCESS_DIR):
+        return generate_latest(registry)
+    everyone = CollectorRegistry()
+    multiprocess.MultiProcessCollector(everyone)  # type: ignore[no-untyped-call]
+    return generate_latest(everyone)
 
 
 class Metrics:
@@ -148,7 +163,7 @@ def install_metrics(app: FastAPI) -> Callable[[str, int], None]:
 
     @app.get("/metrics", include_in_schema=False)
     async def prometheus() -> Response:
-        return Response(generate_latest(metrics.registry), media_type=CONTENT_TYPE_LATEST)
+        return Response(exposition(metrics.registry), media_type=CONTENT_TYPE_LATEST)
 
     app.add_middleware(MetricsMiddleware, metrics=metrics)
     return metrics.record
