@@ -46,12 +46,15 @@ BIN = Path(sys.executable).parent
 sys.path.insert(0, str(HERE))
 
 import ceiling  # noqa: E402
+
+sys.path.insert(0, str(ROOT / "tools"))
 import spread  # noqa: E402
 from profile_summary import summarise  # noqa: E402
 from report import render_markdown, update_readme  # noqa: E402
 from seed import PRODUCTS, QUICK_POPULATION, Population, Seeder  # noqa: E402
 from targets import build_targets, population_stats  # noqa: E402
 
+import topology  # noqa: E402
 from bank_api.config import Settings  # noqa: E402
 
 WRITES = ("deposits", "withdrawals", "applications", "approvals", "payments", "mixed")
@@ -105,6 +108,12 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
         "--profile", default="", help="scenario to profile (default: the slowest write at 32)"
     )
     ap.add_argument("--reuse", action="store_true", help="keep the database (no reseed)")
+    ap.add_argument(
+        "--topology",
+        type=int,
+        default=0,
+        help="N instances behind HAProxy over PgBouncer (0: one server, direct)",
+    )
     ap.add_argument("--no-pgbench", action="store_true")
     ap.add_argument("--no-small", action="store_true", help="skip the minimal-app comparison")
     ap.add_argument(
@@ -250,6 +259,9 @@ class Harness:
             self.stop()
 
     def start(self) -> None:
+        if self.args.topology:
+            self.start_topology()
+            return
         self.server_log = (self.work / "server.log").open("ab")
         self.server = subprocess.Popen(
             [
@@ -268,7 +280,27 @@ class Harness:
         )
         self.wait_ready()
 
+    def start_topology(self) -> None:
+        """`--topology N`: N instances (each `--workers`) behind HAProxy over PgBouncer in
+        transaction mode, on the seeded database (tools/topology.py)."""
+        settings = {
+            key.removeprefix("BANK_API_").lower(): value
+            for key, value in self.env.items()
+            if key.startswith("BANK_API_") and key != "BANK_API_DATABASE_URL"
+        }
+        self.topology = topology.up(
+            self.work / "topology",
+            instances=self.args.topology,
+            database=self.args.db,
+            workers=self.args.workers,
+            existing=True,
+            **settings,
+        )
+
     def stop(self) -> None:
+        if self.args.topology:
+            topology.down(self.work / "topology")
+            return
         if self.server is not None:
             self.server.send_signal(signal.SIGTERM)
             self.server.wait(timeout=30)
@@ -288,6 +320,8 @@ class Harness:
 
     @property
     def base(self) -> str:
+        if self.args.topology:
+            return self.topology.url
         return f"http://127.0.0.1:{self.args.port}"
 
     def worker_pids(self) -> list[int]:
@@ -562,6 +596,7 @@ class Harness:
             "scale": self.args.scale,
             "quick": self.args.quick,
             "pool_size_per_worker": int(self.env["BANK_API_DB_POOL_SIZE"]),
+            "topology": self.args.topology,
         }
         if self.args.reuse:
             self.settle()

@@ -167,11 +167,12 @@ def instance_env(topology: Topology, extra: dict[str, str]) -> dict[str, str]:
     }
 
 
-def start_instance(topology: Topology, index: int, env: dict[str, str]) -> None:
+def start_instance(topology: Topology, index: int, env: dict[str, str], workers: int = 1) -> None:
     port = topology.instance_ports[index]
     log = (Path(topology.folder) / f"api{index}.log").open("w")
+    command = [PYTHON, "-m", "bank_api.cli", "serve", "--port", str(port), "--log-level", "warning"]
     process = subprocess.Popen(
-        [PYTHON, "-m", "bank_api.cli", "serve", "--port", str(port), "--log-level", "warning"],
+        [*command, "--workers", str(workers)],
         env=env,
         stdout=log,
         stderr=subprocess.STDOUT,
@@ -182,9 +183,17 @@ def start_instance(topology: Topology, index: int, env: dict[str, str]) -> None:
 
 
 def up(
-    folder: Path, *, instances: int = 2, database: str = "bank_api_topology", **settings: str
+    folder: Path,
+    *,
+    instances: int = 2,
+    database: str = "bank_api_topology",
+    workers: int = 1,
+    existing: bool = False,
+    **settings: str,
 ) -> Topology:
-    """Start everything (see the module doc); `settings` are BANK_API_* by lower-case suffix."""
+    """Start everything (see the module doc); `settings` are BANK_API_* by lower-case suffix.
+    With `existing`, the database is used as it is (the benchmark's seeded one), else created
+    anew and migrated."""
     folder.mkdir(parents=True, exist_ok=True)
     folder.chmod(0o777)  # PgBouncer runs as postgres and writes its log and pid here
     bouncer, balancer = ensure("pgbouncer", "pgbouncer"), ensure("haproxy", "haproxy")
@@ -198,11 +207,12 @@ def up(
     subprocess.run([bouncer, "-d", *as_postgres, str(folder / "pgbouncer.ini")], check=True)
     _wait_port(topology.bouncer_port)
     topology.pids["pgbouncer"] = int((folder / "pgbouncer.pid").read_text())
-    _create_database(database)
     env = instance_env(topology, extra)
-    subprocess.run([PYTHON, "-m", "bank_api.cli", "migrate"], env=env, check=True)
+    if not existing:
+        _create_database(database)
+        subprocess.run([PYTHON, "-m", "bank_api.cli", "migrate"], env=env, check=True)
     for index in range(instances):
-        start_instance(topology, index, env)
+        start_instance(topology, index, env, workers)
     (folder / "haproxy.cfg").write_text(_balancer_config(topology))
     subprocess.run([balancer, "-D", "-f", str(folder / "haproxy.cfg")], check=True)
     _wait_http(f"{topology.url}/readyz")
