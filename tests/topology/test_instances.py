@@ -10,11 +10,13 @@ import signal
 import subprocess
 import sys
 import tempfile
+import uuid
 from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
 from typing import Any
 
+import asyncpg
 import httpx
 import pytest
 
@@ -244,6 +246,56 @@ async def test_concurrent_approvals_over_the_instances_never_over_allocate(api: 
     assert pool["investors_available"] >= "0.00"
 
 
+async def test_a_duplicate_in_flight_on_the_other_instance_is_409(
+    api: Client, topo: topology.Topology
+) -> None:
+    """The first deposit is held in flight (its balance row locked from outside); the same key
+    sent to the other instance meanwhile is 409 idempotency_key_in_use; released, the first
+    completes and the key replays it."""
+    user, investor = await api.user("investor")
+    headers = {**investor, "Idempotency-Key": "topology-in-flight"}
+    body = {"amount": "30.00"}
+    database = topo.database_url.replace("postgresql+asyncpg", "postgresql").replace(
+        f":{topo.bouncer_port}/", ":5432/"
+    )
+    holder = await asyncpg.connect(database)
+    try:
+        transaction = holder.transaction()
+        await transaction.start()
+        await holder.execute(
+            "SELECT 1 FROM investor_account WHERE investor_id = $1 FOR UPDATE",
+            uuid.UUID(user["id"]),
+        )
+        first = asyncio.create_task(
+            api.call("POST", "/api/v1/investments/deposits", instance=0, json=body, headers=headers)
+        )
+        for _ in range(300):  # until the first waits for the row, its key claimed
+            waiting = await holder.fetchval(
+                "SELECT count(*) FROM pg_stat_activity"
+                " WHERE datname = current_database() AND wait_event_type = 'Lock'"
+            )
+            if waiting:
+                break
+            await asyncio.sleep(0.1)
+        assert waiting, "the first deposit never reached the locked row"
+        duplicate = await api.call(
+            "POST", "/api/v1/investments/deposits", instance=1, json=body, headers=headers
+        )
+        assert (duplicate.status_code, duplicate.json()["code"]) == (409, "idempotency_key_in_use")
+        await transaction.rollback()
+        done = await first
+        assert done.status_code == 201, done.text
+    finally:
+        await holder.close()
+    replay = await api.call(
+        "POST", "/api/v1/investments/deposits", instance=1, json=body, headers=headers
+    )
+    assert replay.headers["idempotent-replayed"] == "true"
+    portfolio = await api.call("GET", "/api/v1/investments/portfolio", headers=investor)
+    assert portfolio.json()["available"] == "30.00"
+
+
+# Last: it stops an instance.
 async def test_an_instance_stopped_mid_traffic_loses_no_acknowledged_write(
     api: Client, topo: topology.Topology
 ) -> None:
