@@ -22,6 +22,7 @@ from __future__ import annotations
 import hashlib
 import json
 import uuid
+from collections.abc import Awaitable, Callable
 from typing import Annotated
 
 from fastapi import Depends, Header, Request
@@ -130,3 +131,20 @@ async def idempotency(
 
 
 IdempotencyDep = Annotated[Idempotency, Depends(idempotency)]
+
+
+async def respond_once(
+    idempotency: Idempotency,
+    book: Callable[[], Awaitable[tuple[BaseModel, int]]],
+    record: Callable[[str, int], None],
+    event: str,
+) -> Response:
+    """A money-moving route's answer: the stored one when the key was used before; otherwise
+    `book()` (the use case and its response schema, with the cents moved), stored with the key
+    and committed, and the business event recorded."""
+    if (replay := await idempotency.replay()) is not None:
+        return replay
+    body, cents = await book()
+    response = await idempotency.commit(body)
+    record(event, cents)
+    return response

@@ -30,7 +30,7 @@ from bank_api.errors import (
     PayoffAmountChanged,
     PayoffDateInPast,
 )
-from bank_api.idempotency import IdempotencyDep
+from bank_api.idempotency import IdempotencyDep, respond_once
 from bank_api.loans import early
 from bank_api.loans.schemas import (
     PaymentRead,
@@ -82,21 +82,19 @@ async def settle_loan(
     record: RecordEvent,
 ) -> Response:
     """Pay off your loan today: exactly today's payoff amount; the loan closes."""
-    if (replay := await idempotency.replay()) is not None:
-        return replay
-    paid = await early.settle_loan(
-        uow,
-        actor=actor,
-        loan_id=loan_id,
-        amount=data.amount,
-        today=today,
-        fee_rate=settings.fee_rate,
-    )
-    response = await idempotency.commit(
-        PaymentRead.of(paid.payment, paid.loan_status, paid.outstanding)
-    )
-    record("settlement", paid.payment.amount)
-    return response
+
+    async def book() -> tuple[PaymentRead, int]:
+        paid = await early.settle_loan(
+            uow,
+            actor=actor,
+            loan_id=loan_id,
+            amount=data.amount,
+            today=today,
+            fee_rate=settings.fee_rate,
+        )
+        return PaymentRead.of(paid.payment, paid.loan_status, paid.outstanding), data.amount
+
+    return await respond_once(idempotency, book, record, "settlement")
 
 
 @router.post(
@@ -117,20 +115,20 @@ async def prepay_loan(
 ) -> Response:
     """Pay down principal ahead of schedule; the rest is re-amortised (lower payment or fewer
     installments). What is due and the interest accrued are paid first."""
-    if (replay := await idempotency.replay()) is not None:
-        return replay
-    done = await early.prepay_loan(
-        uow,
-        actor=actor,
-        loan_id=loan_id,
-        amount=data.amount,
-        keep=data.keep,
-        today=today,
-        fee_rate=settings.fee_rate,
-    )
-    response = await idempotency.commit(prepayment_view(done, today))
-    record("prepayment", data.amount)
-    return response
+
+    async def book() -> tuple[PrepaymentRead, int]:
+        done = await early.prepay_loan(
+            uow,
+            actor=actor,
+            loan_id=loan_id,
+            amount=data.amount,
+            keep=data.keep,
+            today=today,
+            fee_rate=settings.fee_rate,
+        )
+        return prepayment_view(done, today), data.amount
+
+    return await respond_once(idempotency, book, record, "prepayment")
 
 
 @router.post(
