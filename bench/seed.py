@@ -337,7 +337,6 @@ class Seeder:
                     loan_id=loan_id,
                     amount=amount,
                     today=self.today,
-                    fee_rate=self.settings.fee_rate,
                 )
 
         jobs: list[Callable[[], Awaitable[Any]]] = []

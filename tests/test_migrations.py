@@ -180,7 +180,7 @@ async def test_loans_disbursed_before_0006_get_their_oldest_unpaid_due_date(
                     for loan, n, due, p, i, pp, pi in installments
                 ],
             )
-        await asyncio.to_thread(upgrade, url)
+        await asyncio.to_thread(upgrade, url, "0006")
         async with engine.connect() as connection:
             rows = await connection.execute(text("SELECT status, oldest_unpaid_due FROM loan"))
             stored = {status: due for status, due in rows}

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import logging
 from decimal import Decimal
-from fractions import Fraction
 from functools import lru_cache
 from typing import Annotated, Literal
 
@@ -170,9 +169,9 @@ class Settings(BaseSettings):
         return None if self.four_eyes_above is None else int(self.four_eyes_above * 100)
 
     @property
-    def fee_rate(self) -> Fraction:
-        """The servicing fee as an exact fraction of interest (2.5 % -> 1/40)."""
-        return Fraction(self.servicing_fee) / 100
+    def fee_ppm(self) -> int:
+        """The servicing fee in millionths of interest (2.5 % -> 25000), exact."""
+        return int(self.servicing_fee * 10_000)
 
     @property
     def is_sqlite(self) -> bool:

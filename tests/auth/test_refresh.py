@@ -4,6 +4,7 @@ logout, password change and disable (SPEC §11.6)."""
 from __future__ import annotations
 
 import asyncio
+import uuid
 from datetime import timedelta
 from typing import Any
 
@@ -12,7 +13,7 @@ import pytest
 from sqlalchemy import select, update
 
 from bank_api.common.types import utcnow
-from bank_api.models import RefreshToken
+from bank_api.models import RefreshToken, User
 from bank_api.security import refresh_token_hash
 from tests.support.api import Api
 from tests.support.factories import PASSWORD, Account
@@ -137,3 +138,17 @@ async def test_racing_refreshes_with_one_token_exactly_one_wins(api: Api) -> Non
     token = (await _login(api, user))["refresh_token"]
     responses = await asyncio.gather(*(_refresh(api, token) for _ in range(4)))
     assert sorted(r.status_code for r in responses) == [200, 401, 401, 401]
+
+
+async def test_a_token_issued_before_a_password_change_is_never_renewed(api: Api) -> None:
+    """Even one a racing refresh wrote just before the change: it is older than the new
+    credentials, so it is refused and its family revoked."""
+    user = await api.user("customer")
+    token = (await _login(api, user))["refresh_token"]
+    async with api.app.state.sessionmaker() as session:
+        await session.execute(update(RefreshToken).values(created_at=utcnow() - timedelta(hours=1)))
+        await session.execute(
+            update(User).where(User.id == uuid.UUID(user.id)).values(tokens_valid_after=utcnow())
+        )
+        await session.commit()
+    _refused(await _refresh(api, token))

@@ -375,3 +375,14 @@ def test_expected_interest_refuses_bad_input(
 ) -> None:
     with pytest.raises(InvalidInput):
         expected_interest(allocated, amount, scheduled, received)
+
+
+def test_expected_interest_is_net_of_the_platforms_fee() -> None:
+    # a fifth to the platform: of a 100.00 share, 50.00 gross paid (40.00 received, 10.00 fee)
+    # leaves 50.00 gross to come, 40.00 of it for the investor
+    assert expected_interest(1, 1, 10_000, 4_000, 1_000, Fraction(1, 5)) == 4_000
+    assert expected_interest(1, 1, 10_000, 8_000, 2_000, Fraction(1, 5)) == 0
+    with pytest.raises(InvalidInput):
+        expected_interest(1, 1, 10_000, 0, -1, Fraction(1, 5))
+    with pytest.raises(InvalidInput):
+        expected_interest(1, 1, 10_000, 0, 0, Fraction(3, 2))

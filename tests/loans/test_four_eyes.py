@@ -164,3 +164,30 @@ async def test_products_sign_offs_rejects_and_write_offs_are_audited(api: Api) -
     }
     decisions = [r["changes"]["decision"]["to"] for r in records if r["action"] == "loan.sign_off"]
     assert decisions == ["write-off", "approve"]
+
+
+async def test_a_sign_off_counts_only_for_its_decision_and_a_payment_clears_it(api: Api) -> None:
+    await investor_with(api, "10000.00")
+    customer = await api.user("customer")
+    first, second = await api.user("admin"), await api.user("admin")
+    await set_date(api, first.headers, date(2031, 1, 10))
+    loan = await new_loan(api, customer, amount="500.00", term_months=6)
+    assert (await _approve(api, first, loan)).status_code == 200
+    # the second installment (10 March) is still 90+ days late once the first is paid
+    await set_date(api, first.headers, date(2031, 6, 15))
+    url = f"/api/v1/loans/{loan['id']}/write-off"
+    assert (await api.client.post(url, headers=first.headers)).status_code == 202
+    # the borrower pays something: the write-off signed off before no longer stands
+    schedule = (
+        await api.client.get(f"/api/v1/loans/{loan['id']}/schedule", headers=customer.headers)
+    ).json()
+    paid = await api.client.post(
+        f"/api/v1/loans/{loan['id']}/payments",
+        json={"amount": schedule["installments"][0]["payment"]},
+        headers=customer.headers,
+    )
+    assert paid.status_code == 201, paid.text
+    state = (await api.client.get(f"/api/v1/loans/{loan['id']}", headers=first.headers)).json()
+    assert state["pending_approvals"] == []
+    again = await api.client.post(url, headers=second.headers)
+    assert (again.status_code, again.json()["status"]) == (202, "active")

@@ -6,7 +6,6 @@ The HTTP shape of a payment and its refusal codes are in test_payments.py.
 from __future__ import annotations
 
 import uuid
-from fractions import Fraction
 
 import pytest
 from fastapi import FastAPI
@@ -63,7 +62,6 @@ async def test_a_payment_spans_installments_oldest_first_interest_before_princip
         loan_id=loan_id,
         amount=two_and_a_bit,
         today=utc_today(),
-        fee_rate=Fraction(0),
     )
     third_interest = plan[2][1]
     assert result.payment.amount == two_and_a_bit
@@ -88,7 +86,6 @@ async def test_an_overpayment_raises_and_changes_nothing(app: FastAPI) -> None:
             loan_id=loan_id,
             amount=remaining + 1,
             today=utc_today(),
-            fee_rate=Fraction(0),
         )
     assert await _schedule(app, loan_id) == plan
     after = await account_of(app, investor)

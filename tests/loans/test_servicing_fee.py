@@ -83,3 +83,19 @@ async def test_revenue_by_period_and_who_may_see_it(api: Api) -> None:
         assert_problem(
             await api.client.get("/api/v1/admin/revenue", headers=other.headers), 403, "forbidden"
         )
+
+
+async def test_the_fee_is_the_one_in_force_when_the_loan_was_funded(api: Api) -> None:
+    await investor_with(api, "1000.00")
+    admin, customer = await api.user("admin"), await api.user("customer")
+    loan = await active_loan(api, customer, admin, amount="900.00", term_months=6)
+    # the operator drops the fee afterwards: this loan keeps its 12.5 %, never re-based
+    settings = api.app.state.settings
+    api.app.state.settings = settings.model_copy(update={"servicing_fee": 0})
+    try:
+        paid = (await pay(api, customer, loan["id"], loan["monthly_payment"])).json()
+    finally:
+        api.app.state.settings = settings
+    exact = Fraction(cents(paid["interest"]), 8)
+    assert math.floor(exact) <= cents(paid["fee"]) <= math.ceil(exact)
+    assert cents(paid["fee"]) > 0

@@ -4,9 +4,10 @@
 A login starts a family; `/auth/refresh` spends the token it is given and issues the next one
 of the same family with a new access token. Spending is one conditional UPDATE (`... WHERE
 spent_at IS NULL AND revoked_at IS NULL AND expires_at > now RETURNING`), so of two refreshes
-racing with one token exactly one wins, on either database. A token presented again after it
-was spent is taken as stolen: the whole family is revoked. Logout revokes the family; a password
-change or a disable revokes every family of the user.
+racing with one token exactly one wins, on either database; the user's row is locked first,
+so a refresh and a password change, disable or logout never interleave. A token presented
+again after it was spent is taken as stolen: the whole family is revoked. Logout revokes the
+family; a password change or a disable revokes every family of the user.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from sqlalchemy import select, update
 from bank_api.common.types import utcnow
 from bank_api.config import Settings
 from bank_api.errors import InvalidRefreshToken
-from bank_api.models import RefreshToken, UserStatus
+from bank_api.models import RefreshToken, User, UserStatus
 from bank_api.security import IssuedToken, TokenService, new_refresh_token, refresh_token_hash
 from bank_api.uow import UnitOfWork
 
@@ -55,6 +56,9 @@ async def refresh(
     uow: UnitOfWork, tokens: TokenService, settings: Settings, *, token: str
 ) -> Session:
     now = utcnow()
+    owner = await _lock_owner(uow, token)
+    if owner is None:
+        raise InvalidRefreshToken
     spent = (
         await uow.session.execute(
             update(RefreshToken)
@@ -65,30 +69,42 @@ async def refresh(
                 RefreshToken.expires_at > now,
             )
             .values(spent_at=now)
-            .returning(RefreshToken.user_id, RefreshToken.family_id)
+            .returning(RefreshToken.family_id, RefreshToken.created_at)
         )
     ).first()
     if spent is None:
         await _revoke_if_reused(uow, token, now)
         raise InvalidRefreshToken
-    user_id, family_id = spent
-    user = await uow.users.get(user_id)
-    if user is None or user.status != UserStatus.active:
+    family_id, created_at = spent
+    # Issued for earlier credentials (a password change or a disable since): never renewed.
+    if owner.status != UserStatus.active or created_at < owner.tokens_valid_after:
         await revoke(uow, RefreshToken.family_id == family_id, now)
         await uow.commit()
         raise InvalidRefreshToken
-    refresh_token, lifetime = add_refresh_token(uow, user.id, family_id, settings)
+    refresh_token, lifetime = add_refresh_token(uow, owner.id, family_id, settings)
     await uow.commit()
-    access = tokens.issue(user.id, user.role, user.tokens_valid_after)
+    access = tokens.issue(owner.id, owner.role, owner.tokens_valid_after)
     return Session(access, refresh_token, lifetime)
+
+
+async def _lock_owner(uow: UnitOfWork, token: str) -> User | None:
+    """The token's user, locked until commit: a password change, a disable or a logout (which
+    lock the same row) and this refresh then run one after the other, so none of them can miss
+    the token the other writes."""
+    user_id = await uow.session.scalar(
+        select(RefreshToken.user_id).where(RefreshToken.token_hash == refresh_token_hash(token))
+    )
+    return None if user_id is None else await uow.users.get_for_update(user_id)
 
 
 async def logout(uow: UnitOfWork, *, token: str) -> None:
     """Revoke the token's family (an unknown token: nothing to do)."""
-    family = await uow.session.scalar(
-        select(RefreshToken.family_id).where(RefreshToken.token_hash == refresh_token_hash(token))
-    )
-    if family is not None:
+    if await _lock_owner(uow, token) is not None:
+        family = await uow.session.scalar(
+            select(RefreshToken.family_id).where(
+                RefreshToken.token_hash == refresh_token_hash(token)
+            )
+        )
         await revoke(uow, RefreshToken.family_id == family, utcnow())
     await uow.commit()
 

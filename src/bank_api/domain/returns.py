@@ -261,13 +261,25 @@ def _scan_cells() -> tuple[tuple[int, int], ...]:
 _SCAN_CELLS: Final = _scan_cells()
 
 
-def expected_interest(allocated: int, loan_amount: int, scheduled: int, received: int) -> int:
-    """The interest still scheduled to one investor of a loan: their share of the loan's
-    whole scheduled interest, ``round(allocated * scheduled / loan_amount)`` (half to even),
-    less what they have received; never below zero (cumulative shares may run a cent ahead)."""
+def expected_interest(
+    allocated: int,
+    loan_amount: int,
+    scheduled: int,
+    received: int,
+    fee_taken: int = 0,
+    fee_rate: Fraction = Fraction(0),
+) -> int:
+    """The interest still scheduled to one investor of a loan, net of the platform's fee: their
+    share of the loan's whole scheduled interest, ``round(allocated * scheduled / loan_amount)``
+    (half to even), less what they have received and what the fee has taken from it so far,
+    then less the fee on the rest at ``fee_rate``; never below zero (cumulative shares may run
+    a cent ahead)."""
     if not 0 < allocated <= loan_amount:
         raise InvalidInput("allocated", allocated, "must be in (0, loan amount]")
-    if scheduled < 0 or received < 0:
-        raise InvalidInput("interest", (scheduled, received), "must be >= 0")
+    if scheduled < 0 or received < 0 or fee_taken < 0:
+        raise InvalidInput("interest", (scheduled, received, fee_taken), "must be >= 0")
+    if not 0 <= fee_rate <= 1:
+        raise InvalidInput("fee_rate", fee_rate, "must be in [0, 1]")
     share = round_cents(Fraction(allocated * scheduled, loan_amount))
-    return max(0, share - received)
+    gross = max(0, share - received - fee_taken)
+    return gross - round_cents(fee_rate * gross)

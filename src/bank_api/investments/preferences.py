@@ -32,13 +32,17 @@ async def get_preferences(uow: UnitOfWork, *, actor: Principal) -> Preferences:
 async def set_preferences(
     uow: UnitOfWork, *, actor: Principal, preferences: Preferences
 ) -> Preferences:
-    """Replace the preferences; every product named must exist (an inactive one may be kept)."""
+    """Replace the preferences (every product named must exist; an inactive one may be kept),
+    between approvals."""
     if preferences.loan_types is not None:
         known = await uow.session.scalars(
             select(LoanProduct.code).where(LoanProduct.code.in_(preferences.loan_types))
         )
         if set(known) != preferences.loan_types:
             raise UnknownLoanType
+    # An approval reads the caps from the preferences and funds later in its transaction: take
+    # the queue's turn, so a change lands before or after an approval, never in the middle.
+    await uow.investors.lock_allocation_queue()
     await uow.investors.set_preferences(actor.id, preferences)
     await uow.commit()
     return preferences

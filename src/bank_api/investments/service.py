@@ -11,6 +11,7 @@ import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
+from fractions import Fraction
 from typing import Any
 
 from sqlalchemy import Date, bindparam, func, select, true
@@ -144,6 +145,7 @@ async def allocations(
 ) -> tuple[list[InvestorAllocation], int]:
     stmt = (
         select(Allocation, Loan.status, Loan.oldest_unpaid_due, Loan.amount, Loan.total_interest)
+        .add_columns(Loan.fee_ppm)
         .join(Loan, Loan.id == Allocation.loan_id)
         .where(Allocation.investor_id == actor.id)
         .order_by(Allocation.created_at.desc(), Allocation.loan_id)
@@ -155,20 +157,30 @@ async def allocations(
     )
     rows = (await uow.session.execute(stmt.limit(page.limit).offset(page.offset))).all()
     return [
-        _with_expected(a, status, loan_days_past_due(status, unpaid, today), amount, interest)
-        for a, status, unpaid, amount, interest in rows
+        _with_expected(a, status, loan_days_past_due(status, unpaid, today), amount, interest, fee)
+        for a, status, unpaid, amount, interest, fee in rows
     ], int(total or 0)
 
 
 def _with_expected(
-    allocation: Allocation, status: LoanStatus, late: int, loan_amount: int, interest: int
+    allocation: Allocation,
+    status: LoanStatus,
+    late: int,
+    loan_amount: int,
+    interest: int,
+    fee_ppm: int,
 ) -> InvestorAllocation:
     """What is still scheduled to come back: the outstanding principal and the investor's
     share of the interest not yet received, while the loan is active; nothing afterwards."""
     if status != LoanStatus.active:
         return InvestorAllocation(allocation, status, late, 0, 0)
     to_come = expected_interest(
-        allocation.amount, loan_amount, interest, allocation.interest_received
+        allocation.amount,
+        loan_amount,
+        interest,
+        allocation.interest_received,
+        allocation.fee,
+        Fraction(fee_ppm, 1_000_000),
     )
     return InvestorAllocation(allocation, status, late, allocation.outstanding_principal, to_come)
 

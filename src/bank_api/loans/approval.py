@@ -69,11 +69,13 @@ async def approve_loan(
         loan.schedule_type,
     )
     await uow.installments.add_schedule(loan.id, schedule.installments)
+    four_eyes.clear(loan)
     before = history.snapshot(loan)
     loan.status, loan.approved_at = LoanStatus.active, utcnow()
     loan.outstanding_principal = loan.amount
     loan.oldest_unpaid_due = schedule.installments[0].due_date
     loan.disbursed_on = today
+    loan.fee_ppm = settings.fee_ppm
     loan.monthly_payment = schedule.monthly_payment
     loan.total_interest, loan.total_payable = schedule.total_interest, schedule.total_payable
     loan.updated_at = loan.approved_at

@@ -11,7 +11,6 @@ import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
-from fractions import Fraction
 from typing import Any
 
 from bank_api.common.money import format_cents
@@ -27,10 +26,17 @@ from bank_api.models import Loan, LoanStatus
 from bank_api.uow import UnitOfWork
 
 
-def _start(loan: Loan, planned: Sequence[Planned]) -> date:
-    """Where the first period begins: the disbursement's business date (loans disbursed before
-    it was stored without a disbursement entry: a month before the first due date)."""
-    return loan.disbursed_on or add_months(planned[0].due_date, -1)
+def _start(loan: Loan, planned: Sequence[Planned], on: date) -> date:
+    """Where the first period begins: the disbursement's business date, when it was stored and
+    is before the first due date (else a month before the first due date). A day before it
+    has no payoff: PayoffDateInPast (the business date can be moved back for demos)."""
+    first_due = planned[0].due_date
+    start = loan.disbursed_on
+    if start is None or start >= first_due:
+        start = add_months(first_due, -1)
+    if on < start:
+        raise PayoffDateInPast
+    return start
 
 
 async def payoff_quote(
@@ -44,7 +50,7 @@ async def payoff_quote(
         raise PayoffDateInPast
     rows = await uow.installments.schedule(loan.id)
     planned, paid = [p for p, _ in rows], [done for _, done in rows]
-    return early.payoff(planned, paid, _start(loan, planned), on)
+    return early.payoff(planned, paid, _start(loan, planned, on), on)
 
 
 async def settle_loan(
@@ -54,11 +60,10 @@ async def settle_loan(
     loan_id: uuid.UUID,
     amount: int,
     today: date,
-    fee_rate: Fraction,
 ) -> PaymentResult:
     """Pay today's payoff, which must be `amount`, and close the loan."""
     loan, planned, paid = await payable_loan(uow, actor, loan_id)
-    start = _start(loan, planned)
+    start = _start(loan, planned, today)
     quote = early.payoff(planned, paid, start, today)
     if amount != quote.amount:
         raise PayoffAmountChanged(
@@ -67,9 +72,7 @@ async def settle_loan(
         )
     done = early.settle(planned, paid, start, today)
     repayment = _repayment(amount, done)
-    return await book_repayment(
-        uow, loan, actor, planned, repayment, today, fee_rate=fee_rate, note="settlement"
-    )
+    return await book_repayment(uow, loan, actor, planned, repayment, today, note="settlement")
 
 
 @dataclass(frozen=True)
@@ -88,7 +91,6 @@ async def prepay_loan(
     amount: int,
     keep: early.Keep,
     today: date,
-    fee_rate: Fraction,
     preview: bool = False,
 ) -> Prepaid:
     """Pay what is due, the accrued interest and `amount`'s rest off the principal, and
@@ -97,7 +99,7 @@ async def prepay_loan(
     done = early.prepay(
         planned,
         paid,
-        _start(loan, planned),
+        _start(loan, planned, today),
         today,
         amount,
         keep=keep,
@@ -115,7 +117,6 @@ async def prepay_loan(
         planned,
         repayment,
         today,
-        fee_rate=fee_rate,
         note=f"prepayment (keep {keep.value})",
         terms=_terms(done.installments, done.paid_after) if changed else None,
         schedule_change=_schedule_change(planned, done.installments) if changed else None,

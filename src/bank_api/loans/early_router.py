@@ -45,7 +45,7 @@ from bank_api.problems import problem_responses
 
 router = APIRouter(tags=["loans"], responses=problem_responses(NotAuthenticated, Forbidden))
 IDEMPOTENT = problem_responses(IdempotencyKeyReused, IdempotencyKeyInUse)
-PAYABLE = problem_responses(LoanNotFound, LoanClosed, LoanNotActive)
+PAYABLE = problem_responses(LoanNotFound, LoanClosed, LoanNotActive, PayoffDateInPast)
 
 
 @router.get(
@@ -90,7 +90,6 @@ async def settle_loan(
             loan_id=loan_id,
             amount=data.amount,
             today=today,
-            fee_rate=settings.fee_rate,
         )
         return PaymentRead.of(paid.payment, paid.loan_status, paid.outstanding), data.amount
 
@@ -124,7 +123,6 @@ async def prepay_loan(
             amount=data.amount,
             keep=data.keep,
             today=today,
-            fee_rate=settings.fee_rate,
         )
         return prepayment_view(done, today), data.amount
 
@@ -152,7 +150,6 @@ async def preview_prepayment(
         amount=data.amount,
         keep=data.keep,
         today=today,
-        fee_rate=settings.fee_rate,
         preview=True,
     )
     return prepayment_preview_view(done, data.amount, today)

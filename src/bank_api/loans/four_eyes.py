@@ -5,7 +5,9 @@ The first admin's decision is a sign-off: recorded on the loan (`sign_offs`, sho
 `pending_approvals`), in its history and in the audit trail; the loan keeps its status. The
 second, different admin's decision executes it, in one transaction with the loan row locked, so
 two admins signing off at once cannot both be "first" (the second waits for the lock and then
-finds the first's sign-off). A reject or an agent's edit clears the sign-offs.
+finds the first's sign-off). A sign-off counts only for the decision it was given for; every
+change of the loan's status, an agent's edit and every payment clear the sign-offs (the
+situation they judged has changed).
 """
 
 from __future__ import annotations
@@ -26,15 +28,15 @@ def required(settings: Settings, loan: Loan, *, write_off: bool = False) -> bool
 
 
 def sign_off(uow: UnitOfWork, loan: Loan, actor: Principal, decision: str) -> bool:
-    """Record `actor`'s sign-off of `decision`; True when another admin signed it off before,
-    so the decision now executes (the sign-offs are cleared)."""
-    signed = loan.sign_offs or []
+    """Record `actor`'s sign-off of `decision`; True when another admin signed off the same
+    decision before, so it now executes (the caller clears the sign-offs)."""
+    signed = [entry for entry in loan.sign_offs or [] if entry.get("decision") == decision]
     if any(entry["admin_id"] == str(actor.id) for entry in signed):
         raise SecondApproverRequired
     if signed:
-        loan.sign_offs = None
         return True
-    loan.sign_offs = [{"admin_id": str(actor.id), "at": utcnow().isoformat()}]
+    at = utcnow().isoformat()
+    loan.sign_offs = [{"admin_id": str(actor.id), "at": at, "decision": decision}]
     loan.updated_at = utcnow()
     history.record(uow, loan, actor, LoanEventKind.signed_off, {}, f"{decision}: first of two")
     audit.record(

@@ -27,7 +27,7 @@ from bank_api.domain.distribution import distribute_payment, fee_part
 from bank_api.domain.payments import AppliedPart, Paid, apply_payment
 from bank_api.domain.schedule import Installment as Planned
 from bank_api.errors import LoanClosed, LoanNotActive, LoanNotFound
-from bank_api.loans import history
+from bank_api.loans import four_eyes, history
 from bank_api.loans.lifecycle import visible_loan
 from bank_api.models import Loan, LoanEventKind, LoanStatus, Payment
 from bank_api.uow import UnitOfWork
@@ -55,6 +55,11 @@ class Repayment:
     rescheduled_from: int | None = None
 
 
+def loan_fee_rate(loan: Loan) -> Fraction:
+    """The servicing fee fixed for the loan when it was funded, as a fraction of interest."""
+    return Fraction(loan.fee_ppm, 1_000_000)
+
+
 async def payable_loan(
     uow: UnitOfWork, actor: Principal, loan_id: uuid.UUID, *, lock: bool = True
 ) -> tuple[Loan, list[Planned], list[Paid]]:
@@ -76,7 +81,6 @@ async def record_payment(
     loan_id: uuid.UUID,
     amount: int,
     today: date,
-    fee_rate: Fraction,
 ) -> PaymentResult:
     loan, planned, paid = await payable_loan(uow, actor, loan_id)
     application = apply_payment(planned, paid, amount)
@@ -88,7 +92,7 @@ async def record_payment(
         application.paid_after,
         application.fully_repaid,
     )
-    return await book_repayment(uow, loan, actor, planned, repayment, today, fee_rate=fee_rate)
+    return await book_repayment(uow, loan, actor, planned, repayment, today)
 
 
 async def book_repayment(
@@ -99,19 +103,19 @@ async def book_repayment(
     repayment: Repayment,
     today: date,
     *,
-    fee_rate: Fraction,
     note: str = "payment",
     terms: dict[str, Any] | None = None,
     schedule_change: dict[str, Any] | None = None,
 ) -> PaymentResult:
     """Store a repayment of the locked `loan` (whose schedule was `planned`) and pass it on to
-    the investors, the platform keeping `fee_rate` of the interest: the payment, the
+    the investors, the platform keeping the loan's fee of the interest: the payment, the
     installments, the holdings, the journal entry, the loan (`terms` too) and its history, and
     last the investors' balances."""
+    four_eyes.clear(loan)  # a write-off signed off before this payment judged another loan
     holdings = await uow.allocations.holdings(loan.id, lock=True)
     interest_before = sum(p.interest for p in repayment.paid_after) - repayment.interest
     fees_before = sum(h.fee for h in holdings)
-    fee = fee_part(interest_before, fees_before, repayment.interest, fee_rate)
+    fee = fee_part(interest_before, fees_before, repayment.interest, loan_fee_rate(loan))
     shares = distribute_payment(holdings, repayment.principal, repayment.interest, fee)
     moved = [s for s in shares if s.principal or s.interest or s.fee]
 

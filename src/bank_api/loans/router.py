@@ -280,7 +280,6 @@ async def pay_loan(
             loan_id=loan_id,
             amount=data.amount,
             today=today,
-            fee_rate=settings.fee_rate,
         )
         return PaymentRead.of(paid.payment, paid.loan_status, paid.outstanding), data.amount
 

@@ -149,7 +149,6 @@ async def reject_loan(
         LoanEventKind.rejected,
         reason,
         rejection_reason=reason,
-        sign_offs=None,
     )
 
 
@@ -168,6 +167,7 @@ async def _decide(
     loan = await visible_loan(uow, actor, loan_id, lock=True)
     if not can_become(loan, status):
         raise refusal
+    values.setdefault("sign_offs", None)  # four-eyes sign-offs judged the loan as it was
     changes = history.change(uow, loan, actor, event, note, status=status, **values)
     audit.record(uow, actor, _ACTIONS[status], "loan", loan.id, changes)
     return loan

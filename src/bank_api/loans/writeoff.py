@@ -35,6 +35,7 @@ async def write_off_loan(
     needs_two = four_eyes.required(settings, loan, write_off=True)
     if needs_two and not four_eyes.sign_off(uow, loan, actor, "write-off"):
         return Decision(loan, executed=False)
+    four_eyes.clear(loan)
     holdings = await uow.allocations.holdings(loan.id, lock=True)
     losses = [(loss.investor_id, loss.amount) for loss in write_off_losses(holdings) if loss.amount]
     await uow.allocations.add_losses(loan.id, losses)

@@ -113,6 +113,9 @@ class Loan(UUIDPrimaryKey, Timestamps, Base):
     # Four-eyes: the admins who signed off the next decision (approval or write-off) that needs
     # a second admin, `[{"admin_id", "at"}]`; None when there are none.
     sign_offs: Mapped[list[dict[str, str]] | None] = mapped_column(JSON)
+    # The servicing fee fixed when the loan was funded, in millionths of its interest (12.5 %
+    # is 125000): a later change of BANK_API_SERVICING_FEE applies to loans funded after it.
+    fee_ppm: Mapped[int] = mapped_column(default=0)
     rejection_reason: Mapped[str | None] = mapped_column(String(500))
     approved_at: Mapped[datetime | None]
     closed_at: Mapped[datetime | None]
