@@ -10,6 +10,7 @@ from bank_api.domain.delinquency import (
     NPL_DAYS_PAST_DUE,
     Delinquency,
     InstallmentStatus,
+    bucket,
     days_past_due,
     delinquency,
     installment_status,
@@ -164,3 +165,12 @@ def test_what_a_paid_off_loan_leaves_unpaid_is_settled_not_overdue() -> None:
     assert installment_status(due, Paid(1_000, 20), later, closed=True) is InstallmentStatus.SETTLED
     assert installment_status(due, Paid(1_000, 100), later, closed=True) is InstallmentStatus.PAID
     assert installment_status(due, Paid(1_000, 20), later) is InstallmentStatus.OVERDUE
+
+
+@pytest.mark.parametrize(
+    ("days", "name"),
+    [(0, "current"), (-3, "current"), (1, "1-30"), (30, "1-30"), (31, "31-60"), (60, "31-60")]
+    + [(61, "61-90"), (89, "61-90"), (90, "90+"), (400, "90+")],
+)
+def test_delinquency_buckets_put_ninety_days_with_the_non_performing(days: int, name: str) -> None:
+    assert bucket(days) == name
