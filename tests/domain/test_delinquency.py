@@ -169,8 +169,18 @@ def test_what_a_paid_off_loan_leaves_unpaid_is_settled_not_overdue() -> None:
 
 @pytest.mark.parametrize(
     ("days", "name"),
-    [(0, "current"), (-3, "current"), (1, "1-30"), (30, "1-30"), (31, "31-60"), (60, "31-60")]
-    + [(61, "61-90"), (89, "61-90"), (90, "90+"), (400, "90+")],
+    [
+        (0, "current"),
+        (-3, "current"),
+        (1, "1-30"),
+        (30, "1-30"),
+        (31, "31-60"),
+        (60, "31-60"),
+        (61, "61-90"),
+        (89, "61-90"),
+        (90, "90+"),
+        (400, "90+"),
+    ],
 )
 def test_delinquency_buckets_put_ninety_days_with_the_non_performing(days: int, name: str) -> None:
     assert bucket(days) == name
