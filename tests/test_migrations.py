@@ -6,6 +6,7 @@ import sqlite3
 import uuid
 from datetime import UTC, date, datetime, timedelta, timezone
 from pathlib import Path
+from typing import Any
 
 import pytest
 from alembic.autogenerate import compare_metadata
@@ -148,22 +149,9 @@ async def test_loans_disbursed_before_0006_get_their_oldest_unpaid_due_date(
             if connection.dialect.name == "postgresql":  # no customer or product rows needed
                 await connection.execute(text("SET LOCAL session_replication_role = replica"))
             key = (lambda u: u) if connection.dialect.name == "postgresql" else (lambda u: u.hex)
-            for loan_id, status in ((late, "active"), (paid_off, "closed"), (new, "new")):
-                await connection.execute(
-                    text(
-                        "INSERT INTO loan (id, customer_id, loan_type, amount, term_months,"
-                        " annual_rate_bp, schedule_type, monthly_payment, total_interest,"
-                        " total_payable, status, outstanding_principal, created_at, updated_at)"
-                        " VALUES (:id, :customer, 'personal_loan', 300, 3, 0, 'annuity', 100, 0,"
-                        " 300, :status, 0, :now, :now)"
-                    ),
-                    {
-                        "id": key(loan_id),
-                        "customer": key(uuid.uuid4()),
-                        "status": status,
-                        "now": datetime(2026, 1, 1, tzinfo=UTC),
-                    },
-                )
+            await _bare_loans(
+                connection, key, [(late, "active"), (paid_off, "closed"), (new, "new")]
+            )
             installments = [
                 (late, 1, date(2026, 2, 1), 100, 10, 100, 10),
                 (late, 2, date(2026, 3, 1), 100, 10, 0, 4),  # interest partly paid
@@ -289,22 +277,7 @@ async def test_loans_disbursed_before_0008_get_the_value_date_of_their_payout(
             if connection.dialect.name == "postgresql":  # no customer or product rows needed
                 await connection.execute(text("SET LOCAL session_replication_role = replica"))
             key = (lambda u: u) if connection.dialect.name == "postgresql" else (lambda u: u.hex)
-            for loan_id, status in ((disbursed, "active"), (waiting, "new")):
-                await connection.execute(
-                    text(
-                        "INSERT INTO loan (id, customer_id, loan_type, amount, term_months,"
-                        " annual_rate_bp, schedule_type, monthly_payment, total_interest,"
-                        " total_payable, status, outstanding_principal, created_at, updated_at)"
-                        " VALUES (:id, :customer, 'personal_loan', 300, 3, 0, 'annuity', 100, 0,"
-                        " 300, :status, 0, :now, :now)"
-                    ),
-                    {
-                        "id": key(loan_id),
-                        "customer": key(uuid.uuid4()),
-                        "status": status,
-                        "now": datetime(2026, 1, 1, tzinfo=UTC),
-                    },
-                )
+            await _bare_loans(connection, key, [(disbursed, "active"), (waiting, "new")])
             await connection.execute(
                 text(
                     "INSERT INTO journal_entry (id, kind, created_at)"
@@ -332,3 +305,24 @@ async def test_loans_disbursed_before_0008_get_the_value_date_of_their_payout(
     finally:
         await engine.dispose()
     assert stored == {"active": "2026-02-01", "new": None}
+
+
+async def _bare_loans(connection: Any, key: Any, loans: list[tuple[uuid.UUID, str]]) -> None:
+    """Loan rows with only the columns every revision has (no customer or product rows: the
+    caller switches foreign keys off on PostgreSQL)."""
+    for loan_id, status in loans:
+        await connection.execute(
+            text(
+                "INSERT INTO loan (id, customer_id, loan_type, amount, term_months,"
+                " annual_rate_bp, schedule_type, monthly_payment, total_interest,"
+                " total_payable, status, outstanding_principal, created_at, updated_at)"
+                " VALUES (:id, :customer, 'personal_loan', 300, 3, 0, 'annuity', 100, 0,"
+                " 300, :status, 0, :now, :now)"
+            ),
+            {
+                "id": key(loan_id),
+                "customer": key(uuid.uuid4()),
+                "status": status,
+                "now": datetime(2026, 1, 1, tzinfo=UTC),
+            },
+        )
