@@ -49,7 +49,7 @@ from bank_api.errors import (
 from bank_api.ledger import service as ledger_service
 from bank_api.ledger.schemas import CheckRead, VerificationRead
 from bank_api.loans import products
-from bank_api.loans.filters import date_bound
+from bank_api.loans.filters import date_range
 from bank_api.loans.schemas import LoanProductCreate, LoanProductRead, LoanProductUpdate
 from bank_api.models import Role, UserStatus
 from bank_api.problems import problem_responses
@@ -225,9 +225,7 @@ async def list_audit(
     to: Annotated[str | None, Query(max_length=40)] = None,
 ) -> dict[str, object]:
     """Every staff action that changed something, newest first (append-only)."""
-    since, before = date_bound("from", from_, upper=False), date_bound("to", to, upper=True)
-    if since is not None and before is not None and since >= before:
-        raise InvalidDateRange
+    since, before = date_range(from_, to)
     rows, total = await service.list_audit(
         uow,
         page=page,

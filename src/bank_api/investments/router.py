@@ -49,7 +49,7 @@ from bank_api.investments.schemas import (
     StatementTotals,
     TransactionRead,
 )
-from bank_api.loans.filters import date_bound
+from bank_api.loans.filters import date_range
 from bank_api.models import LoanStatus, Purpose, Role
 from bank_api.problems import problem_responses
 from bank_api.uow import UnitOfWork
@@ -152,9 +152,7 @@ async def transactions(
     to: Annotated[str | None, Query(max_length=40)] = None,
 ) -> dict[str, object]:
     """The investor's ledger lines, newest first."""
-    since, before = date_bound("from", from_, upper=False), date_bound("to", to, upper=True)
-    if since is not None and before is not None and since >= before:
-        raise InvalidDateRange
+    since, before = date_range(from_, to)
     rows, total = await service.transactions(
         uow, actor=actor, purpose=type, since=since, before=before, page=page
     )

@@ -96,21 +96,28 @@ async def loan_filters(
     updated_from: Annotated[str | None, Query(max_length=40, description=_BOUND_HELP)] = None,
     updated_to: Annotated[str | None, Query(max_length=40, description=_BOUND_HELP)] = None,
 ) -> LoanFilters:
-    filters = LoanFilters(
+    created = date_range(created_from, created_to, names=("created_from", "created_to"))
+    updated = date_range(updated_from, updated_to, names=("updated_from", "updated_to"))
+    return LoanFilters(
         status=status,
         loan_type=loan_type,
         customer_id=customer_id,
         agent_id=agent_id,
         overdue=overdue,
-        created_from=date_bound("created_from", created_from, upper=False),
-        created_before=date_bound("created_to", created_to, upper=True),
-        updated_from=date_bound("updated_from", updated_from, upper=False),
-        updated_before=date_bound("updated_to", updated_to, upper=True),
+        created_from=created[0],
+        created_before=created[1],
+        updated_from=updated[0],
+        updated_before=updated[1],
     )
-    for low, high in (
-        (filters.created_from, filters.created_before),
-        (filters.updated_from, filters.updated_before),
-    ):
-        if low is not None and high is not None and low >= high:
-            raise InvalidDateRange
-    return filters
+
+
+def date_range(
+    low: str | None, high: str | None, *, names: tuple[str, str] = ("from", "to")
+) -> tuple[datetime | None, datetime | None]:
+    """A `from`/`to` pair of query bounds (see `date_bound`): the inclusive lower and the
+    exclusive upper bound; InvalidDateRange when `from` is not before `to`."""
+    since = date_bound(names[0], low, upper=False)
+    before = date_bound(names[1], high, upper=True)
+    if since is not None and before is not None and since >= before:
+        raise InvalidDateRange
+    return since, before

@@ -142,18 +142,7 @@ class InstallmentRepository(Repository[Installment]):
         return by_loan
 
     async def add_schedule(self, loan_id: uuid.UUID, installments: Sequence[Planned]) -> None:
-        await insert_rows(
-            self.session,
-            Installment,
-            [
-                ("number", Integer()),
-                ("due_date", Date()),
-                ("principal", BigInteger()),
-                ("interest", BigInteger()),
-            ],
-            [(i.number, i.due_date, i.principal, i.interest) for i in installments],
-            {"loan_id": loan_id, "paid_principal": 0, "paid_interest": 0},
-        )
+        await self._insert(loan_id, [(i, Paid()) for i in installments])
 
     async def replace_from(
         self, loan_id: uuid.UUID, number: int, rows: Sequence[tuple[Planned, Paid]]
@@ -163,6 +152,9 @@ class InstallmentRepository(Repository[Installment]):
         await self.session.execute(
             delete(Installment).where(Installment.loan_id == loan_id, Installment.number >= number)
         )
+        await self._insert(loan_id, rows)
+
+    async def _insert(self, loan_id: uuid.UUID, rows: Sequence[tuple[Planned, Paid]]) -> None:
         await insert_rows(
             self.session,
             Installment,
