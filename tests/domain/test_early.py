@@ -297,3 +297,23 @@ def test_the_day_after_a_due_date_the_payoff_is_the_principal_and_a_day_of_inter
     assert quote.overdue == 0
     assert quote.principal == sum(r.principal for r in rows[k + 1 :])
     assert 0 <= quote.accrued_interest <= round_cents(Fraction(rows[k + 1].interest, days))
+
+
+def test_a_prepayment_whose_rounding_would_raise_the_interest_gives_the_cent_back() -> None:
+    # 230.69 at 2.67 % over two months, 0.96 prepaid a week in: rounding the new schedule
+    # (part of a month on the new balance, then a month) would come to a cent more interest
+    # than the old schedule still held; the last installment gives it back
+    rows, paid = _loan(23_069, 267, 2)
+    done = prepay(
+        rows,
+        paid,
+        START,
+        START + dt.timedelta(days=7),
+        96,
+        keep=Keep.TERM,
+        annual_rate_bp=267,
+        schedule_type=ScheduleKind.ANNUITY,
+    )
+    assert sum(r.interest for r in done.installments) == sum(r.interest for r in rows)
+    assert sum(r.principal for r in done.installments) == 23_069
+    check_paid(done.installments, done.paid_after)
