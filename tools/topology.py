@@ -1,7 +1,9 @@
 """More than one instance, on this machine: PgBouncer (transaction pooling) in front of the
-local PostgreSQL, N `bank-api serve` instances on their own ports, and HAProxy (round robin,
-health-checked on /readyz) in front of them; all on loopback. Debian's `pgbouncer` and `haproxy`
-are installed when missing.
+local PostgreSQL, N `bank-api serve` instances on their own ports, and HAProxy in front of them
+(deploy/haproxy.cfg's policy: round robin, health-checked on /readyz, safe retries); all on
+loopback. Debian's `pgbouncer` and `haproxy` are installed when missing. The pooling and balancing
+policies are docker-compose's own (deploy/pgbouncer.ini, deploy/haproxy.cfg): only addresses,
+authentication and files differ.
 
     python3 tasks.py topology up [--instances 2] [--db bank_api_topology]   # prints the URLs
     python3 tasks.py topology down
@@ -33,6 +35,8 @@ ROOT = Path(__file__).resolve().parents[1]
 _STARTED: dict[int, tuple[subprocess.Popen[bytes], object]] = {}
 PYTHON = Path(sys.executable)
 PG_HOST, PG_PORT = "127.0.0.1", 5432
+BALANCER_CONFIG = ROOT / "deploy" / "haproxy.cfg"
+BOUNCER_CONFIG = ROOT / "deploy" / "pgbouncer.ini"
 
 
 @dataclass
@@ -79,53 +83,56 @@ def ensure(command: str, package: str) -> str:
 
 
 def _bouncer_config(topology: Topology, statement_timeout_ms: int) -> str:
+    """deploy/pgbouncer.ini (the one pooling policy) with this topology's addresses, trust
+    authentication on loopback, its own files and the instances' statement timeout."""
     folder = Path(topology.folder)
     (folder / "users.txt").write_text('"postgres" ""\n')
-    return f"""[databases]
-* = host={PG_HOST} port={PG_PORT} connect_query='SET statement_timeout = {statement_timeout_ms}'
-
-[pgbouncer]
-listen_addr = 127.0.0.1
-listen_port = {topology.bouncer_port}
-unix_socket_dir =
-auth_type = trust
-auth_file = {folder / "users.txt"}
-pool_mode = transaction
-max_client_conn = 500
-default_pool_size = 20
-server_reset_query =
-logfile = {folder / "pgbouncer.log"}
-pidfile = {folder / "pgbouncer.pid"}
-admin_users = postgres
-"""
+    local = {
+        "listen_addr": "127.0.0.1",
+        "listen_port": str(topology.bouncer_port),
+        "unix_socket_dir": "",
+        "auth_type": "trust",
+        "auth_file": str(folder / "users.txt"),
+        "logfile": str(folder / "pgbouncer.log"),
+        "pidfile": str(folder / "pgbouncer.pid"),
+    }
+    lines, section = [], ""
+    for line in BOUNCER_CONFIG.read_text().splitlines():
+        if line.startswith("["):
+            section = line
+        key = line.split("=", 1)[0].strip()
+        if section == "[databases]" and "=" in line and not line.startswith(";"):
+            timeout = f"SET statement_timeout = {statement_timeout_ms}"
+            line = f"* = host={PG_HOST} port={PG_PORT} connect_query='{timeout}'"
+        elif section == "[pgbouncer]" and key in local:
+            line = f"{key} = {local.pop(key)}"
+        lines.append(line)
+    lines.extend(f"{key} = {value}" for key, value in local.items())
+    return "\n".join(lines) + "\n"
 
 
 def _balancer_config(topology: Topology) -> str:
-    servers = "\n".join(
+    """deploy/haproxy.cfg (the one load-balancing policy) with this topology's addresses."""
+    servers = [
         f"    server api{n} 127.0.0.1:{port} check inter 300 fall 2 rise 1"
         for n, port in enumerate(topology.instance_ports)
-    )
-    return f"""global
-    maxconn 2000
-    pidfile {Path(topology.folder) / "haproxy.pid"}
-
-defaults
-    mode http
-    timeout connect 2s
-    timeout client 60s
-    timeout server 60s
-    retries 2
-    option redispatch
-
-frontend api
-    bind 127.0.0.1:{topology.balancer_port}
-    default_backend instances
-
-backend instances
-    balance roundrobin
-    option httpchk GET /readyz
-{servers}
-"""
+    ]
+    lines: list[str] = []
+    section = ""
+    for line in BALANCER_CONFIG.read_text().splitlines():
+        if line and not line[0].isspace() and not line.startswith("#"):
+            section = line.split()[0]
+        if section == "resolvers":
+            continue
+        if line.strip() == "bind :8000":
+            line = f"    bind 127.0.0.1:{topology.balancer_port}"
+        elif line.strip().startswith("server-template"):
+            lines.extend(servers)
+            continue
+        lines.append(line)
+        if line == "global":
+            lines.append(f"    pidfile {Path(topology.folder) / 'haproxy.pid'}")
+    return "\n".join(lines) + "\n"
 
 
 def _wait_http(url: str, seconds: float = 30) -> None:
