@@ -136,8 +136,7 @@ async def test_a_deposit(api: Api) -> None:
         "SELECT claim",
         "SELECT idempotency_record",
         "SELECT allocation",
-        "INSERT journal_entry",
-        "INSERT journal_line",
+        "INSERT journal_line",  # with its entry, in one statement
         "UPDATE investor_account",
         "INSERT idempotency_record",
         "COMMIT",
@@ -161,6 +160,41 @@ async def test_a_schedule(api: Api) -> None:
     assert trips == [CALLER, "SELECT loan", "SELECT installment"]
 
 
+async def test_an_approval_holds_the_queue_s_turn_only_for_the_funding(api: Api) -> None:
+    """Everything that needs nobody's money comes before the allocation queue's turn (the
+    advisory lock); inside it only the queue head, the three writes of the funding, the
+    investors' balances, the idempotency record and the commit (the savepoint before the turn
+    takes the turn back with it if a balance fell short; a success needs no RELEASE)."""
+    await investor_with(api, "20000.00")
+    customer, admin = await api.user("customer"), await api.user("admin")
+    loan = await new_loan(api, customer)
+    with round_trips(api.app) as trips:
+        approved = await api.client.post(
+            f"/api/v1/loans/{loan['id']}/approve",
+            headers={**admin.headers, "Idempotency-Key": "a1"},
+        )
+    assert approved.status_code == 200, approved.text
+    assert trips == [
+        CALLER,
+        "BEGIN",
+        "SELECT claim",
+        "SELECT idempotency_record",
+        "SELECT loan",
+        "INSERT installment",
+        "INSERT audit_record",
+        "UPDATE loan",
+        "INSERT loan_event",
+        "SAVEPOINT",
+        "SELECT lock",
+        "SELECT investor_account",
+        "INSERT allocation",
+        "INSERT journal_line",
+        "UPDATE investor_account",
+        "INSERT idempotency_record",
+        "COMMIT",
+    ]
+
+
 async def test_a_payment(api: Api) -> None:
     customer, loan = await _funded_loan(api)
     with round_trips(api.app) as trips:
@@ -179,7 +213,6 @@ async def test_a_payment(api: Api) -> None:
         "INSERT payment",
         "UPDATE installment",
         "UPDATE allocation",
-        "INSERT journal_entry",
         "INSERT journal_line",
         "UPDATE loan",
         "INSERT loan_event",

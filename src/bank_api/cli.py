@@ -10,6 +10,7 @@ import os
 import sys
 import tempfile
 from collections.abc import Sequence
+from datetime import timedelta
 from typing import Any
 
 from pydantic import TypeAdapter, ValidationError
@@ -127,6 +128,30 @@ async def _verify(settings: Settings) -> int:
     return 0 if ok else 1
 
 
+def _idempotency_purge(args: argparse.Namespace, settings: Settings) -> int:
+    return asyncio.run(_purge(settings, timedelta(hours=args.older_than_hours)))
+
+
+async def _purge(settings: Settings, older_than: timedelta) -> int:
+    from bank_api.database import create_engine, create_sessionmaker
+    from bank_api.idempotency import purge
+
+    engine = create_engine(settings)
+    try:
+        deleted = await purge(create_sessionmaker(engine), older_than)
+    finally:
+        await engine.dispose()
+    print(f"{deleted} idempotency records older than {older_than} deleted")
+    return 0
+
+
+def _retention_hours(value: str) -> float:
+    hours = float(value)
+    if not hours >= 24:  # also refuses nan
+        raise argparse.ArgumentTypeError("records are kept at least 24 hours")
+    return hours
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="bank-api", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
@@ -148,6 +173,13 @@ def build_parser() -> argparse.ArgumentParser:
     ledger_commands.add_parser(
         "verify", help="check every ledger invariant (exit 1 if any fails)"
     ).set_defaults(handler=_ledger_verify)
+    keys = commands.add_parser("idempotency", help="Idempotency-Key records")
+    keys_commands = keys.add_subparsers(dest="idempotency_command", required=True)
+    purge = keys_commands.add_parser(
+        "purge", help="delete the records older than a retention (at least 24 hours)"
+    )
+    purge.add_argument("--older-than-hours", type=_retention_hours, default=24.0)
+    purge.set_defaults(handler=_idempotency_purge)
     return parser
 
 

@@ -14,7 +14,8 @@ a request that failed, however it failed (an error, a lost connection, a databas
    together or not at all. A failure rolls both back and the lock goes with the transaction,
    so the client may retry with the same key at once.
 
-Records are kept at least 24 hours.
+Records are kept at least 24 hours: `bank-api idempotency purge` (:func:`purge`) deletes older
+ones, never younger than that.
 """
 
 from __future__ import annotations
@@ -23,13 +24,17 @@ import hashlib
 import json
 import uuid
 from collections.abc import Awaitable, Callable
-from typing import Annotated
+from datetime import datetime, timedelta
+from typing import Annotated, Any, cast
 
 from fastapi import Depends, Header, Request
 from fastapi.responses import Response
 from pydantic import BaseModel
-from sqlalchemy import String, bindparam, func, insert, select
+from sqlalchemy import String, bindparam, delete, func, insert, select, tuple_
+from sqlalchemy.engine import CursorResult
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from bank_api.common.bulk import is_postgres
 from bank_api.common.types import utcnow
 from bank_api.dependencies import CurrentUser, UoWDep
 from bank_api.errors import IdempotencyKeyInUse, IdempotencyKeyReused
@@ -38,6 +43,8 @@ from bank_api.models.base import table_of
 from bank_api.uow import UnitOfWork
 
 KEY_PATTERN = r"^[\x20-\x7e]{1,255}$"
+RETENTION = timedelta(hours=24)
+"""The least time a record is kept (the contract's promise): a purge never goes below it."""
 REPLAY_HEADER = "Idempotent-Replayed"
 JSON = "application/json"
 RECORDS = table_of(IdempotencyRecord)  # Core statements: no ORM machinery for these rows
@@ -77,7 +84,7 @@ class Idempotency:
         if self.key is None:
             return None
         session = self.uow.session
-        if session.get_bind().dialect.name == "postgresql":
+        if is_postgres(session):
             name = f"idempotency:{self.caller}:{self.key}"
             if not await session.scalar(_CLAIM, {"name": name}):
                 raise IdempotencyKeyInUse
@@ -148,3 +155,34 @@ async def respond_once(
     response = await idempotency.commit(body)
     record(event, cents)
     return response
+
+
+async def purge(
+    sessions: async_sessionmaker[AsyncSession],
+    older_than: timedelta = RETENTION,
+    *,
+    batch: int = 5_000,
+    now: datetime | None = None,
+) -> int:
+    """Delete the records created more than `older_than` ago (never less than
+    :data:`RETENTION`), `batch` at a time, each batch its own short transaction so money writes
+    are never held up; how many were deleted. A key purged this way may be used again, as a new
+    request: that is what "kept at least 24 hours" allows."""
+    if older_than < RETENTION:
+        raise ValueError(f"idempotency records are kept at least {RETENTION}")
+    before = (now or utcnow()) - older_than
+    oldest = (
+        select(RECORDS.c.user_id, RECORDS.c.key)
+        .where(RECORDS.c.created_at < before)
+        .order_by(RECORDS.c.created_at)
+        .limit(batch)
+    )
+    doomed = delete(RECORDS).where(tuple_(RECORDS.c.user_id, RECORDS.c.key).in_(oldest))
+    deleted = 0
+    while True:
+        async with sessions() as session, session.begin():
+            result = cast(CursorResult[Any], await session.execute(doomed))
+            count = int(result.rowcount)
+        deleted += count
+        if count < batch:
+            return deleted

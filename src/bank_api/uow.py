@@ -1,4 +1,4 @@
-"""Unit of work: the request's session, its repositories, commit and rollback.
+"""Unit of work: the request's session, its repositories, commit, rollback and savepoints.
 
 A route is one transaction: it calls one use case, builds its response, and commits (for an
 idempotent route, `Idempotency.commit` stores the response with the key and then commits).
@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from types import TracebackType
 
+from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bank_api.auth.repository import LoginFailureRepository
@@ -23,6 +24,23 @@ from bank_api.loans.repository import (
     PaymentRepository,
 )
 from bank_api.users.repository import UserRepository
+
+_SAVEPOINT = text("SAVEPOINT attempt")
+_BACK_TO_SAVEPOINT = text("ROLLBACK TO SAVEPOINT attempt")
+
+
+class Savepoint:
+    """A point inside the transaction to come back to, with every lock taken since given back
+    (row locks and the allocation queue's advisory lock alike). Written as plain SQL, outside
+    the session's bookkeeping, for statements that bypass the ORM (Core writes): the commit
+    ends it with the transaction, so a successful attempt sends no RELEASE."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def rollback(self) -> None:
+        """Undo everything since the savepoint; it stays set for another attempt."""
+        await self.session.execute(_BACK_TO_SAVEPOINT)
 
 
 class UnitOfWork:
@@ -44,6 +62,11 @@ class UnitOfWork:
 
     async def rollback(self) -> None:
         await self.session.rollback()
+
+    async def savepoint(self) -> Savepoint:
+        await self.session.flush()  # nothing of the ORM's may be pending across it
+        await self.session.execute(_SAVEPOINT)
+        return Savepoint(self.session)
 
     async def __aenter__(self) -> UnitOfWork:
         return self

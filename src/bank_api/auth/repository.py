@@ -4,6 +4,7 @@ from datetime import datetime
 
 from sqlalchemy import delete, func, select
 
+from bank_api.common.bulk import is_postgres
 from bank_api.common.repository import Repository
 from bank_api.models import LoginFailure, ThrottleScope
 
@@ -15,7 +16,7 @@ class LoginFailureRepository(Repository[LoginFailure]):
         """Take turns on this key until commit, so counting its attempts and recording a new
         one is atomic (PostgreSQL: a transaction advisory lock on the key's hash; SQLite runs
         one writing transaction at a time already)."""
-        if self.session.get_bind().dialect.name == "postgresql":
+        if is_postgres(self.session):
             name = f"login:{scope.value}:{key}"
             await self.session.execute(
                 select(func.pg_advisory_xact_lock(func.hashtextextended(name, 0)))

@@ -37,7 +37,7 @@ from bank_api.models.base import table_of
 Columns = Sequence[tuple[str, TypeEngine[Any]]]
 
 
-def _postgres(session: AsyncSession) -> bool:
+def is_postgres(session: AsyncSession) -> bool:
     return session.get_bind().dialect.name == "postgresql"
 
 
@@ -59,7 +59,7 @@ def rows_cte(
     """`rows` (tuples in the order of `columns`) as a CTE with those columns, and the
     parameters to execute it with (PostgreSQL: one array per column; SQLite: none, the rows
     are in the statement)."""
-    if _postgres(session):
+    if is_postgres(session):
         params = {f"{name}_{c}": [row[i] for row in rows] for i, (c, _) in enumerate(columns)}
         return _array_cte(columns, name), params
     values_cte = (
@@ -84,7 +84,7 @@ def built_once(
 ) -> tuple[Any, dict[str, Any]]:
     """The statement `build(v)` over `rows` as `v`, and its parameters; on PostgreSQL built
     the first time a `shape` is seen (`build` must then take every value as a parameter)."""
-    if not _postgres(session):
+    if not is_postgres(session):
         v, params = rows_cte(session, columns, rows)
         return build(v), params
     statement = _BUILT.get(shape)

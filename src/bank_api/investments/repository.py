@@ -30,7 +30,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.sql.selectable import CTE
 
-from bank_api.common.bulk import built_once
+from bank_api.common.bulk import built_once, is_postgres
 from bank_api.common.repository import Repository
 from bank_api.common.types import utcnow
 from bank_api.domain.preferences import Preferences
@@ -181,7 +181,7 @@ class InvestorAccountRepository(Repository[InvestorAccount]):
         Every approval funds the loan from the head of the same queue; taking turns means each
         one reads the queue after the previous one committed, instead of allocating from a
         stale read and finding the money gone. SQLite runs one writer at a time anyway."""
-        if self.session.get_bind().dialect.name == "postgresql":
+        if is_postgres(self.session):
             await self.session.execute(select(func.pg_advisory_xact_lock(ALLOCATION_QUEUE_LOCK)))
 
     async def allocation_queue(self, loan_type: str, limit: int) -> list[tuple[uuid.UUID, int]]:

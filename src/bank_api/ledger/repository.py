@@ -7,9 +7,10 @@ from collections.abc import Sequence
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import BigInteger, Select, String, Uuid, func, insert, select
+from sqlalchemy import BigInteger, Select, String, Uuid, bindparam, func, insert, select, true
+from sqlalchemy.sql.selectable import CTE
 
-from bank_api.common.bulk import insert_rows
+from bank_api.common.bulk import built_once, insert_rows, is_postgres
 from bank_api.common.repository import Repository
 from bank_api.common.types import utcnow
 from bank_api.domain import ledger as domain
@@ -17,7 +18,40 @@ from bank_api.models import AccountKind, JournalEntry, JournalLine, Purpose
 from bank_api.models.base import table_of
 
 ENTRIES = table_of(JournalEntry)
+LINES = table_of(JournalLine)
 _ENTRY = insert(ENTRIES).returning(ENTRIES.c.id)  # built once: every money write sends it
+LINE_COLUMNS = (
+    ("account_kind", String()),
+    ("owner_id", Uuid()),
+    ("amount", BigInteger()),
+    ("purpose", String()),
+)
+_FIXED = {
+    name: bindparam(name, type_=ENTRIES.c[name].type)
+    for name in ("kind", "created_at", "investor_id", "loan_id", "payment_id")
+}
+
+
+def _entry_with_lines(v: CTE) -> Any:
+    """PostgreSQL: the entry (a data-modifying CTE) and its lines `v` in one statement, the
+    lines taking the entry's id; returns that id once per line."""
+    entry = insert(ENTRIES).values(**_FIXED).returning(ENTRIES.c.id).cte("entry")
+    value_date = bindparam("value_date", type_=LINES.c.value_date.type)
+    source = select(
+        *(v.c[name] for name, _ in LINE_COLUMNS),
+        entry.c.id,
+        _FIXED["loan_id"],
+        _FIXED["created_at"],
+        value_date,
+    ).select_from(v.join(entry, true()))
+    names = [name for name, _ in LINE_COLUMNS] + ["entry_id", "loan_id", "created_at", "value_date"]
+    return (
+        insert(LINES)
+        .from_select(names, source)
+        .add_cte(v)
+        .add_cte(entry)
+        .returning(LINES.c.entry_id)
+    )
 
 
 class LedgerRepository(Repository[JournalEntry]):
@@ -32,8 +66,9 @@ class LedgerRepository(Repository[JournalEntry]):
         loan_id: uuid.UUID | None = None,
         payment_id: uuid.UUID | None = None,
     ) -> tuple[int, datetime]:
-        """Insert one balanced entry (its row, then all its lines in one statement), booked on
-        the business date `value_date`; its id and time."""
+        """Insert one balanced entry and all its lines, booked on the business date
+        `value_date`; its id and time. PostgreSQL: one statement; SQLite (no data-modifying
+        CTEs): the entry's row, then its lines in one statement."""
         now = utcnow()
         values = {
             "kind": entry.kind,
@@ -42,22 +77,21 @@ class LedgerRepository(Repository[JournalEntry]):
             "loan_id": loan_id,
             "payment_id": payment_id,
         }
-        entry_id = await self.session.scalar(_ENTRY, values)
-        await insert_rows(
-            self.session,
-            JournalLine,
-            [
-                ("account_kind", String()),
-                ("owner_id", Uuid()),
-                ("amount", BigInteger()),
-                ("purpose", String()),
-            ],
-            [
-                (line.kind.value, line.owner, line.amount, line.purpose.value)
-                for line in entry.lines
-            ],
-            {"entry_id": entry_id, "loan_id": loan_id, "created_at": now, "value_date": value_date},
-        )
+        lines = [
+            (line.kind.value, line.owner, line.amount, line.purpose.value) for line in entry.lines
+        ]
+        if is_postgres(self.session):
+            stmt, params = built_once(
+                self.session, "entry_with_lines", LINE_COLUMNS, lines, _entry_with_lines
+            )
+            params |= values | {"value_date": value_date}
+            entry_id = (await self.session.execute(stmt, params)).scalars().first()
+        else:
+            entry_id = await self.session.scalar(_ENTRY, values)
+            fixed = {"entry_id": entry_id, "loan_id": loan_id, "created_at": now}
+            await insert_rows(
+                self.session, JournalLine, LINE_COLUMNS, lines, fixed | {"value_date": value_date}
+            )
         assert entry_id is not None
         return entry_id, now
 

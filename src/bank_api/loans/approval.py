@@ -1,16 +1,21 @@
 """Approval: fund a loan from the investors' waiting money, disburse it, fix its schedule.
 
-One transaction, in this order, so the most contended locks are held for the least time:
+One transaction, in this order, so the most contended lock (the allocation queue's turn:
+approvals fund from the same head of the queue one after another) is held for the fewest
+round trips:
 
-1. lock the loan and check it may become active; store its schedule and its new terms (none
-   of this needs anybody's money, so approvals of different loans overlap here);
-2. take the allocation queue's turn (an advisory lock: approvals fund from the same head of
-   the queue one after another), read only the head of the queue that the amount can reach,
-   and allocate with the domain rules;
+1. lock the loan and check it may become active; store its schedule, its new terms, its
+   history event and its audit record (none of this needs anybody's money, so approvals of
+   different loans overlap here), and set a savepoint;
+2. take the queue's turn (an advisory lock), read only the head of the queue that the amount
+   can reach, and allocate with the domain rules;
 3. write the allocations and the disbursement entry, then debit the investors' balances in one
    statement that locks them in id order and moves money only if every one of them still has
-   their part (a concurrent withdrawal may have taken it: then that attempt is rolled back to
-   its savepoint and the allocation runs again on a fresh read).
+   their part. A concurrent withdrawal may have taken it: then the attempt is rolled back to
+   the savepoint, which gives back the turn and the rows it locked, and runs again on a fresh
+   read. A successful attempt leaves the savepoint for the commit to end (no RELEASE while the
+   turn is held); the route stores its answer with the idempotency key and commits, which ends
+   the turn.
 """
 
 from __future__ import annotations
@@ -70,41 +75,37 @@ async def approve_loan(
     )
     await uow.installments.add_schedule(loan.id, schedule.installments)
     four_eyes.clear(loan)
-    before = history.snapshot(loan)
-    loan.status, loan.approved_at = LoanStatus.active, utcnow()
-    loan.outstanding_principal = loan.amount
-    loan.oldest_unpaid_due = schedule.installments[0].due_date
-    loan.disbursed_on = today
-    loan.fee_ppm = settings.fee_ppm
-    loan.monthly_payment = schedule.monthly_payment
-    loan.total_interest, loan.total_payable = schedule.total_interest, schedule.total_payable
-    loan.updated_at = loan.approved_at
-    await uow.session.flush()  # the loan's new row now: the queue's turn starts below
-
-    await uow.investors.lock_allocation_queue()
-    parts = await _fund(uow, loan, policy(settings), today)
-    changes = history.changes_between(before, history.snapshot(loan))
-    note = f"funded by {len(parts)} investors"
-    history.record(uow, loan, actor, LoanEventKind.approved, changes, note)
+    changes = history.change(
+        uow,
+        loan,
+        actor,
+        LoanEventKind.approved,
+        status=LoanStatus.active,
+        approved_at=utcnow(),
+        outstanding_principal=loan.amount,
+        oldest_unpaid_due=schedule.installments[0].due_date,
+        disbursed_on=today,
+        fee_ppm=settings.fee_ppm,
+        monthly_payment=schedule.monthly_payment,
+        total_interest=schedule.total_interest,
+        total_payable=schedule.total_payable,
+    )
     audit.record(uow, actor, "loan.approve", "loan", loan.id, changes)
+    await _fund(uow, loan, policy(settings), today)
     return Decision(loan, executed=True)
 
 
-async def _fund(
-    uow: UnitOfWork, loan: Loan, rules: AllocationPolicy, today: date
-) -> list[tuple[uuid.UUID, int]]:
+async def _fund(uow: UnitOfWork, loan: Loan, rules: AllocationPolicy, today: date) -> None:
+    attempt = await uow.savepoint()
     for _ in range(ATTEMPTS):
+        await uow.investors.lock_allocation_queue()
         parts = await _allocate(uow, loan, rules)
-        attempt = await uow.session.begin_nested()
         await uow.allocations.add_parts(loan.id, parts)
         entry = ledger.disbursement_entry(loan.id, parts)
         await uow.ledger.post(entry, value_date=today, loan_id=loan.id)
         debits = [(investor, -part, part, 0, 0) for investor, part in parts]
         if await uow.investors.change_many(debits, require_available=True) == len(parts):
-            await attempt.commit()  # releases the savepoint; the locks stay with the transaction
-            return parts
-        # Rolling back to the savepoint releases this attempt's row locks too, so the next
-        # attempt locks its own set in id order without holding another set out of order.
+            return
         await attempt.rollback()
     raise AllocationConflict
 

@@ -119,6 +119,8 @@ class IdempotencyRecord(Base):
     in the same transaction as the money movement."""
 
     __tablename__ = "idempotency_record"
+    # `bank-api idempotency purge` deletes by age
+    __table_args__ = (Index("ix_idempotency_record_created_at", "created_at"),)
 
     user_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("user_account.id"), primary_key=True)
     key: Mapped[str] = mapped_column(String(255), primary_key=True)
