@@ -61,7 +61,10 @@ class Client(FastHttpUser):
         with self.client.request(method, path, name=name, catch_response=True, **kwargs) as r:
             ended = time.perf_counter()
             status = r.status_code
-            body = r.json() if status and r.text else {}
+            try:
+                body = r.json() if status and r.text else {}
+            except ValueError:  # not the API's JSON: a proxy's error page, a cut-off answer
+                body, status = {}, -abs(status or 0)
             code = body.get("code") if isinstance(body, dict) else None
             if status == expect:
                 r.success()

@@ -18,8 +18,6 @@ from typing import Any
 
 from sqlalchemy import (
     ARRAY,
-    ColumnElement,
-    Table,
     bindparam,
     column,
     func,
@@ -53,6 +51,11 @@ def _array_cte(columns: Columns, name: str) -> CTE:
     return select(table).cte(name)
 
 
+def _array_params(columns: Columns, rows: Sequence[Sequence[Any]], name: str) -> dict[str, Any]:
+    """The arrays of `_array_cte`: one per column."""
+    return {f"{name}_{c}": [row[i] for row in rows] for i, (c, _) in enumerate(columns)}
+
+
 def rows_cte(
     session: AsyncSession, columns: Columns, rows: Sequence[Sequence[Any]], name: str = "v"
 ) -> tuple[CTE, dict[str, Any]]:
@@ -60,8 +63,7 @@ def rows_cte(
     parameters to execute it with (PostgreSQL: one array per column; SQLite: none, the rows
     are in the statement)."""
     if is_postgres(session):
-        params = {f"{name}_{c}": [row[i] for row in rows] for i, (c, _) in enumerate(columns)}
-        return _array_cte(columns, name), params
+        return _array_cte(columns, name), _array_params(columns, rows, name)
     values_cte = (
         values(*(column(column_name, type_) for column_name, type_ in columns), name=name)
         .data([tuple(row) for row in rows])
@@ -90,7 +92,7 @@ def built_once(
     statement = _BUILT.get(shape)
     if statement is None:
         statement = _BUILT[shape] = build(_array_cte(columns, "v"))
-    return statement, rows_cte(session, columns, rows)[1]
+    return statement, _array_params(columns, rows, "v")
 
 
 def _shape(columns: Columns) -> tuple[tuple[str, str], ...]:
@@ -102,15 +104,28 @@ async def update_rows(
     model: Any,
     columns: Columns,
     rows: Sequence[Sequence[Any]],
-    match: Callable[[Table, CTE], ColumnElement[bool]],
-    assignments: Callable[[Table, CTE], Mapping[str, Any]],
+    *,
+    key: str,
+    where: Mapping[str, Any],
+    add: Mapping[str, str],
 ) -> None:
-    """UPDATE t SET assignments(t, v) FROM v WHERE match(t, v): t the model's table, v `rows`."""
+    """UPDATE t SET x = x + v.y (for each `add` x: y) FROM v WHERE t.key = v.key and t.c = w
+    (for each `where` c: w): t the model's table, v `rows`. Built once per shape, like
+    `insert_rows`: only `rows` and the `where` values vary between calls."""
     if not rows:
         return
     table = table_of(model)
-    v, params = rows_cte(session, columns, rows)
-    stmt = update(table).where(match(table, v)).values(**assignments(table, v)).add_cte(v)
+
+    def build(v: CTE) -> Any:
+        match = [table.c[key] == v.c[key]] + [
+            table.c[name] == bindparam(f"where_{name}", type_=table.c[name].type) for name in where
+        ]
+        increments = {target: table.c[target] + v.c[source] for target, source in add.items()}
+        return update(table).where(*match).values(**increments).add_cte(v)
+
+    shape = ("update", table.name, _shape(columns), key, tuple(where), tuple(add.items()))
+    stmt, params = built_once(session, shape, columns, rows, build)
+    params.update({f"where_{name}": value for name, value in where.items()})
     await session.execute(stmt, params)
 
 

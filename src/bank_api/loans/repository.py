@@ -11,7 +11,18 @@ from collections.abc import Sequence
 from datetime import date
 from typing import Any
 
-from sqlalchemy import BigInteger, Date, Integer, Select, Uuid, delete, insert, not_, select
+from sqlalchemy import (
+    BigInteger,
+    Date,
+    Integer,
+    Select,
+    Uuid,
+    bindparam,
+    delete,
+    insert,
+    not_,
+    select,
+)
 
 from bank_api.common.bulk import insert_rows, update_rows
 from bank_api.common.principal import Principal
@@ -43,13 +54,29 @@ class LoanProductRepository(Repository[LoanProduct]):
         return (await self.session.execute(stmt)).scalars().all()
 
 
+def sees_only_own(actor: Principal) -> bool:
+    """A customer reads only their own loans; staff read every loan."""
+    return actor.role == Role.customer
+
+
+def _visible(own: bool, lock: bool) -> Select[Any]:
+    stmt = select(Loan).where(Loan.id == bindparam("loan"))
+    if own:
+        stmt = stmt.where(Loan.customer_id == bindparam("owner"))
+    return stmt.with_for_update() if lock else stmt
+
+
+# A loan as its reader may see it, (own, lock) -> statement: built once, like the others.
+_VISIBLE = {(own, lock): _visible(own, lock) for own in (False, True) for lock in (False, True)}
+
+
 class LoanRepository(Repository[Loan]):
     model = Loan
 
     @staticmethod
     def readable_by(stmt: Select[Any], actor: Principal) -> Select[Any]:
         """Ownership is part of the query: a customer only ever sees their own loans."""
-        if actor.role == Role.customer:
+        if sees_only_own(actor):
             return stmt.where(Loan.customer_id == actor.id)
         return stmt
 
@@ -58,10 +85,10 @@ class LoanRepository(Repository[Loan]):
     ) -> Loan | None:
         """The loan if `actor` may see it; with `lock`, row-locked until commit, so no
         decision can slip in between a check and its write."""
-        stmt = self.readable_by(select(Loan).where(Loan.id == loan_id), actor)
-        if lock:
-            stmt = stmt.with_for_update()
-        loan: Loan | None = (await self.session.execute(stmt)).scalar_one_or_none()
+        own = sees_only_own(actor)
+        stmt = _VISIBLE[own, lock]
+        params = {"loan": loan_id, "owner": actor.id} if own else {"loan": loan_id}
+        loan: Loan | None = (await self.session.execute(stmt, params)).scalar_one_or_none()
         return loan
 
     async def list_page(
@@ -113,6 +140,11 @@ def _stored_schedule(*where: Any) -> Any:
     ).where(*where)
 
 
+# Built once (their cache keys too): every payment sends them.
+_SCHEDULE = _stored_schedule(Installment.loan_id == bindparam("loan")).order_by(Installment.number)
+_SCHEDULE_FOR_UPDATE = _SCHEDULE.with_for_update()
+
+
 def _planned_and_paid(row: Any) -> tuple[Planned, Paid]:
     _, number, due, principal, interest, paid_principal, paid_interest = row
     return Planned(number, due, principal + interest, principal, interest), Paid(
@@ -128,10 +160,10 @@ class InstallmentRepository(Repository[Installment]):
     ) -> list[tuple[Planned, Paid]]:
         """The stored schedule with what is paid of each installment, by number; with `lock`,
         the rows are locked (in that order) until commit."""
-        stmt = _stored_schedule(Installment.loan_id == loan_id).order_by(Installment.number)
-        if lock:
-            stmt = stmt.with_for_update()
-        return [_planned_and_paid(row) for row in await self.session.execute(stmt)]
+        stmt = _SCHEDULE_FOR_UPDATE if lock else _SCHEDULE
+        return [
+            _planned_and_paid(row) for row in await self.session.execute(stmt, {"loan": loan_id})
+        ]
 
     async def schedules(self) -> dict[uuid.UUID, list[tuple[Planned, Paid]]]:
         """Every loan's stored schedule, as `schedule` gives one (for `ledger verify`)."""
@@ -180,12 +212,28 @@ class InstallmentRepository(Repository[Installment]):
             Installment,
             [("number", Integer()), ("principal", BigInteger()), ("interest", BigInteger())],
             parts,
-            lambda t, v: (t.c.loan_id == loan_id) & (t.c.number == v.c.number),
-            lambda t, v: {
-                "paid_principal": t.c.paid_principal + v.c.principal,
-                "paid_interest": t.c.paid_interest + v.c.interest,
-            },
+            key="number",
+            where={"loan_id": loan_id},
+            add={"paid_principal": "principal", "paid_interest": "interest"},
         )
+
+
+# Built once (their cache keys too): every payment sends them.
+HOLDINGS = table_of(Allocation)
+_HOLDINGS = (
+    select(
+        HOLDINGS.c.investor_id,
+        HOLDINGS.c.amount,
+        HOLDINGS.c.principal_received,
+        HOLDINGS.c.interest_received,
+        HOLDINGS.c.fee,
+    )
+    .where(HOLDINGS.c.loan_id == bindparam("loan", type_=HOLDINGS.c.loan_id.type))
+    .order_by(HOLDINGS.c.investor_id)
+)
+_HOLDINGS_FOR_UPDATE = _HOLDINGS.with_for_update()
+PAYMENTS = table_of(Payment)
+_PAYMENT = insert(PAYMENTS)
 
 
 class AllocationRepository(Repository[Allocation]):
@@ -194,20 +242,8 @@ class AllocationRepository(Repository[Allocation]):
     async def holdings(self, loan_id: uuid.UUID, *, lock: bool = False) -> list[Holding[uuid.UUID]]:
         """Each investor's part of the loan and what has come back of it, by investor id; with
         `lock`, locked in that order until commit."""
-        stmt = (
-            select(
-                Allocation.investor_id,
-                Allocation.amount,
-                Allocation.principal_received,
-                Allocation.interest_received,
-                Allocation.fee,
-            )
-            .where(Allocation.loan_id == loan_id)
-            .order_by(Allocation.investor_id)
-        )
-        if lock:
-            stmt = stmt.with_for_update()
-        return [Holding(*row) for row in await self.session.execute(stmt)]
+        stmt = _HOLDINGS_FOR_UPDATE if lock else _HOLDINGS
+        return [Holding(*row) for row in await self.session.execute(stmt, {"loan": loan_id})]
 
     async def for_loan(self, loan_id: uuid.UUID) -> Sequence[Allocation]:
         stmt = (
@@ -247,12 +283,9 @@ class AllocationRepository(Repository[Allocation]):
                 ("fee", BigInteger()),
             ],
             shares,
-            lambda t, v: (t.c.loan_id == loan_id) & (t.c.investor_id == v.c.investor_id),
-            lambda t, v: {
-                "principal_received": t.c.principal_received + v.c.principal,
-                "interest_received": t.c.interest_received + v.c.interest,
-                "fee": t.c.fee + v.c.fee,
-            },
+            key="investor_id",
+            where={"loan_id": loan_id},
+            add={"principal_received": "principal", "interest_received": "interest", "fee": "fee"},
         )
 
     async def add_losses(self, loan_id: uuid.UUID, losses: Sequence[tuple[uuid.UUID, int]]) -> None:
@@ -261,8 +294,9 @@ class AllocationRepository(Repository[Allocation]):
             Allocation,
             [("investor_id", Uuid()), ("loss", BigInteger())],
             losses,
-            lambda t, v: (t.c.loan_id == loan_id) & (t.c.investor_id == v.c.investor_id),
-            lambda t, v: {"loss": t.c.loss + v.c.loss},
+            key="investor_id",
+            where={"loan_id": loan_id},
+            add={"loss": "loss"},
         )
 
 
@@ -271,6 +305,5 @@ class PaymentRepository(Repository[Payment]):
 
     async def insert(self, payment: Payment) -> None:
         """Insert it now, as a plain row (the journal entry that follows refers to it)."""
-        table = table_of(Payment)
-        values = {column.name: getattr(payment, column.name) for column in table.columns}
-        await self.session.execute(insert(table).values(values))
+        values = {column.name: getattr(payment, column.name) for column in PAYMENTS.columns}
+        await self.session.execute(_PAYMENT, values)
