@@ -114,7 +114,7 @@ def _bouncer_config(topology: Topology, statement_timeout_ms: int) -> str:
 def _balancer_config(topology: Topology) -> str:
     """deploy/haproxy.cfg (the one load-balancing policy) with this topology's addresses."""
     servers = [
-        f"    server api{n} 127.0.0.1:{port} check inter 300 fall 2 rise 1"
+        f"    server api{n} 127.0.0.1:{port} check inter 1s fall 3 rise 2"
         for n, port in enumerate(topology.instance_ports)
     ]
     lines: list[str] = []
