@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 from uuid import UUID
 
-from sqlalchemy import Select, func, select
+from sqlalchemy import Integer, Select, bindparam, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bank_api.models.base import Base
@@ -37,15 +38,41 @@ class Repository(Generic[M]):
         await self.session.flush()
 
     async def page(
-        self, stmt: Select[Any], *, limit: int, offset: int
+        self,
+        stmt: Select[Any] | Paged,
+        *,
+        limit: int,
+        offset: int,
+        params: dict[str, Any] | None = None,
     ) -> tuple[Sequence[Any], int]:
         """One page of `stmt` (already ordered) and the total count of its rows, in one
         statement: the count is an uncorrelated subquery the database runs once, with its own
         plan, beside a page that stops at `limit`. Only a page past the end, which has no row
-        to carry the count, counts apart."""
-        count = select(func.count()).select_from(stmt.order_by(None).subquery())
-        paged = stmt.add_columns(count.scalar_subquery().label("total"))
-        rows = (await self.session.execute(paged.limit(limit).offset(offset))).all()
+        to carry the count, counts apart. `stmt` may be a :class:`Paged` built once, with the
+        `params` its bound parameters take."""
+        built = stmt if isinstance(stmt, Paged) else Paged.of(stmt)
+        values = (params or {}) | {"page_limit": limit, "page_offset": offset}
+        rows = (await self.session.execute(built.page, values)).all()
         if rows:
             return [row[0] for row in rows], rows[0][-1]
-        return [], (await self.session.execute(count)).scalar_one() if offset else 0
+        if not offset:
+            return [], 0
+        return [], (await self.session.execute(built.count, params or {})).scalar_one()
+
+
+@dataclass(frozen=True)
+class Paged:
+    """An ordered statement as `Repository.page` runs it: a page with its total, and the total
+    alone, the page's limit and offset bound parameters. Built once per shape by a caller that
+    sends the same statement often, it saves the building and the cache key of both."""
+
+    page: Select[Any]
+    count: Select[Any]
+
+    @classmethod
+    def of(cls, stmt: Select[Any]) -> Paged:
+        count = select(func.count()).select_from(stmt.order_by(None).subquery())
+        paged = stmt.add_columns(count.scalar_subquery().label("total"))
+        limit = bindparam("page_limit", type_=Integer())
+        offset = bindparam("page_offset", type_=Integer())
+        return cls(paged.limit(limit).offset(offset), count)

@@ -6,8 +6,9 @@ allocations by investor id), so two writers of one loan queue instead of deadloc
 
 from __future__ import annotations
 
+import operator
 import uuid
-from collections.abc import Sequence
+from collections.abc import Hashable, Sequence
 from datetime import date
 from typing import Any
 
@@ -26,7 +27,7 @@ from sqlalchemy import (
 
 from bank_api.common.bulk import insert_rows, update_rows
 from bank_api.common.principal import Principal
-from bank_api.common.repository import Repository
+from bank_api.common.repository import Paged, Repository
 from bank_api.common.types import utcnow
 from bank_api.domain.distribution import Holding
 from bank_api.domain.payments import Paid
@@ -73,13 +74,6 @@ _VISIBLE = {(own, lock): _visible(own, lock) for own in (False, True) for lock i
 class LoanRepository(Repository[Loan]):
     model = Loan
 
-    @staticmethod
-    def readable_by(stmt: Select[Any], actor: Principal) -> Select[Any]:
-        """Ownership is part of the query: a customer only ever sees their own loans."""
-        if sees_only_own(actor):
-            return stmt.where(Loan.customer_id == actor.id)
-        return stmt
-
     async def visible(
         self, loan_id: uuid.UUID, actor: Principal, *, lock: bool = False
     ) -> Loan | None:
@@ -94,30 +88,49 @@ class LoanRepository(Repository[Loan]):
     async def list_page(
         self, actor: Principal, filters: LoanFilters, *, today: date, limit: int, offset: int
     ) -> tuple[Sequence[Loan], int]:
-        stmt = self.readable_by(select(Loan), actor)
-        if filters.overdue is not None:
-            overdue = overdue_loan(today)
-            stmt = stmt.where(overdue if filters.overdue else not_(overdue))
-        equal = {
-            Loan.status: filters.status,
-            Loan.loan_type: filters.loan_type,
-            Loan.customer_id: filters.customer_id,
-            Loan.agent_id: filters.agent_id,
+        params: dict[str, Any] = {
+            name: getattr(filters, name) for name in _FILTERS if getattr(filters, name) is not None
         }
-        for column, value in equal.items():
-            if value is not None:
-                stmt = stmt.where(column == value)
-        ranges = (
-            (Loan.created_at, filters.created_from, filters.created_before),
-            (Loan.updated_at, filters.updated_from, filters.updated_before),
-        )
-        for column, low, high in ranges:
-            if low is not None:
-                stmt = stmt.where(column >= low)
-            if high is not None:
-                stmt = stmt.where(column < high)
-        stmt = stmt.order_by(Loan.created_at.desc(), Loan.id.desc())
-        return await self.page(stmt, limit=limit, offset=offset)
+        own = sees_only_own(actor)
+        if own:
+            params["owner"] = actor.id
+        if filters.overdue is not None:
+            params["today"] = today
+        shape = (own, filters.overdue, tuple(params))
+        built = _LISTS.get(shape)
+        if built is None:
+            built = _LISTS[shape] = Paged.of(_list(own, filters.overdue, params))
+        return await self.page(built, limit=limit, offset=offset, params=params)
+
+
+# `GET /loans` filters by their `LoanFilters` names: equal to a value, or a bound of a range.
+_FILTERS = {
+    "status": (Loan.status, operator.eq),
+    "loan_type": (Loan.loan_type, operator.eq),
+    "customer_id": (Loan.customer_id, operator.eq),
+    "agent_id": (Loan.agent_id, operator.eq),
+    "created_from": (Loan.created_at, operator.ge),
+    "created_before": (Loan.created_at, operator.lt),
+    "updated_from": (Loan.updated_at, operator.ge),
+    "updated_before": (Loan.updated_at, operator.lt),
+}
+# The loan lists by shape (whose filters are set, and how): a few shapes serve every request.
+_LISTS: dict[Hashable, Paged] = {}
+
+
+def _list(own: bool, overdue: bool | None, params: dict[str, Any]) -> Select[Any]:
+    """The newest-first list of loans with a bound parameter for each of `params`."""
+    stmt = select(Loan)
+    if own:
+        stmt = stmt.where(Loan.customer_id == bindparam("owner"))
+    if overdue is not None:
+        late = overdue_loan(bindparam("today", type_=Date()))
+        stmt = stmt.where(late if overdue else not_(late))
+    for name in params:
+        if name in _FILTERS:
+            column, compare = _FILTERS[name]
+            stmt = stmt.where(compare(column, bindparam(name, type_=column.type)))
+    return stmt.order_by(Loan.created_at.desc(), Loan.id.desc())
 
 
 class LoanEventRepository(Repository[LoanEvent]):

@@ -13,6 +13,7 @@ from pydantic import (
     StringConstraints,
     model_validator,
 )
+from sqlalchemy import inspect
 
 from bank_api.common.money import MoneyIn, MoneyOut, RateIn, RateOut, format_fraction
 from bank_api.common.schemas import RequestSchema, ResponseSchema
@@ -187,10 +188,15 @@ class LoanRead(ResponseSchema):
 
     @classmethod
     def of(cls, loan: Any, today: date) -> LoanRead:
-        """The loan with its days past due on the business date `today`."""
+        """The loan with its days past due on the business date `today`. A loan whose columns
+        are all loaded (a page just read) is validated from its loaded values, which skips
+        the ORM's attribute machinery (about a third of a loan list's CPU otherwise)."""
+        days = loan_days_past_due(loan.status, loan.oldest_unpaid_due, today)
+        state = inspect(loan, raiseerr=False)
+        if state is not None and not state.unloaded:
+            return cls.model_validate(state.dict | {"days_past_due": days, "is_npl": is_npl(days)})
         read = cls.model_validate(loan)
-        read.days_past_due = loan_days_past_due(loan.status, loan.oldest_unpaid_due, today)
-        read.is_npl = is_npl(read.days_past_due)
+        read.days_past_due, read.is_npl = days, is_npl(days)
         return read
 
 
