@@ -58,8 +58,8 @@ PRODUCT = (
 INSERT_LOAN = (
     "INSERT INTO loan (id, customer_id, loan_type, amount, term_months, annual_rate_bp,"
     " schedule_type, monthly_payment, total_interest, total_payable, status,"
-    " outstanding_principal, created_at, updated_at)"
-    " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, 'new', 0, $11, $11)"
+    " outstanding_principal, fee_ppm, created_at, updated_at)"
+    " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, 'new', 0, 0, $11, $11)"
 )
 INSERT_EVENT = (
     "INSERT INTO loan_event (loan_id, at, actor_id, actor_role, event, changes)"

@@ -42,7 +42,7 @@ from bank_api.errors import (
     TermOutOfRange,
     UnknownLoanType,
 )
-from bank_api.idempotency import IdempotencyDep, respond_once
+from bank_api.idempotency import IdempotencyDep
 from bank_api.loans import approval, credit, payments, products, service, writeoff
 from bank_api.loans.filters import LoanFilters, loan_filters
 from bank_api.loans.schemas import (
@@ -272,18 +272,15 @@ async def pay_loan(
     record: RecordEvent,
 ) -> Response:
     """Pay into your loan: oldest installment first, interest before principal."""
-
-    async def book() -> tuple[PaymentRead, int]:
-        paid = await payments.record_payment(
-            uow,
-            actor=actor,
-            loan_id=loan_id,
-            amount=data.amount,
-            today=today,
-        )
-        return PaymentRead.of(paid.payment, paid.loan_status, paid.outstanding), data.amount
-
-    return await respond_once(idempotency, book, record, "payment")
+    if (replay := await idempotency.replay()) is not None:
+        return replay
+    paid = await payments.record_payment(
+        uow, actor=actor, loan_id=loan_id, amount=data.amount, today=today
+    )
+    body = PaymentRead.of(paid.payment, paid.loan_status, paid.outstanding)
+    response = await idempotency.commit(body)
+    record("payment", data.amount)
+    return response
 
 
 @router.get(
