@@ -60,10 +60,14 @@ def sees_only_own(actor: Principal) -> bool:
     return actor.role == Role.customer
 
 
+# Ownership is part of the query: the condition a customer's reads add (`owner`: their id).
+_OWN = Loan.customer_id == bindparam("owner")
+
+
 def _visible(own: bool, lock: bool) -> Select[Any]:
     stmt = select(Loan).where(Loan.id == bindparam("loan"))
     if own:
-        stmt = stmt.where(Loan.customer_id == bindparam("owner"))
+        stmt = stmt.where(_OWN)
     return stmt.with_for_update() if lock else stmt
 
 
@@ -122,7 +126,7 @@ def _list(own: bool, overdue: bool | None, params: dict[str, Any]) -> Select[Any
     """The newest-first list of loans with a bound parameter for each of `params`."""
     stmt = select(Loan)
     if own:
-        stmt = stmt.where(Loan.customer_id == bindparam("owner"))
+        stmt = stmt.where(_OWN)
     if overdue is not None:
         late = overdue_loan(bindparam("today", type_=Date()))
         stmt = stmt.where(late if overdue else not_(late))
