@@ -25,10 +25,11 @@ CREATE UNIQUE INDEX ON ceiling.payable (n);
 INSERT INTO loan (id, customer_id, agent_id, loan_type, amount, term_months, annual_rate_bp,
                   schedule_type, monthly_payment, total_interest, total_payable, status,
                   outstanding_principal, rejection_reason, approved_at, closed_at, created_at,
-                  updated_at)
+                  updated_at, fee_ppm)
 SELECT gen_random_uuid(), customer_id, agent_id, loan_type, amount, term_months, annual_rate_bp,
        schedule_type, monthly_payment, total_interest, total_payable, status,
-       outstanding_principal, rejection_reason, approved_at, closed_at, created_at, updated_at
+       outstanding_principal, rejection_reason, approved_at, closed_at, created_at, updated_at,
+       fee_ppm
 FROM loan, generate_series(1, 5)
 WHERE status IN ('new', 'requested');
 CREATE TABLE ceiling.admin AS SELECT id FROM user_account WHERE role = 'admin' LIMIT 1;
@@ -57,21 +58,20 @@ LANGUAGE sql AS $$
     VALUES (caller, idem, md5(idem) || md5(body), status, body, now());
 $$;
 
--- The investor's portfolio figures that a deposit or withdrawal answers with.
+-- The investor's portfolio figures that a deposit or withdrawal answers with: the holdings
+-- in active loans, each loan's overdue state read from its stored oldest unpaid due date
+-- (revision 0006), and the fees over all holdings, in one statement, as the API sends it.
 CREATE FUNCTION ceiling.portfolio(investor uuid) RETURNS void
 LANGUAGE plpgsql AS $$
 BEGIN
-    PERFORM count(*) FROM allocation a JOIN loan l ON l.id = a.loan_id
+    PERFORM count(*),
+            coalesce(sum(a.amount - a.principal_received - a.loss)
+                     FILTER (WHERE l.oldest_unpaid_due < current_date), 0),
+            coalesce(sum(a.amount - a.principal_received - a.loss)
+                     FILTER (WHERE l.oldest_unpaid_due <= current_date - 90), 0),
+            (SELECT coalesce(sum(fee), 0) FROM allocation WHERE investor_id = investor)
+        FROM allocation a JOIN loan l ON l.id = a.loan_id
         WHERE a.investor_id = investor AND l.status = 'active';
-    PERFORM sum(a.amount - a.principal_received - a.loss)
-        FROM allocation a
-        JOIN (SELECT i.loan_id, min(i.due_date) AS since FROM installment i
-              JOIN loan l ON l.id = i.loan_id
-              WHERE l.status = 'active' AND i.due_date < current_date
-                AND i.paid_principal + i.paid_interest < i.principal + i.interest
-                AND i.loan_id IN (SELECT loan_id FROM allocation WHERE investor_id = investor)
-              GROUP BY i.loan_id) late ON late.loan_id = a.loan_id
-        WHERE a.investor_id = investor;
 END $$;
 
 CREATE FUNCTION ceiling.move(n int, cents bigint, kind text) RETURNS void
@@ -133,17 +133,30 @@ BEGIN
            0, 0
     FROM generate_series(1, loan_row.term_months) AS i;
     UPDATE loan SET status = 'active', approved_at = now(), updated_at = now(),
-                    outstanding_principal = amount, disbursed_on = current_date
+                    outstanding_principal = amount, disbursed_on = current_date,
+                    oldest_unpaid_due = current_date + interval '1 month', fee_ppm = 25000,
+                    sign_offs = NULL
      WHERE id = loan_row.id;
     INSERT INTO loan_event (loan_id, at, actor_id, actor_role, event, changes, note)
     VALUES (loan_row.id, now(), admin, 'admin', 'approved',
             '{"status": {"from": "requested", "to": "active"}}', 'funded');
-    -- Take turns on the queue, read its head, split the amount in equal parts.
+    INSERT INTO audit_record (at, actor_id, actor_role, action, target_type, target_id, changes)
+    VALUES (now(), admin, 'admin', 'loan.approve', 'loan', loan_row.id::text,
+            '{"status": {"from": "requested", "to": "active"}}');
+    -- Take turns on the queue, read its head (the candidates that fund this product, by the
+    -- preferences' caps), split the amount in equal parts.
     PERFORM pg_advisory_xact_lock(1650552427);  -- ALLOCATION_QUEUE_LOCK
     k := greatest(1, least(loan_row.amount / min_ticket, 400));
     part := loan_row.amount / k;
     SELECT array_agg(investor_id ORDER BY investor_id) INTO ids FROM (
-        SELECT investor_id FROM investor_account WHERE available > 0 AND available >= part + k
+        SELECT investor_id FROM investor_account a
+        WHERE available > 0 AND auto_invest AND available - keep_available >= part + k
+          AND (max_portfolio IS NULL OR max_portfolio - invested >= part + k)
+          AND (NOT EXISTS (SELECT 1 FROM investor_loan_type t
+                           WHERE t.investor_id = a.investor_id)
+               OR EXISTS (SELECT 1 FROM investor_loan_type t
+                          WHERE t.investor_id = a.investor_id
+                            AND t.loan_type = loan_row.loan_type))
         ORDER BY queued_at, investor_id LIMIT k) head;
     IF coalesce(array_length(ids, 1), 0) < k THEN
         RETURN;  -- the pool cannot fund it
@@ -151,8 +164,8 @@ BEGIN
     parts := array_fill(part, ARRAY[k]);
     parts[1] := part + loan_row.amount - part * k;
     INSERT INTO allocation (loan_id, investor_id, amount, principal_received, interest_received,
-                            loss, created_at)
-    SELECT loan_row.id, i, p, 0, 0, 0, now() FROM unnest(ids, parts) AS v(i, p);
+                            loss, fee, created_at)
+    SELECT loan_row.id, i, p, 0, 0, 0, 0, now() FROM unnest(ids, parts) AS v(i, p);
     INSERT INTO journal_entry (kind, created_at, loan_id) VALUES ('disbursement', now(),
                                                                   loan_row.id)
         RETURNING id INTO entry;
@@ -193,6 +206,7 @@ DECLARE
     ids uuid[];
     ps bigint[];
     its bigint[];
+    fees bigint[];
     room bigint[];
     widest bigint;
     left_over bigint;
@@ -230,16 +244,21 @@ BEGIN
         left_over := left_over - widest;
     END LOOP;
     its[1] := its[1] + due_interest - (SELECT sum(x) FROM unnest(its) AS x);
-    INSERT INTO payment (id, loan_id, payer_id, amount, principal, interest, applied,
+    -- The platform's fee of each share's interest (the loan's fee rate), the rest to the holder.
+    SELECT array_agg(x * loan_row.fee_ppm / 1000000 ORDER BY o) INTO fees
+      FROM unnest(its) WITH ORDINALITY AS v(x, o);
+    SELECT array_agg(x - f ORDER BY o) INTO its FROM unnest(its, fees) WITH ORDINALITY AS v(x, f, o);
+    INSERT INTO payment (id, loan_id, payer_id, amount, principal, interest, fee, applied,
                          created_at)
     VALUES (payment_id, loan_row.id, target.customer_id, due_principal + due_interest,
-            due_principal, due_interest, json_build_array(json_build_object('number', due.number)), now());
+            due_principal, due_interest, (SELECT sum(x) FROM unnest(fees) AS x),
+            json_build_array(json_build_object('number', due.number)), now());
     UPDATE installment SET paid_principal = due.principal, paid_interest = due.interest
      WHERE loan_id = loan_row.id AND number = due.number;
     UPDATE allocation a
        SET principal_received = a.principal_received + v.p,
-           interest_received = a.interest_received + v.i
-      FROM unnest(ids, ps, its) AS v(investor, p, i)
+           interest_received = a.interest_received + v.i, fee = a.fee + v.f
+      FROM unnest(ids, ps, its, fees) AS v(investor, p, i, f)
      WHERE a.loan_id = loan_row.id AND a.investor_id = v.investor;
     INSERT INTO journal_entry (kind, created_at, loan_id, payment_id)
     VALUES ('payment', now(), loan_row.id, payment_id) RETURNING id INTO entry;
@@ -247,11 +266,13 @@ BEGIN
                               created_at, value_date)
     SELECT entry, line.kind, line.owner, line.amount, line.purpose, loan_row.id, now(),
            current_date
-      FROM unnest(ids, ps, its) AS v(investor, p, i),
+      FROM unnest(ids, ps, its, fees) AS v(investor, p, i, f),
            LATERAL (VALUES ('investor_invested', v.investor, -v.p, 'principal_repayment'),
                            ('investor_available', v.investor, v.p, 'principal_repayment'),
                            ('external', NULL, -v.i, 'interest'),
-                           ('investor_available', v.investor, v.i, 'interest'))
+                           ('investor_available', v.investor, v.i, 'interest'),
+                           ('external', NULL, -v.f, 'fee'),
+                           ('platform_revenue', v.investor, v.f, 'fee'))
                AS line(kind, owner, amount, purpose)
      WHERE line.amount <> 0
     UNION ALL
@@ -260,6 +281,7 @@ BEGIN
            (entry, 'loan_receivable', loan_row.id, due_principal, 'principal_repayment',
             loan_row.id, now(), current_date);
     UPDATE loan SET outstanding_principal = outstanding_principal - due_principal,
+                    oldest_unpaid_due = due.due_date + interval '1 month', sign_offs = NULL,
                     updated_at = now()
      WHERE id = loan_row.id;
     INSERT INTO loan_event (loan_id, at, actor_id, actor_role, event, changes, note)

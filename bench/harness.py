@@ -100,7 +100,9 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     ap.add_argument("--scale", type=float, default=1.0, help="population size factor")
     ap.add_argument("--min-ticket", default="250.00", help="BANK_API_MIN_TICKET for the run")
     ap.add_argument("--login-users", type=int, default=8, help="concurrent logins in the burst")
-    ap.add_argument("--scenarios", default=",".join(SCENARIOS))
+    ap.add_argument(
+        "--scenarios", default="", help="comma-separated (default: all; --quick: its own)"
+    )
     ap.add_argument("--port", type=int, default=8931)
     ap.add_argument("--out", type=Path, default=HERE / "results")
     ap.add_argument("--no-profile", action="store_true")
@@ -129,9 +131,11 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
         help="2,000 investors, 1,200 loans, 5 s runs, reads and writes (about 8 minutes)",
     )
     args = ap.parse_args(argv)
+    chosen = args.scenarios
     if args.quick:
         for name, value in QUICK.items():
             setattr(args, name, value)
+    args.scenarios = chosen or args.scenarios or ",".join(SCENARIOS)
     return args
 
 
@@ -415,7 +419,7 @@ class Harness:
             "BENCH_LOGIN_USERS": str(self.args.login_users),
         }
         seconds = int(self.args.warmup + self.args.duration)
-        subprocess.run(
+        load = subprocess.Popen(
             [
                 BIN / "locust",
                 "-f",
@@ -436,13 +440,33 @@ class Harness:
                 host or self.base,
             ],
             env=env,
-            check=False,
             stdout=subprocess.DEVNULL,
         )
+        time.sleep(self.args.warmup)
+        before = self.cpu(load.pid)
+        time.sleep(self.args.duration)
+        after = self.cpu(load.pid)
+        load.wait()
         if not out.exists():
             return {"errors": 1, "error_samples": ["locust wrote no result"], "total": {}}
         result: dict[str, Any] = json.loads(out.read_text())
+        answered = (result.get("total", {}).get("rps") or 0) * self.args.duration
+        result["cpu"] = cpu_per_request(before, after, answered)
         return result
+
+    def cpu(self, load: int) -> dict[str, float]:
+        """CPU seconds so far of the service (every process this harness started but the load
+        generator: the server and its workers, or the minimal app, or the topology's instances,
+        PgBouncer and HAProxy), of PostgreSQL, of the load generator, and of the whole machine
+        (busy and in all)."""
+        generator = [load, *descendants(load)]
+        service = [pid for pid in descendants(os.getpid()) if pid not in generator]
+        return {
+            "api": process_seconds(service),
+            "postgres": process_seconds(postgres_pids()),
+            "locust": process_seconds(generator),
+            **machine_seconds(),
+        }
 
     def ceiling(self) -> None:
         """Each money write's database ceiling at every level, in a copy of the seeded database
@@ -497,7 +521,7 @@ class Harness:
         log(
             f"{kind:8} {scenario:13} c={concurrency:<3} rps={total.get('rps')} "
             f"p50={total.get('p50_ms')} p99={total.get('p99_ms')} errors={result.get('errors')} "
-            f"refusals={result.get('refusals')}"
+            f"refusals={result.get('refusals')} cpu_ms={result.get('cpu')}"
         )
 
     def scenarios(self) -> None:
@@ -626,6 +650,56 @@ class Harness:
         if self.args.update_readme:
             update_readme(HERE / "README.md", markdown)
         log(f"wrote {self.args.out / 'latest.md'}")
+
+
+TICK = os.sysconf("SC_CLK_TCK")
+
+
+def descendants(pid: int) -> list[int]:
+    done = subprocess.run(["pgrep", "-P", str(pid)], capture_output=True, text=True, check=False)
+    children = [int(child) for child in done.stdout.split()]
+    return children + [grandchild for child in children for grandchild in descendants(child)]
+
+
+def postgres_pids() -> list[int]:
+    done = subprocess.run(["pgrep", "-x", "postgres"], capture_output=True, text=True, check=False)
+    return [int(pid) for pid in done.stdout.split()]
+
+
+def process_seconds(pids: list[int]) -> float:
+    """User and system CPU seconds of these processes (threads included; a process that ended
+    meanwhile counts nothing)."""
+    total = 0
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
+        except OSError:
+            continue
+        total += int(fields[11]) + int(fields[12])  # utime, stime (fields 14 and 15)
+    return total / TICK
+
+
+def machine_seconds() -> dict[str, float]:
+    """The machine's CPU seconds so far, busy and in all (every core; /proc/stat)."""
+    ticks = [int(t) for t in Path("/proc/stat").read_text().split("\n")[0].split()[1:8]]
+    idle = ticks[3] + ticks[4]  # idle, iowait
+    return {"busy": (sum(ticks) - idle) / TICK, "all": sum(ticks) / TICK}
+
+
+def cpu_per_request(
+    before: dict[str, float], after: dict[str, float], answered: float
+) -> dict[str, float | None]:
+    """Over the measured window: CPU milliseconds per answered request of the API, PostgreSQL,
+    the load generator and everything else, and the share of the machine that was busy."""
+    spent = {name: after[name] - before[name] for name in before}
+    per = {
+        name: (round(1000 * spent[name] / answered, 2) if answered else None)
+        for name in ("api", "postgres", "locust")
+    }
+    other = spent["busy"] - spent["api"] - spent["postgres"] - spent["locust"]
+    per["other"] = round(1000 * other / answered, 2) if answered else None
+    per["busy_share"] = round(spent["busy"] / spent["all"], 3) if spent["all"] else None
+    return per
 
 
 def cmdline(pid: int) -> str:

@@ -32,7 +32,7 @@ def _label(statement: str) -> str:
     """The statement's own verb and table (those of the outermost query, not of a subquery or
     a CTE); the advisory locks by their purpose."""
     if "pg_try_advisory_xact_lock" in statement:
-        return "SELECT claim"
+        return "SELECT claim"  # the idempotency key's lock and its record
     if "pg_advisory_xact_lock" in statement:
         return "SELECT lock"
     depth, verb, previous = 0, "", ""
@@ -133,8 +133,7 @@ async def test_a_deposit(api: Api) -> None:
     assert trips == [
         CALLER,
         "BEGIN",
-        "SELECT claim",
-        "SELECT idempotency_record",
+        "SELECT claim",  # with the lookup of the key
         "SELECT allocation",
         "INSERT journal_line",  # with its entry, in one statement
         "UPDATE investor_account",
@@ -177,8 +176,7 @@ async def test_an_approval_holds_the_queue_s_turn_only_for_the_funding(api: Api)
     assert trips == [
         CALLER,
         "BEGIN",
-        "SELECT claim",
-        "SELECT idempotency_record",
+        "SELECT claim",  # with the lookup of the key
         "SELECT loan",
         "INSERT installment",
         "INSERT audit_record",
@@ -205,8 +203,7 @@ async def test_a_payment(api: Api) -> None:
     assert trips == [
         CALLER,
         "BEGIN",
-        "SELECT claim",
-        "SELECT idempotency_record",
+        "SELECT claim",  # with the lookup of the key
         "SELECT loan",
         "SELECT installment",
         "SELECT allocation",

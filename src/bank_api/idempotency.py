@@ -3,16 +3,23 @@
 A guard around one route, in the money transaction itself, so nothing about a key can outlive
 a request that failed, however it failed (an error, a lost connection, a database restart):
 
-1. `replay()` runs first: it takes a transaction-scoped lock on (caller, key) without waiting
-   (PostgreSQL: a transaction advisory lock; held by another request: 409
+1. `replay()` runs first, one statement: it takes a transaction-scoped lock on (caller, key)
+   without waiting (PostgreSQL: a transaction advisory lock; held by another request: 409
    `idempotency_key_in_use`; SQLite runs one writing transaction at a time, so a duplicate
-   there waits for the first instead), then looks for the key's record: the same request gets
+   there waits for the first instead) and looks for the key's record: the same request gets
    the stored response back (`Idempotent-Replayed: true`), another request under the same key
    422 `idempotency_key_reused`.
 2. Otherwise the route runs its use case and builds its response, and `commit(body)` adds the
    record with exactly that response and commits: the money movement and the record commit
    together or not at all. A failure rolls both back and the lock goes with the transaction,
    so the client may retry with the same key at once.
+
+The record's primary key (caller, key) is the guard that cannot fail; the lock only turns a
+duplicate in flight into an early 409 instead of a second run of the use case. The lookup
+reads the snapshot its statement started with, so a first request that commits between that
+snapshot and the lock being granted is not seen: the second then runs its use case, and its
+record meets the first's on the key, which rolls it back whole and answers 409
+`idempotency_key_in_use` (a retry gets the stored response).
 
 Records are kept at least 24 hours: `bank-api idempotency purge` (:func:`purge`) deletes older
 ones, never younger than that.
@@ -23,15 +30,15 @@ from __future__ import annotations
 import hashlib
 import json
 import uuid
-from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
 from typing import Annotated, Any, cast
 
 from fastapi import Depends, Header, Request
 from fastapi.responses import Response
 from pydantic import BaseModel
-from sqlalchemy import String, bindparam, delete, func, insert, select, tuple_
+from sqlalchemy import String, bindparam, delete, func, insert, literal_column, select, tuple_
 from sqlalchemy.engine import CursorResult
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bank_api.common.bulk import is_postgres
@@ -49,12 +56,17 @@ REPLAY_HEADER = "Idempotent-Replayed"
 JSON = "application/json"
 RECORDS = table_of(IdempotencyRecord)  # Core statements: no ORM machinery for these rows
 # Built once (their cache keys too): every money write sends them.
-_CLAIM = select(
-    func.pg_try_advisory_xact_lock(func.hashtextextended(bindparam("name", type_=String()), 0))
-)
+_OWN_KEY = (RECORDS.c.user_id == bindparam("user_id")) & (RECORDS.c.key == bindparam("key"))
 _STORED = select(RECORDS.c.request_hash, RECORDS.c.status_code, RECORDS.c.response_body).where(
-    RECORDS.c.user_id == bindparam("user_id"), RECORDS.c.key == bindparam("key")
+    _OWN_KEY
 )
+# PostgreSQL: the claim and the lookup in one round trip (one row, with or without a record).
+_CLAIMED = func.pg_try_advisory_xact_lock(
+    func.hashtextextended(bindparam("name", type_=String()), 0)
+)
+_CLAIM_AND_STORED = select(
+    _CLAIMED, RECORDS.c.request_hash, RECORDS.c.status_code, RECORDS.c.response_body
+).select_from(select(literal_column("1")).subquery("one").outerjoin(RECORDS, _OWN_KEY))
 _RECORD = insert(RECORDS)
 
 
@@ -84,14 +96,19 @@ class Idempotency:
         if self.key is None:
             return None
         session = self.uow.session
+        own = {"user_id": self.caller, "key": self.key}
         if is_postgres(session):
             name = f"idempotency:{self.caller}:{self.key}"
-            if not await session.scalar(_CLAIM, {"name": name}):
+            claimed, *stored = (
+                await session.execute(_CLAIM_AND_STORED, own | {"name": name})
+            ).one()
+            if not claimed:
                 raise IdempotencyKeyInUse
-        stored = (await session.execute(_STORED, {"user_id": self.caller, "key": self.key})).first()
-        if stored is None:
-            return None
+        else:
+            stored = list((await session.execute(_STORED, own)).first() or (None, None, None))
         fingerprint, status_code, body = stored
+        if fingerprint is None:
+            return None
         if fingerprint != self.fingerprint:
             raise IdempotencyKeyReused
         return Response(
@@ -105,17 +122,18 @@ class Idempotency:
         """Store the response with the key (when there is one), commit, and answer it."""
         content = body.model_dump_json()
         if self.key is not None:
-            await self.uow.session.execute(
-                _RECORD,
-                {
-                    "user_id": self.caller,
-                    "key": self.key,
-                    "request_hash": self.fingerprint,
-                    "status_code": status_code,
-                    "response_body": content,
-                    "created_at": utcnow(),
-                },
-            )
+            record = {
+                "user_id": self.caller,
+                "key": self.key,
+                "request_hash": self.fingerprint,
+                "status_code": status_code,
+                "response_body": content,
+                "created_at": utcnow(),
+            }
+            try:
+                await self.uow.session.execute(_RECORD, record)
+            except IntegrityError as error:  # the key's first request committed meanwhile
+                raise IdempotencyKeyInUse from error
         await self.uow.commit()
         return Response(content, status_code=status_code, media_type=JSON)
 
@@ -138,23 +156,6 @@ async def idempotency(
 
 
 IdempotencyDep = Annotated[Idempotency, Depends(idempotency)]
-
-
-async def respond_once(
-    idempotency: Idempotency,
-    book: Callable[[], Awaitable[tuple[BaseModel, int]]],
-    record: Callable[[str, int], None],
-    event: str,
-) -> Response:
-    """A money-moving route's answer: the stored one when the key was used before; otherwise
-    `book()` (the use case and its response schema, with the cents moved), stored with the key
-    and committed, and the business event recorded."""
-    if (replay := await idempotency.replay()) is not None:
-        return replay
-    body, cents = await book()
-    response = await idempotency.commit(body)
-    record(event, cents)
-    return response
 
 
 async def purge(

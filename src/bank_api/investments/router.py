@@ -33,7 +33,7 @@ from bank_api.errors import (
     NotAuthenticated,
     UnknownLoanType,
 )
-from bank_api.idempotency import Idempotency, IdempotencyDep, respond_once
+from bank_api.idempotency import Idempotency, IdempotencyDep
 from bank_api.investments import preferences, service, statements
 from bank_api.investments.schemas import (
     AmountIn,
@@ -111,22 +111,23 @@ async def _move(
     today: date,
     record: Callable[[str, int], None],
 ) -> Response:
-
-    async def book() -> tuple[MovementRead, int]:
-        movement = await use_case(
-            uow, actor=actor, amount=data.amount, currency=settings.currency, today=today
-        )
-        portfolio = PortfolioRead.model_validate(movement.portfolio, from_attributes=True)
-        read = MovementRead(
-            id=movement.entry_id,
-            type=kind,
-            amount=movement.amount,
-            created_at=movement.created_at,
-            portfolio=portfolio,
-        )
-        return read, movement.amount
-
-    return await respond_once(idempotency, book, record, kind)
+    """A deposit or a withdrawal, from the replay check to the commit (they differ only in
+    the use case)."""
+    if (replay := await idempotency.replay()) is not None:
+        return replay
+    movement = await use_case(
+        uow, actor=actor, amount=data.amount, currency=settings.currency, today=today
+    )
+    body = MovementRead(
+        id=movement.entry_id,
+        type=kind,
+        amount=movement.amount,
+        created_at=movement.created_at,
+        portfolio=PortfolioRead.model_validate(movement.portfolio, from_attributes=True),
+    )
+    response = await idempotency.commit(body)
+    record(kind, movement.amount)
+    return response
 
 
 @router.get("/portfolio", response_model=PortfolioRead)

@@ -30,7 +30,7 @@ from bank_api.errors import (
     PayoffAmountChanged,
     PayoffDateInPast,
 )
-from bank_api.idempotency import IdempotencyDep, respond_once
+from bank_api.idempotency import IdempotencyDep
 from bank_api.loans import early
 from bank_api.loans.schemas import (
     PaymentRead,
@@ -82,18 +82,15 @@ async def settle_loan(
     record: RecordEvent,
 ) -> Response:
     """Pay off your loan today: exactly today's payoff amount; the loan closes."""
-
-    async def book() -> tuple[PaymentRead, int]:
-        paid = await early.settle_loan(
-            uow,
-            actor=actor,
-            loan_id=loan_id,
-            amount=data.amount,
-            today=today,
-        )
-        return PaymentRead.of(paid.payment, paid.loan_status, paid.outstanding), data.amount
-
-    return await respond_once(idempotency, book, record, "settlement")
+    if (replay := await idempotency.replay()) is not None:
+        return replay
+    paid = await early.settle_loan(
+        uow, actor=actor, loan_id=loan_id, amount=data.amount, today=today
+    )
+    body = PaymentRead.of(paid.payment, paid.loan_status, paid.outstanding)
+    response = await idempotency.commit(body)
+    record("settlement", data.amount)
+    return response
 
 
 @router.post(
@@ -114,19 +111,14 @@ async def prepay_loan(
 ) -> Response:
     """Pay down principal ahead of schedule; the rest is re-amortised (lower payment or fewer
     installments). What is due and the interest accrued are paid first."""
-
-    async def book() -> tuple[PrepaymentRead, int]:
-        done = await early.prepay_loan(
-            uow,
-            actor=actor,
-            loan_id=loan_id,
-            amount=data.amount,
-            keep=data.keep,
-            today=today,
-        )
-        return prepayment_view(done, today), data.amount
-
-    return await respond_once(idempotency, book, record, "prepayment")
+    if (replay := await idempotency.replay()) is not None:
+        return replay
+    done = await early.prepay_loan(
+        uow, actor=actor, loan_id=loan_id, amount=data.amount, keep=data.keep, today=today
+    )
+    response = await idempotency.commit(prepayment_view(done, today))
+    record("prepayment", data.amount)
+    return response
 
 
 @router.post(
