@@ -8,7 +8,6 @@ from typing import Annotated, Any
 
 from fastapi import Depends, Request
 from fastapi.security import OAuth2PasswordBearer
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from bank_api.common.clock import business_date
 from bank_api.common.principal import Principal
@@ -38,19 +37,13 @@ async def get_hasher(request: Request) -> PasswordHasher:
     return hasher
 
 
-async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
-    async with request.app.state.sessionmaker() as session:
-        yield session
-
-
 SettingsDep = Annotated[Settings, Depends(get_settings_dep)]
 TokensDep = Annotated[TokenService, Depends(get_token_service)]
 HasherDep = Annotated[PasswordHasher, Depends(get_hasher)]
-SessionDep = Annotated[AsyncSession, Depends(get_session)]
 
 
-async def get_uow(session: SessionDep) -> AsyncIterator[UnitOfWork]:
-    async with UnitOfWork(session) as uow:
+async def get_uow(request: Request) -> AsyncIterator[UnitOfWork]:
+    async with request.app.state.sessionmaker() as session, UnitOfWork(session) as uow:
         yield uow
 
 
@@ -68,9 +61,7 @@ ReadUoWDep = Annotated[UnitOfWork, Depends(get_read_uow)]
 
 
 async def current_caller(
-    request: Request,
-    tokens: TokensDep,
-    token: Annotated[str | None, Depends(oauth2_scheme)],
+    request: Request, token: Annotated[str | None, Depends(oauth2_scheme)]
 ) -> Caller:
     """The caller, re-read from the database on every request: one statement on a connection
     of its own, outside the request's transaction (which the use case then opens itself).
@@ -81,6 +72,7 @@ async def current_caller(
     """
     if not token:
         raise NotAuthenticated
+    tokens: TokenService = request.app.state.tokens
     claims = tokens.decode(token)
     async with request.app.state.reader() as connection:
         user = await read_caller(connection, claims.user_id)
@@ -92,20 +84,24 @@ async def current_caller(
 CallerDep = Annotated[Caller, Depends(current_caller)]
 
 
-async def current_principal(caller: CallerDep) -> Principal:
+def principal_of(caller: Caller) -> Principal:
     return Principal(id=caller.id, username=caller.username, role=caller.role)
+
+
+async def current_principal(caller: CallerDep) -> Principal:
+    return principal_of(caller)
 
 
 CurrentUser = Annotated[Principal, Depends(current_principal)]
 
 
-def require_roles(*roles: Role) -> Callable[[Principal], Coroutine[Any, Any, Principal]]:
+def require_roles(*roles: Role) -> Callable[[Caller], Coroutine[Any, Any, Principal]]:
     allowed = frozenset(roles)
 
-    async def guard(principal: CurrentUser) -> Principal:
-        if principal.role not in allowed:
+    async def guard(caller: CallerDep) -> Principal:
+        if caller.role not in allowed:
             raise Forbidden
-        return principal
+        return principal_of(caller)
 
     guard.__name__ = "require_" + "_or_".join(role.value for role in roles)
     return guard
