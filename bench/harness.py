@@ -635,7 +635,10 @@ class Harness:
             if not self.args.no_small:
                 self.small()
             if not self.args.no_profile:
-                self.profile()
+                try:
+                    self.profile()
+                except Exception as error:  # the figures above are kept whatever happens here
+                    self.report["problems"].append(f"profile: {error!r}"[:300])
         self.report["final"] = asyncio.run(population_stats(self.args.pg, self.args.db))
         self.write()
         for problem in self.report["problems"]:

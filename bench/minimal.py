@@ -66,14 +66,17 @@ INSERT_EVENT = (
     " VALUES ($1, $2, $3, 'customer', 'created', $4)"
 )
 PORTFOLIO = (
-    "SELECT a.available, a.invested, a.interest_earned, a.losses, f.active, f.overdue, f.npl"
+    "SELECT a.available, a.invested, a.interest_earned, a.losses, f.active, f.overdue, f.npl,"
+    " g.fees"
     " FROM investor_account a CROSS JOIN (SELECT count(*) AS active,"
     " coalesce(sum(CASE WHEN l.oldest_unpaid_due < $2"
     "  THEN al.amount - al.principal_received - al.loss ELSE 0 END), 0) AS overdue,"
     " coalesce(sum(CASE WHEN l.oldest_unpaid_due <= $3"
     "  THEN al.amount - al.principal_received - al.loss ELSE 0 END), 0) AS npl"
     " FROM allocation al JOIN loan l ON l.id = al.loan_id"
-    " WHERE al.investor_id = $1 AND l.status = 'active') f WHERE a.investor_id = $1"
+    " WHERE al.investor_id = $1 AND l.status = 'active') f"
+    " CROSS JOIN (SELECT coalesce(sum(fee), 0) AS fees FROM allocation WHERE investor_id = $1) g"
+    " WHERE a.investor_id = $1"
 )
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 UNAUTHORIZED = Response(b'{"code":"not_authenticated"}', 401, media_type="application/json")
@@ -259,7 +262,7 @@ async def portfolio(request: Request) -> Response:
             return UNAUTHORIZED
         today = today_of(row)
         figures = await connection.fetchrow(PORTFOLIO, row["id"], today, today - timedelta(days=90))
-    available, invested, earned, losses, active, overdue, npl = (int(f) for f in figures)
+    available, invested, earned, losses, active, overdue, npl, fees = (int(f) for f in figures)
     return answer(
         {
             "currency": "EUR",
@@ -271,5 +274,6 @@ async def portfolio(request: Request) -> Response:
             "active_allocations": active,
             "overdue_principal": format_cents(overdue),
             "npl_principal": format_cents(npl),
+            "fees": format_cents(fees),
         }
     )

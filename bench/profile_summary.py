@@ -47,8 +47,12 @@ def category(file: str) -> str:
     return "other (stdlib, interpreter)"
 
 
-def parse(line: str) -> tuple[list[tuple[str, str]], int]:
+def parse(line: str) -> tuple[list[tuple[str, str]], int] | None:
+    """One stack and its sample count; None for a line that is not one (py-spy writes a frame
+    whose name holds a line break over two lines: both halves are skipped)."""
     stack, _, count = line.rstrip().rpartition(" ")
+    if not stack or not count.isdigit():
+        return None
     frames = []
     for raw in stack.split(";"):
         match = FRAME.match(raw)
@@ -63,9 +67,10 @@ def summarise(paths: list[Path], top: int = 12) -> dict[str, Any]:
     total = 0
     for path in paths:
         for line in path.read_text(encoding="utf-8", errors="replace").splitlines():
-            if not line.strip():
+            parsed = parse(line)
+            if parsed is None:
                 continue
-            frames, count = parse(line)
+            frames, count = parsed
             total += count
             function, file = frames[-1]
             by_package[category(file)] += count

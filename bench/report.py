@@ -54,6 +54,7 @@ def render_markdown(report: dict[str, Any]) -> str:
     out: list[str] = []
     out += header(report)
     out += throughput(report)
+    out += cpu(report)
     out += ceilings(report)
     out += small(report)
     out += login(report)
@@ -122,6 +123,34 @@ def throughput(report: dict[str, Any]) -> list[str]:
         )
     head = ["scenario", "clients", "req/s", "p50 ms", "p95 ms", "p99 ms", "max ms", "errors"]
     return ["### API throughput and latency", "", *table([*head, "refusals", "ledger"], rows)]
+
+
+def cpu(report: dict[str, Any]) -> list[str]:
+    """CPU per answered request over each measured window (harness.cpu_per_request): what the
+    two cores were spent on, so a throughput can be read against the machine's limit."""
+    rows = []
+    for kind in ("api", "small-api", "minimal"):
+        for run in runs(report, kind):
+            c = run.get("cpu") or {}
+            if not c:
+                continue
+            spent = [c.get(name) for name in ("api", "postgres", "locust", "other")]
+            total = round(sum(x for x in spent if x is not None), 2)
+            rows.append([kind, run["scenario"], run["concurrency"], *spent, total])
+            rows[-1].append(c.get("busy_share"))
+    if not rows:
+        return []
+    head = ["server", "scenario", "clients", "service ms", "PostgreSQL ms", "locust ms"]
+    return [
+        "### CPU per request (ms of CPU per answered request, measured window)",
+        "",
+        "`service` is every process the harness started but the load generator (the server and"
+        " its workers, or the minimal app); `busy` is the share of both cores that was busy. At"
+        " `busy` near 1 the machine is the limit: 2,000 ms of CPU a second over the total per"
+        " request is the most it can answer.",
+        "",
+        *table([*head, "other ms", "total ms", "busy"], rows),
+    ]
 
 
 def small(report: dict[str, Any]) -> list[str]:
