@@ -14,7 +14,6 @@ from bank_api.dependencies import (
     LoanReader,
     ReadUoWDep,
     RecordEvent,
-    SettingsDep,
     Today,
     UoWDep,
 )
@@ -77,7 +76,6 @@ async def settle_loan(
     actor: CustomerUser,
     uow: UoWDep,
     idempotency: IdempotencyDep,
-    settings: SettingsDep,
     today: Today,
     record: RecordEvent,
 ) -> Response:
@@ -105,7 +103,6 @@ async def prepay_loan(
     actor: CustomerUser,
     uow: UoWDep,
     idempotency: IdempotencyDep,
-    settings: SettingsDep,
     today: Today,
     record: RecordEvent,
 ) -> Response:
@@ -131,7 +128,6 @@ async def preview_prepayment(
     data: PrepaymentIn,
     actor: CustomerUser,
     uow: ReadUoWDep,
-    settings: SettingsDep,
     today: Today,
 ) -> PrepaymentPreviewRead:
     """What a prepayment would do, today: nothing is stored."""

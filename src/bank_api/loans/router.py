@@ -267,7 +267,6 @@ async def pay_loan(
     actor: CustomerUser,
     uow: UoWDep,
     idempotency: IdempotencyDep,
-    settings: SettingsDep,
     today: Today,
     record: RecordEvent,
 ) -> Response:
