@@ -330,12 +330,12 @@ class Harness:
 
     def worker_pids(self) -> list[int]:
         assert self.server is not None
-        done = subprocess.run(
-            ["pgrep", "-P", str(self.server.pid)], capture_output=True, text=True, check=False
-        )
-        children = [int(pid) for pid in done.stdout.split()]
         # uvicorn's multiprocess supervisor -> workers (also skip its resource tracker)
-        return [pid for pid in children if "multiprocessing.resource_tracker" not in cmdline(pid)]
+        return [
+            pid
+            for pid in children(self.server.pid)
+            if "multiprocessing.resource_tracker" not in cmdline(pid)
+        ]
 
     # -- runs ---------------------------------------------------------------------------------
 
@@ -658,10 +658,14 @@ class Harness:
 TICK = os.sysconf("SC_CLK_TCK")
 
 
-def descendants(pid: int) -> list[int]:
+def children(pid: int) -> list[int]:
     done = subprocess.run(["pgrep", "-P", str(pid)], capture_output=True, text=True, check=False)
-    children = [int(child) for child in done.stdout.split()]
-    return children + [grandchild for child in children for grandchild in descendants(child)]
+    return [int(child) for child in done.stdout.split()]
+
+
+def descendants(pid: int) -> list[int]:
+    direct = children(pid)
+    return direct + [below for child in direct for below in descendants(child)]
 
 
 def postgres_pids() -> list[int]:
