@@ -58,20 +58,17 @@ LANGUAGE sql AS $$
     VALUES (caller, idem, md5(idem) || md5(body), status, body, now());
 $$;
 
--- The investor's portfolio figures that a deposit or withdrawal answers with: the holdings
--- in active loans, each loan's overdue state read from its stored oldest unpaid due date
--- (revision 0006), and the fees over all holdings, in one statement, as the API sends it.
+-- The investor's overdue figures that a deposit or withdrawal answers with (the other figures
+-- come back with the balance): the holdings whose loan is overdue, by the copy of its oldest
+-- unpaid due date each holding keeps (revision 0014), in one statement, as the API sends it.
 CREATE FUNCTION ceiling.portfolio(investor uuid) RETURNS void
 LANGUAGE plpgsql AS $$
 BEGIN
-    PERFORM count(*),
-            coalesce(sum(a.amount - a.principal_received - a.loss)
-                     FILTER (WHERE l.oldest_unpaid_due < current_date), 0),
-            coalesce(sum(a.amount - a.principal_received - a.loss)
-                     FILTER (WHERE l.oldest_unpaid_due <= current_date - 90), 0),
-            (SELECT coalesce(sum(fee), 0) FROM allocation WHERE investor_id = investor)
-        FROM allocation a JOIN loan l ON l.id = a.loan_id
-        WHERE a.investor_id = investor AND l.status = 'active';
+    PERFORM coalesce(sum(amount - principal_received - loss), 0),
+            coalesce(sum(amount - principal_received - loss)
+                     FILTER (WHERE oldest_unpaid_due <= current_date - 90), 0)
+        FROM allocation
+        WHERE investor_id = investor AND oldest_unpaid_due < current_date;
 END $$;
 
 CREATE FUNCTION ceiling.move(n int, cents bigint, kind text) RETURNS void
@@ -95,7 +92,8 @@ BEGIN
            queued_at = CASE WHEN available + signed = 0 THEN NULL
                             WHEN available = 0 THEN now() ELSE queued_at END,
            updated_at = now()
-     WHERE investor_id = investor AND available + signed >= 0;
+     WHERE investor_id = investor AND available + signed >= 0
+    RETURNING available, invested, interest_earned, losses, active_allocations, fees;
     IF NOT FOUND THEN
         RETURN;  -- insufficient funds: the API refuses it (and rolls back; rare here)
     END IF;
@@ -164,8 +162,9 @@ BEGIN
     parts := array_fill(part, ARRAY[k]);
     parts[1] := part + loan_row.amount - part * k;
     INSERT INTO allocation (loan_id, investor_id, amount, principal_received, interest_received,
-                            loss, fee, created_at)
-    SELECT loan_row.id, i, p, 0, 0, 0, 0, now() FROM unnest(ids, parts) AS v(i, p);
+                            loss, fee, created_at, oldest_unpaid_due)
+    SELECT loan_row.id, i, p, 0, 0, 0, 0, now(), current_date + interval '1 month'
+      FROM unnest(ids, parts) AS v(i, p);
     INSERT INTO journal_entry (kind, created_at, loan_id) VALUES ('disbursement', now(),
                                                                   loan_row.id)
         RETURNING id INTO entry;
@@ -184,6 +183,7 @@ BEGIN
         FOR UPDATE;
     UPDATE investor_account a
        SET available = a.available - v.p, invested = a.invested + v.p,
+           active_allocations = a.active_allocations + 1,
            queued_at = CASE WHEN a.available = v.p THEN NULL ELSE now() END,
            last_funded_at = now(), updated_at = now()
       FROM unnest(ids, parts) AS v(i, p)
@@ -257,7 +257,8 @@ BEGIN
      WHERE loan_id = loan_row.id AND number = due.number;
     UPDATE allocation a
        SET principal_received = a.principal_received + v.p,
-           interest_received = a.interest_received + v.i, fee = a.fee + v.f
+           interest_received = a.interest_received + v.i, fee = a.fee + v.f,
+           oldest_unpaid_due = due.due_date + interval '1 month'
       FROM unnest(ids, ps, its, fees) AS v(investor, p, i, f)
      WHERE a.loan_id = loan_row.id AND a.investor_id = v.investor;
     INSERT INTO journal_entry (kind, created_at, loan_id, payment_id)
@@ -292,10 +293,10 @@ BEGIN
         FOR UPDATE;
     UPDATE investor_account a
        SET available = a.available + v.p + v.i, invested = a.invested - v.p,
-           interest_earned = a.interest_earned + v.i,
+           interest_earned = a.interest_earned + v.i, fees = a.fees + v.f,
            queued_at = CASE WHEN a.available = 0 THEN now() ELSE a.queued_at END,
            updated_at = now()
-      FROM unnest(ids, ps, its) AS v(investor, p, i)
+      FROM unnest(ids, ps, its, fees) AS v(investor, p, i, f)
      WHERE a.investor_id = v.investor;
     PERFORM ceiling.end_request(target.customer_id, idem, 201, repeat('x', 600));
     PERFORM nextval('ceiling.done');

@@ -46,6 +46,7 @@ BIN = Path(sys.executable).parent
 sys.path.insert(0, str(HERE))
 
 import ceiling  # noqa: E402
+import scaling  # noqa: E402
 
 sys.path.insert(0, str(ROOT / "tools"))
 import spread  # noqa: E402
@@ -56,6 +57,7 @@ from targets import build_targets, population_stats  # noqa: E402
 
 import topology  # noqa: E402
 from bank_api.config import Settings  # noqa: E402
+from bank_api.security import TokenService  # noqa: E402
 
 WRITES = ("deposits", "withdrawals", "applications", "approvals", "payments", "mixed")
 SCENARIOS = (
@@ -77,6 +79,7 @@ QUICK = {
     "warmup": 2.0,
     "scenarios": "reads,deposits,withdrawals,applications,approvals,payments,mixed",
     "no_profile": True,
+    "no_scaling": True,
 }
 # Connections per worker: the pool is the server's admission control. With one per client,
 # every in-flight request holds a transaction, and a transaction holding the most contended
@@ -119,6 +122,14 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     ap.add_argument("--no-pgbench", action="store_true")
     ap.add_argument("--no-small", action="store_true", help="skip the minimal-app comparison")
     ap.add_argument(
+        "--no-scaling",
+        action="store_true",
+        help="skip the latencies at 10,000 and 100,000 loans (bench/scaling.py)",
+    )
+    ap.add_argument(
+        "--scaling", action="store_true", help="measure them even with --quick (about 3 minutes)"
+    )
+    ap.add_argument(
         "--pool-size",
         type=int,
         default=POOL_PER_WORKER,
@@ -135,6 +146,8 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     if args.quick:
         for name, value in QUICK.items():
             setattr(args, name, value)
+    if args.scaling:
+        args.no_scaling = False
     args.scenarios = chosen or args.scenarios or ",".join(SCENARIOS)
     return args
 
@@ -311,11 +324,11 @@ class Harness:
             self.server_log.close()
             self.server = None
 
-    def wait_ready(self) -> None:
+    def wait_ready(self, base: str | None = None) -> None:
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
             try:
-                with urllib.request.urlopen(f"{self.base}/readyz", timeout=2) as response:  # noqa: S310
+                with urllib.request.urlopen(f"{base or self.base}/readyz", timeout=2) as response:  # noqa: S310
                     if response.status == 200:
                         return
             except OSError:
@@ -492,6 +505,52 @@ class Harness:
         finally:
             asyncio.run(self.drop(name))
 
+    def scaling_latencies(self) -> None:
+        """Latencies as the book grows to 10,000 and 100,000 loans and beside an investor with
+        5,000 holdings (bench/scaling.py), in a copy of the seeded database, one worker."""
+        name = f"{self.args.db}_scaling"
+        asyncio.run(self.recreate(name, template=self.args.db))
+        dsn = f"{self.args.pg}/{name}"
+        port = self.args.port + 2
+        env = {**self.env, "BANK_API_DATABASE_URL": self.env["BANK_API_DATABASE_URL"] + "_scaling"}
+
+        @contextmanager
+        def serving() -> Iterator[None]:
+            log_file = (self.work / "scaling.log").open("ab")
+            server = subprocess.Popen(
+                [BIN / "bank-api", "serve", "--host", "127.0.0.1", "--port", str(port)],
+                env=env,
+                stdout=log_file,
+                stderr=subprocess.STDOUT,
+            )
+            try:
+                self.wait_ready(f"http://127.0.0.1:{port}")
+                yield
+            finally:
+                server.send_signal(signal.SIGTERM)
+                server.wait(timeout=30)
+                log_file.close()
+
+        def token_for(user_id: Any) -> str:
+            return asyncio.run(self.token_for(dsn, user_id))
+
+        try:
+            self.report["scaling"] = scaling.measure(dsn, port, token_for, serving)
+            log(f"scaling: {json.dumps(self.report['scaling'])}")
+        finally:
+            asyncio.run(self.drop(name))
+
+    async def token_for(self, dsn: str, user_id: Any) -> str:
+        conn = await asyncpg.connect(dsn)
+        try:
+            row = await conn.fetchrow(
+                "SELECT role, tokens_valid_after FROM user_account WHERE id = $1", user_id
+            )
+        finally:
+            await conn.close()
+        tokens = TokenService(self.settings)
+        return tokens.issue(user_id, row["role"], row["tokens_valid_after"]).access_token
+
     def record(self, kind: str, scenario: str, concurrency: int, result: dict[str, Any]) -> None:
         write = kind == "api" and scenario in WRITES
         verified = self.verify(f"{kind} {scenario} at {concurrency}") if write else None
@@ -629,6 +688,8 @@ class Harness:
         if not self.args.no_pgbench:
             self.pgbench()
             self.ceiling()
+        if not self.args.no_scaling:
+            self.scaling_latencies()
         self.loop_lag()
         with self.serving():
             self.scenarios()

@@ -66,16 +66,13 @@ INSERT_EVENT = (
     " VALUES ($1, $2, $3, 'customer', 'created', $4)"
 )
 PORTFOLIO = (
-    "SELECT a.available, a.invested, a.interest_earned, a.losses, f.active, f.overdue, f.npl,"
-    " g.fees"
-    " FROM investor_account a CROSS JOIN (SELECT count(*) AS active,"
-    " coalesce(sum(CASE WHEN l.oldest_unpaid_due < $2"
-    "  THEN al.amount - al.principal_received - al.loss ELSE 0 END), 0) AS overdue,"
-    " coalesce(sum(CASE WHEN l.oldest_unpaid_due <= $3"
+    "SELECT a.available, a.invested, a.interest_earned, a.losses, a.active_allocations,"
+    " f.overdue, f.npl, a.fees"
+    " FROM investor_account a CROSS JOIN (SELECT"
+    " coalesce(sum(al.amount - al.principal_received - al.loss), 0) AS overdue,"
+    " coalesce(sum(CASE WHEN al.oldest_unpaid_due <= $3"
     "  THEN al.amount - al.principal_received - al.loss ELSE 0 END), 0) AS npl"
-    " FROM allocation al JOIN loan l ON l.id = al.loan_id"
-    " WHERE al.investor_id = $1 AND l.status = 'active') f"
-    " CROSS JOIN (SELECT coalesce(sum(fee), 0) AS fees FROM allocation WHERE investor_id = $1) g"
+    " FROM allocation al WHERE al.investor_id = $1 AND al.oldest_unpaid_due < $2) f"
     " WHERE a.investor_id = $1"
 )
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)

@@ -59,6 +59,7 @@ def render_markdown(report: dict[str, Any]) -> str:
     out += small(report)
     out += login(report)
     out += loop_lag(report)
+    out += scaling(report)
     out += breakdown(report)
     out += targets(report)
     out += profile(report)
@@ -251,6 +252,35 @@ def loop_lag(report: dict[str, Any]) -> list[str]:
         f"max {lag['stall_max_ms']} ms ({lag['max_stall_over_hash']} of one hash). "
         f"Logins told to come back (503 hashing_busy) per round: {lag.get('hashing_busy')}.",
         "",
+    ]
+
+
+def scaling(report: dict[str, Any]) -> list[str]:
+    found = report.get("scaling")
+    if not found:
+        return []
+    books = list(found["books"])
+    labels = list(found["books"][books[0]])
+    head = ["request (one at a time, 1 worker)"]
+    head += [f"{int(book):,} loans: p50 / p99 ms (rows)" for book in books]
+    rows = []
+    for label in labels:
+        cells: list[Any] = [label]
+        for book in books:
+            timed = found["books"][book][label]
+            cells.append(
+                timed.get("error")
+                or f"{timed['p50_ms']} / {timed['p99_ms']} ({fmt(timed['matching_rows'])})"
+            )
+        rows.append(cells)
+    return [
+        "### Cost as the book and the portfolio grow (bench/scaling.py)",
+        "",
+        f"An investor with {found['small_investor_holdings']} holdings beside one with "
+        f"{found['large_investor_holdings']:,}; the book copied up to each size. Rows: the "
+        "page's `total` (what matches), where the answer has one.",
+        "",
+        *table(head, rows),
     ]
 
 

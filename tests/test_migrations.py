@@ -197,18 +197,8 @@ async def test_0007_queues_investors_from_their_last_loan_and_dates_every_journa
             if connection.dialect.name == "postgresql":  # no loan rows needed
                 await connection.execute(text("SET LOCAL session_replication_role = replica"))
             key = (lambda u: u) if connection.dialect.name == "postgresql" else (lambda u: u.hex)
-            await connection.execute(  # the accounts' users: 0007 rebuilds the table on SQLite
-                text(
-                    "INSERT INTO user_account (id, username, username_key, email, email_key,"
-                    " full_name, role, status, password_hash, tokens_valid_after, created_at,"
-                    " updated_at) VALUES (:id, :name, :name, :email, :email, 'I', 'investor',"
-                    " 'active', 'x', :at, :at, :at)"
-                ),
-                [
-                    {"id": key(i), "name": i.hex, "email": f"{i.hex}@example.com", "at": at[1]}
-                    for i in (funded_late, funded_early, never)
-                ],
-            )
+            # the accounts' users: 0007 rebuilds the table on SQLite
+            await _investor_users(connection, key, [funded_late, funded_early, never], at[1])
             await connection.execute(
                 text(
                     "INSERT INTO investor_account (investor_id, available, invested,"
@@ -307,22 +297,111 @@ async def test_loans_disbursed_before_0008_get_the_value_date_of_their_payout(
     assert stored == {"active": "2026-02-01", "new": None}
 
 
-async def _bare_loans(connection: Any, key: Any, loans: list[tuple[uuid.UUID, str]]) -> None:
-    """Loan rows with only the columns every revision has (no customer or product rows: the
-    caller switches foreign keys off on PostgreSQL)."""
+async def test_0014_stores_each_investor_s_figures_and_each_holding_s_due_date(
+    backend: str, tmp_path: Path
+) -> None:
+    """0014 counts each account's holdings in active loans and sums its fees over all of them,
+    and gives each holding of an active loan the loan's oldest unpaid due date (none for a
+    closed or written-off loan, whose own date may remain)."""
+    url = await scratch_database(backend, tmp_path, "scratch")
+    await asyncio.to_thread(upgrade, url, "0013")
+    holder, idle = uuid.uuid4(), uuid.uuid4()
+    active, closed, written_off = uuid.uuid4(), uuid.uuid4(), uuid.uuid4()
+    at = datetime(2026, 3, 1, tzinfo=UTC)
+    engine = create_async_engine(url)
+    try:
+        async with engine.begin() as connection:
+            if connection.dialect.name == "postgresql":  # no customer or product rows needed
+                await connection.execute(text("SET LOCAL session_replication_role = replica"))
+            key = (lambda u: u) if connection.dialect.name == "postgresql" else (lambda u: u.hex)
+            await _investor_users(connection, key, [holder, idle], at)
+            await connection.execute(
+                text(
+                    "INSERT INTO investor_account (investor_id, available, invested,"
+                    " interest_earned, losses, updated_at, auto_invest, keep_available)"
+                    " VALUES (:id, 0, 0, 0, 0, :at, true, 0)"
+                ),
+                [{"id": key(holder), "at": at}, {"id": key(idle), "at": at}],
+            )
+            await _bare_loans(
+                connection,
+                key,
+                [(active, "active"), (closed, "closed"), (written_off, "written_off")],
+                fee_ppm=0,
+            )
+            await connection.execute(
+                text("UPDATE loan SET oldest_unpaid_due = :due WHERE status <> 'closed'"),
+                {"due": date(2026, 2, 1)},
+            )
+            await connection.execute(
+                text(
+                    "INSERT INTO allocation (loan_id, investor_id, amount, principal_received,"
+                    " interest_received, loss, fee, created_at)"
+                    " VALUES (:loan, :investor, 100, 0, 0, 0, :fee, :at)"
+                ),
+                [
+                    {"loan": key(loan), "investor": key(holder), "fee": fee, "at": at}
+                    for loan, fee in ((active, 5), (closed, 7), (written_off, 0))
+                ],
+            )
+        await asyncio.to_thread(upgrade, url, "0014")
+        async with engine.connect() as connection:
+            accounts = await connection.execute(
+                text("SELECT investor_id, active_allocations, fees FROM investor_account")
+            )
+            figures = {str(i).replace("-", ""): (n, fees) for i, n, fees in accounts}
+            holdings = await connection.execute(
+                text("SELECT loan_id, oldest_unpaid_due FROM allocation")
+            )
+            dues = {str(loan).replace("-", ""): due for loan, due in holdings}
+    finally:
+        await engine.dispose()
+    assert figures == {holder.hex: (1, 12), idle.hex: (0, 0)}
+    assert {loan: None if due is None else str(due) for loan, due in dues.items()} == {
+        active.hex: "2026-02-01",
+        closed.hex: None,
+        written_off.hex: None,
+    }
+
+
+async def _investor_users(
+    connection: Any, key: Any, investors: list[uuid.UUID], at: datetime
+) -> None:
+    await connection.execute(
+        text(
+            "INSERT INTO user_account (id, username, username_key, email, email_key,"
+            " full_name, role, status, password_hash, tokens_valid_after, created_at,"
+            " updated_at) VALUES (:id, :name, :name, :email, :email, 'I', 'investor',"
+            " 'active', 'x', :at, :at, :at)"
+        ),
+        [
+            {"id": key(i), "name": i.hex, "email": f"{i.hex}@example.com", "at": at}
+            for i in investors
+        ],
+    )
+
+
+async def _bare_loans(
+    connection: Any, key: Any, loans: list[tuple[uuid.UUID, str]], **later: Any
+) -> None:
+    """Loan rows with only the columns every revision has, and the `later` ones given (no
+    customer or product rows: the caller switches foreign keys off on PostgreSQL)."""
+    names = "".join(f", {name}" for name in later)
+    values = "".join(f", :{name}" for name in later)
     for loan_id, status in loans:
         await connection.execute(
             text(
                 "INSERT INTO loan (id, customer_id, loan_type, amount, term_months,"
                 " annual_rate_bp, schedule_type, monthly_payment, total_interest,"
-                " total_payable, status, outstanding_principal, created_at, updated_at)"
+                f" total_payable, status, outstanding_principal, created_at, updated_at{names})"
                 " VALUES (:id, :customer, 'personal_loan', 300, 3, 0, 'annuity', 100, 0,"
-                " 300, :status, 0, :now, :now)"
+                f" 300, :status, 0, :now, :now{values})"
             ),
             {
                 "id": key(loan_id),
                 "customer": key(uuid.uuid4()),
                 "status": status,
                 "now": datetime(2026, 1, 1, tzinfo=UTC),
+                **later,
             },
         )

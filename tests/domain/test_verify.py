@@ -14,12 +14,15 @@ from bank_api.domain.ledger import (
 )
 from bank_api.domain.verify import (
     CheckResult,
+    HoldingDue,
+    InvestorFigures,
     LoanFacts,
     PaymentFacts,
     check_investor_balances,
     check_journal,
     check_loans,
     check_payments,
+    check_portfolio_figures,
     check_stored_balances,
     result,
 )
@@ -119,6 +122,35 @@ def test_payment_checks_name_the_broken_payments() -> None:
         "payment_investor_parts_add_up": False,
     }
     assert results[1].detail == "2 payments failing, e.g. 'Y', 'Z'"
+
+
+def test_portfolio_figure_checks_name_the_stale_investors_and_holdings() -> None:
+    """The figures the writes keep: each account's active holdings and fees, and each holding's
+    copy of its loan's oldest unpaid due date (None unless the loan is active)."""
+    due, later = date(2026, 1, 5), date(2026, 2, 5)
+    investors = [
+        InvestorFigures("ok", 2, 150, 2, 150),
+        InvestorFigures("count", 3, 150, 2, 150),
+        InvestorFigures("fees", 2, 149, 2, 150),
+    ]
+    holdings = [
+        HoldingDue("current", due, True, due),
+        HoldingDue("closed", None, False, None),
+        HoldingDue("written off", None, False, due),  # the loan keeps its date, the holding not
+        HoldingDue("stale", due, True, later),
+        HoldingDue("not cleared", due, False, due),
+        HoldingDue("never set", None, True, due),
+    ]
+    results = check_portfolio_figures(investors, holdings)
+    assert [(r.name, r.ok, r.detail) for r in results] == [
+        ("investor_figures_match_holdings", False, "2 investors failing, e.g. 'count', 'fees'"),
+        (
+            "holding_unpaid_due_matches_loan",
+            False,
+            "3 holdings failing, e.g. 'stale', 'not cleared', 'never set'",
+        ),
+    ]
+    assert all(r.ok for r in check_portfolio_figures(investors[:1], holdings[:3]))
 
 
 def test_details_show_at_most_five_offenders() -> None:

@@ -4,7 +4,7 @@ import pytest
 from sqlalchemy import text
 
 from tests.support.api import Api
-from tests.support.flows import portfolio, verify_ok
+from tests.support.flows import active_loan, investor_with, portfolio, verify_ok
 from tests.support.http import assert_problem
 
 pytestmark = pytest.mark.usefixtures("backend")
@@ -126,3 +126,28 @@ async def test_verify_reports_a_tampered_balance(api: Api) -> None:
     failing = {c["name"] for c in body["checks"] if not c["ok"]}
     assert body["ok"] is False
     assert failing == {"stored_balances_match_journal"}
+
+
+@pytest.mark.parametrize(
+    ("tampering", "check"),
+    [
+        ("UPDATE investor_account SET fees = fees + 1", "investor_figures_match_holdings"),
+        (
+            "UPDATE investor_account SET active_allocations = active_allocations + 1",
+            "investor_figures_match_holdings",
+        ),
+        ("UPDATE allocation SET oldest_unpaid_due = NULL", "holding_unpaid_due_matches_loan"),
+    ],
+)
+async def test_verify_reports_stale_portfolio_figures(api: Api, tampering: str, check: str) -> None:
+    """The figures the writes keep for portfolios are checked against the holdings."""
+    investor = await investor_with(api, "20000.00")
+    customer, admin = await api.user("customer"), await api.user("admin")
+    await active_loan(api, customer, admin)
+    assert (await portfolio(api, investor))["active_allocations"] == 1
+    await verify_ok(api, admin)
+    async with api.app.state.sessionmaker() as session:
+        await session.execute(text(tampering))
+        await session.commit()
+    body = (await api.client.get("/api/v1/admin/ledger/verify", headers=admin.headers)).json()
+    assert {c["name"] for c in body["checks"] if not c["ok"]} == {check}

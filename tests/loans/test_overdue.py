@@ -80,6 +80,10 @@ async def test_overdue_npl_and_write_off(api: Api) -> None:
         409,
         "loan_not_writable_off",
     )
+    figures = [await portfolio(api, i) for i in investors]
+    assert [f["active_allocations"] for f in figures] == [1, 1, 1]
+    assert sum(cents(f["overdue_principal"]) for f in figures) == outstanding
+    assert all(f["npl_principal"] == "0.00" for f in figures)
 
     await set_date(api, admin.headers, second_due + timedelta(days=90))
     npl = (await api.client.get(f"/api/v1/loans/{loan['id']}", headers=customer.headers)).json()
@@ -104,6 +108,9 @@ async def test_overdue_npl_and_write_off(api: Api) -> None:
     assert sum(losses) == outstanding
     assert max(losses) - min(losses) <= 1  # equal parts lent, equal parts lost
     assert all(f["invested"] == "0.00" for f in after)
+    assert [
+        (f["active_allocations"], f["overdue_principal"], f["npl_principal"]) for f in after
+    ] == [(0, "0.00", "0.00")] * 3
     assert_problem(await pay(api, customer, loan["id"], "10.00"), 409, "loan_not_active")
     assert_problem(
         await api.client.post(f"/api/v1/loans/{loan['id']}/write-off", headers=admin.headers),
@@ -145,7 +152,8 @@ async def test_the_stored_oldest_unpaid_due_date_moves_with_payments_and_is_veri
 ) -> None:
     """The approval stores the first due date, each payment that settles an installment moves
     it to the next, and `ledger verify` recomputes it from the schedule: a stored date that
-    disagrees (tampered here) fails invariant 7 and nothing else."""
+    disagrees (tampered here) fails invariant 7, and the holdings' copy of it, which no longer
+    agrees with it, invariant 8; nothing else."""
     await investor_with(api, "1000.00")
     customer, admin = await api.user("customer"), await api.user("admin")
     loan = await active_loan(api, customer, admin, amount="300.00", term_months=3)
@@ -168,4 +176,4 @@ async def test_the_stored_oldest_unpaid_due_date_moves_with_payments_and_is_veri
         await session.commit()
     body = (await api.client.get("/api/v1/admin/ledger/verify", headers=admin.headers)).json()
     failing = {c["name"] for c in body["checks"] if not c["ok"]}
-    assert failing == {"loan_oldest_unpaid_due_matches_schedule"}
+    assert failing == {"loan_oldest_unpaid_due_matches_schedule", "holding_unpaid_due_matches_loan"}

@@ -69,6 +69,27 @@ async def test_end_to_end_every_investor_gets_principal_and_interest_back(api: A
     await verify_ok(api, admin)
 
 
+async def test_a_last_cent_paid_to_one_holder_closes_every_holding(api: Api) -> None:
+    """The payment that closes a loan ends every investor's active holding in it, also of
+    those it pays nothing (a last cent goes to one of three)."""
+    investors = [await investor_with(api, "1000.00") for _ in range(3)]
+    customer, admin = await api.user("customer"), await api.user("admin")
+    loan = await active_loan(api, customer, admin, amount="900.00", term_months=3)
+    schedule = (
+        await api.client.get(f"/api/v1/loans/{loan['id']}/schedule", headers=customer.headers)
+    ).json()
+    total = cents(schedule["totals"]["payable"])
+    assert (await pay(api, customer, loan["id"], money(total - 1))).status_code == 201
+    figures = [await portfolio(api, i) for i in investors]
+    assert [f["active_allocations"] for f in figures] == [1, 1, 1]
+    last = await pay(api, customer, loan["id"], "0.01")
+    assert (last.status_code, last.json()["loan_status"]) == (201, "closed")
+    figures = [await portfolio(api, i) for i in investors]
+    assert [f["active_allocations"] for f in figures] == [0, 0, 0]
+    assert [f["invested"] for f in figures] == ["0.00"] * 3
+    await verify_ok(api, admin)
+
+
 async def test_payment_refusals(api: Api) -> None:
     await investor_with(api, "5000.00")
     owner = await api.user("customer")

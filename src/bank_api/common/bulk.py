@@ -108,10 +108,12 @@ async def update_rows(
     key: str,
     where: Mapping[str, Any],
     add: Mapping[str, str],
+    set_to: Mapping[str, Any] | None = None,
 ) -> None:
-    """UPDATE t SET x = x + v.y (for each `add` x: y) FROM v WHERE t.key = v.key and t.c = w
-    (for each `where` c: w): t the model's table, v `rows`. Built once per shape, like
-    `insert_rows`: only `rows` and the `where` values vary between calls."""
+    """UPDATE t SET x = x + v.y (for each `add` x: y), z = u (for each `set_to` z: u) FROM v
+    WHERE t.key = v.key and t.c = w (for each `where` c: w): t the model's table, v `rows`.
+    Built once per shape, like `insert_rows`: only `rows` and the `where` and `set_to` values
+    vary between calls."""
     if not rows:
         return
     table = table_of(model)
@@ -121,11 +123,14 @@ async def update_rows(
             table.c[name] == bindparam(f"where_{name}", type_=table.c[name].type) for name in where
         ]
         increments = {target: table.c[target] + v.c[source] for target, source in add.items()}
-        return update(table).where(*match).values(**increments).add_cte(v)
+        fixed = {name: bindparam(f"set_{name}", type_=table.c[name].type) for name in given}
+        return update(table).where(*match).values(**increments, **fixed).add_cte(v)
 
+    given = dict(set_to or {})
     shape = ("update", table.name, _shape(columns), key, tuple(where), tuple(add.items()))
-    stmt, params = built_once(session, shape, columns, rows, build)
+    stmt, params = built_once(session, (*shape, tuple(given)), columns, rows, build)
     params.update({f"where_{name}": value for name, value in where.items()})
+    params.update({f"set_{name}": value for name, value in given.items()})
     await session.execute(stmt, params)
 
 

@@ -10,7 +10,10 @@ gets back one :class:`CheckResult` per invariant, each naming up to five offende
    ``loan_outstanding_consistent``: :func:`check_loans`;
 5. ``payment_parts_add_up``, ``payment_investor_parts_add_up``: :func:`check_payments`;
 7. ``loan_oldest_unpaid_due_matches_schedule`` (the stored figure every overdue figure reads):
-   :func:`check_loans`.
+   :func:`check_loans`;
+8. ``investor_figures_match_holdings`` (the portfolio figures the writes keep on the account)
+   and ``holding_unpaid_due_matches_loan`` (the loan's date each holding keeps for the
+   overdue figures): :func:`check_portfolio_figures`.
 """
 
 from __future__ import annotations
@@ -65,6 +68,28 @@ class PaymentFacts:
     """As stored on the payment."""
     platform_fees: Sequence[int] = ()
     """The payment's lines into ``platform_revenue`` (one per investor whose share paid fee)."""
+
+
+@dataclass(frozen=True, slots=True)
+class InvestorFigures:
+    """What invariant 8 needs to know about one investor: the figures stored on the account and
+    the same figures recomputed from the holdings."""
+
+    investor_id: Hashable
+    active_allocations: int
+    fees: int
+    holdings_in_active_loans: int
+    holdings_fees: int
+
+
+@dataclass(frozen=True, slots=True)
+class HoldingDue:
+    """One holding's stored copy of its loan's oldest unpaid due date, beside the loan's."""
+
+    holding: Hashable
+    stored: dt.date | None
+    loan_active: bool
+    loan_oldest_unpaid_due: dt.date | None
 
 
 def result(name: str, offenders: Sequence[object], what: str) -> CheckResult:
@@ -139,6 +164,27 @@ def check_payments(payments: Iterable[PaymentFacts]) -> tuple[CheckResult, ...]:
     return (
         result("payment_parts_add_up", parts, "payments"),
         result("payment_investor_parts_add_up", shares, "payments"),
+    )
+
+
+def check_portfolio_figures(
+    investors: Iterable[InvestorFigures], holdings: Iterable[HoldingDue]
+) -> tuple[CheckResult, CheckResult]:
+    """Invariant 8: each account's active holdings and fees equal their recomputation, and each
+    holding keeps its loan's oldest unpaid due date while the loan is active, None otherwise."""
+    figures = [
+        f.investor_id
+        for f in investors
+        if (f.active_allocations, f.fees) != (f.holdings_in_active_loans, f.holdings_fees)
+    ]
+    dues = [
+        h.holding
+        for h in holdings
+        if h.stored != (h.loan_oldest_unpaid_due if h.loan_active else None)
+    ]
+    return (
+        result("investor_figures_match_holdings", figures, "investors"),
+        result("holding_unpaid_due_matches_loan", dues, "holdings"),
     )
 
 

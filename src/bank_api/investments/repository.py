@@ -42,11 +42,18 @@ ALLOCATION_QUEUE_LOCK = 0x62616E6B  # "bank"
 
 
 class Balances(NamedTuple):
+    """An investor's stored balances and portfolio figures or, given to `change_many`, a change
+    of them (signed)."""
+
     investor_id: uuid.UUID
-    available: int
-    invested: int
-    interest_earned: int
-    losses: int
+    available: int = 0
+    invested: int = 0
+    interest_earned: int = 0
+    losses: int = 0
+    active_allocations: int = 0
+    """Holdings in active loans."""
+    fees: int = 0
+    """The platform's fees taken from the investor's interest."""
 
 
 # Balances are written with Core statements on the table (see bank_api.common.bulk: no ORM
@@ -127,6 +134,8 @@ CHANGES = (
     ("invested", BigInteger()),
     ("interest_earned", BigInteger()),
     ("losses", BigInteger()),
+    ("active_allocations", Integer()),
+    ("fees", BigInteger()),
 )
 
 
@@ -149,6 +158,8 @@ def _change_many(v: CTE, *, require_available: bool) -> Any:
             invested=a.invested + v.c.invested,
             interest_earned=a.interest_earned + v.c.interest_earned,
             losses=a.losses + v.c.losses,
+            active_allocations=a.active_allocations + v.c.active_allocations,
+            fees=a.fees + v.c.fees,
             queued_at=queued_at_after(v.c.available, _NOW, funded=v.c.invested > 0),
             last_funded_at=case((v.c.invested > 0, _NOW), else_=a.last_funded_at),
             updated_at=_NOW,
@@ -224,13 +235,10 @@ class InvestorAccountRepository(Repository[InvestorAccount]):
             await self.session.execute(insert(LOAN_TYPES), rows)
 
     async def change_many(
-        self,
-        rows: Sequence[tuple[uuid.UUID, int, int, int, int]],
-        *,
-        require_available: bool = False,
+        self, rows: Sequence[Balances], *, require_available: bool = False
     ) -> int:
-        """Per investor `(id, available, invested, interest_earned, losses)` changes (signed
-        cents), in one statement that locks the rows in id order; how many rows changed.
+        """Per investor changes of the balances and figures (signed), in one statement that
+        locks the rows in id order; how many rows changed.
 
         With `require_available`, a row whose available money would go below zero is left
         alone (the caller compares the count and tries again)."""

@@ -22,7 +22,12 @@ from bank_api.domain import ledger
 from bank_api.domain.returns import expected_interest
 from bank_api.errors import InsufficientFunds
 from bank_api.investments.repository import ACCOUNTS, BALANCES, Balances
-from bank_api.loans.overdue import loan_days_past_due, npl_cutoff, overdue_and_npl_sums
+from bank_api.loans.overdue import (
+    holdings_overdue_and_npl_sums,
+    loan_days_past_due,
+    npl_cutoff,
+    overdue_holding,
+)
 from bank_api.models import (
     Allocation,
     JournalLine,
@@ -68,76 +73,59 @@ class Movement:
 
 
 @dataclass(frozen=True)
-class LoanFigures:
-    """What the investor's loans show: how many are active, how much principal is overdue
-    and, of it, non-performing; and the platform's fees taken from their interest so far."""
+class Overdue:
+    """How much of the investor's principal is in overdue loans and, of it, non-performing."""
 
-    active_allocations: int
-    overdue_principal: int
+    principal: int
     npl_principal: int
-    fees: int
 
 
 async def portfolio(uow: UnitOfWork, *, actor: Principal, currency: str, today: date) -> Portfolio:
     """The balances and the loan figures in one statement: one snapshot without a transaction."""
-    row = (await uow.session.execute(_PORTFOLIO, _figure_values(actor.id, today))).one()
-    balances, figures = Balances(*row[: len(BALANCES)]), row[len(BALANCES) :]
-    return _portfolio(currency, balances, LoanFigures(*(int(f) for f in figures)))
+    row = (await uow.session.execute(_PORTFOLIO, _overdue_values(actor.id, today))).one()
+    balances, overdue = Balances(*row[: len(BALANCES)]), row[len(BALANCES) :]
+    return _portfolio(currency, balances, Overdue(*(int(f) for f in overdue)))
 
 
-def _portfolio(currency: str, balances: Balances, figures: LoanFigures) -> Portfolio:
+def _portfolio(currency: str, balances: Balances, overdue: Overdue) -> Portfolio:
     return Portfolio(
         currency,
         balances.available,
         balances.invested,
         balances.interest_earned,
         balances.losses,
-        figures.active_allocations,
-        figures.overdue_principal,
-        figures.npl_principal,
-        figures.fees,
+        balances.active_allocations,
+        overdue.principal,
+        overdue.npl_principal,
+        balances.fees,
     )
 
 
-# One statement over the investor's holdings in active loans, each loan's overdue state read
-# from the loan row itself, and the fees over all their holdings; built once, since every
-# portfolio, deposit and withdrawal sends it.
-_FEES = (
-    select(func.coalesce(func.sum(Allocation.fee), 0))
-    .where(Allocation.investor_id == bindparam("investor_id"))
-    .scalar_subquery()
-)
-_FIGURES = (
-    select(
-        func.count(),
-        *overdue_and_npl_sums(
-            Allocation.amount - Allocation.principal_received - Allocation.loss,
-            bindparam("today", type_=Date()),
-            bindparam("npl_cutoff", type_=Date()),
-        ),
-        _FEES,
-    )
+# The figures the writes keep are on the account row; the overdue ones depend on the day, so
+# they are summed here, over the investor's overdue holdings alone (an index range of
+# `ix_allocation_investor_unpaid_due`: however large the portfolio, only what is overdue is
+# read). Built once, since every portfolio, deposit and withdrawal sends it.
+_TODAY = bindparam("today", type_=Date())
+_OVERDUE = (
+    select(*holdings_overdue_and_npl_sums(_TODAY, bindparam("npl_cutoff", type_=Date())))
     .select_from(Allocation)
-    .join(Loan, Loan.id == Allocation.loan_id)
-    .where(Allocation.investor_id == bindparam("investor_id"), Loan.status == LoanStatus.active)
+    .where(Allocation.investor_id == bindparam("investor_id"), overdue_holding(_TODAY))
 )
-
-
-_FIGURES_ROW = _FIGURES.subquery("figures")
+_OVERDUE_ROW = _OVERDUE.subquery("overdue")
 _PORTFOLIO = (
-    select(*BALANCES, *_FIGURES_ROW.c)
-    .select_from(ACCOUNTS.join(_FIGURES_ROW, true()))  # the figures are one row
+    select(*BALANCES, *_OVERDUE_ROW.c)
+    .select_from(ACCOUNTS.join(_OVERDUE_ROW, true()))  # the sums are one row
     .where(ACCOUNTS.c.investor_id == bindparam("investor_id"))
 )
 
 
-def _figure_values(investor_id: uuid.UUID, today: date) -> dict[str, Any]:
+def _overdue_values(investor_id: uuid.UUID, today: date) -> dict[str, Any]:
     return {"investor_id": investor_id, "today": today, "npl_cutoff": npl_cutoff(today)}
 
 
-async def _loan_figures(uow: UnitOfWork, investor_id: uuid.UUID, today: date) -> LoanFigures:
-    row = (await uow.session.execute(_FIGURES, _figure_values(investor_id, today))).one()
-    return LoanFigures(*(int(figure) for figure in row))
+async def _overdue(uow: UnitOfWork, investor_id: uuid.UUID, today: date) -> Overdue:
+    row = (await uow.session.execute(_OVERDUE, _overdue_values(investor_id, today))).one()
+    return Overdue(*(int(figure) for figure in row))
 
 
 async def allocations(
@@ -208,15 +196,15 @@ async def _move(
     currency: str,
     today: date,
 ) -> Movement:
-    """The portfolio's loan figures (nothing here changes them), the journal entry, and last
-    the balance, which refuses to go below zero."""
-    figures = await _loan_figures(uow, actor.id, today)
+    """The portfolio's overdue figures (nothing here changes them), the journal entry, and last
+    the balance, which refuses to go below zero and returns the other figures."""
+    overdue = await _overdue(uow, actor.id, today)
     entry_id, created_at = await uow.ledger.post(entry, value_date=today, investor_id=actor.id)
     balances = await uow.investors.move(actor.id, change)
     if balances is None:
         available = (await uow.investors.for_investor(actor.id)).available
         raise InsufficientFunds(available=available, requested=-change)
-    portfolio = _portfolio(currency, balances, figures)
+    portfolio = _portfolio(currency, balances, overdue)
     return Movement(entry_id, created_at, abs(change), portfolio)
 
 

@@ -7,7 +7,7 @@ from collections import defaultdict
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import case, func, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bank_api.domain import ledger as domain
@@ -46,7 +46,8 @@ async def verify_ledger(uow: UnitOfWork) -> list[verify.CheckResult]:
         _account(kind, owner): total
         for (kind, owner), total in (await uow.ledger.account_balances()).items()
     }
-    stored = await _stored_balances(uow)
+    accounts = (await uow.session.execute(select(InvestorAccount))).scalars().all()
+    stored = await _stored_balances(uow, accounts)
     checks = [
         *verify.check_journal(await uow.ledger.entry_sums()),
         verify.check_stored_balances(
@@ -64,13 +65,18 @@ async def verify_ledger(uow: UnitOfWork) -> list[verify.CheckResult]:
         *verify.check_loans(await _loan_facts(uow, replayed)),
         *verify.check_payments(await _payment_facts(uow)),
         await _transitions(uow),
+        *verify.check_portfolio_figures(
+            await _investor_figures(uow, accounts), await _holding_dues(uow)
+        ),
     ]
     return checks
 
 
-async def _stored_balances(uow: UnitOfWork) -> dict[domain.Account, int]:
+async def _stored_balances(
+    uow: UnitOfWork, accounts: Sequence[InvestorAccount]
+) -> dict[domain.Account, int]:
     stored: dict[domain.Account, int] = {}
-    for account in (await uow.session.execute(select(InvestorAccount))).scalars():
+    for account in accounts:
         stored[domain.available(account.investor_id)] = account.available
         stored[domain.invested(account.investor_id)] = account.invested
     loans = await uow.session.execute(
@@ -87,6 +93,38 @@ async def _stored_balances(uow: UnitOfWork) -> dict[domain.Account, int]:
     for investor_id, total in fees:
         stored[domain.revenue(investor_id)] = int(total)
     return stored
+
+
+async def _investor_figures(
+    uow: UnitOfWork, accounts: Sequence[InvestorAccount]
+) -> list[verify.InvestorFigures]:
+    active = func.count(case((Loan.status == LoanStatus.active, 1)))
+    recomputed = {
+        investor_id: (int(count), int(fees))
+        for investor_id, count, fees in await uow.session.execute(
+            select(Allocation.investor_id, active, func.sum(Allocation.fee))
+            .join(Loan, Loan.id == Allocation.loan_id)
+            .group_by(Allocation.investor_id)
+        )
+    }
+    return [
+        verify.InvestorFigures(
+            a.investor_id, a.active_allocations, a.fees, *recomputed.get(a.investor_id, (0, 0))
+        )
+        for a in accounts
+    ]
+
+
+async def _holding_dues(uow: UnitOfWork) -> list[verify.HoldingDue]:
+    rows = await uow.session.execute(
+        select(Allocation.loan_id, Allocation.investor_id, Allocation.oldest_unpaid_due)
+        .add_columns(Loan.status, Loan.oldest_unpaid_due)
+        .join(Loan, Loan.id == Allocation.loan_id)
+    )
+    return [
+        verify.HoldingDue((loan_id, investor_id), stored, status == LoanStatus.active, due)
+        for loan_id, investor_id, stored, status, due in rows
+    ]
 
 
 async def _grouped(uow: UnitOfWork, model: Any, *columns: Any) -> dict[Any, list[Any]]:

@@ -38,6 +38,7 @@ from bank_api.domain.allocation import (
 )
 from bank_api.domain.schedule import build_schedule
 from bank_api.errors import AllocationConflict, LoanNotApprovable
+from bank_api.investments.repository import Balances
 from bank_api.loans import four_eyes, history
 from bank_api.loans.lifecycle import can_become, visible_loan
 from bank_api.models import Loan, LoanEventKind, LoanStatus
@@ -83,7 +84,7 @@ async def approve_loan(
         status=LoanStatus.active,
         approved_at=utcnow(),
         outstanding_principal=loan.amount,
-        oldest_unpaid_due=schedule.installments[0].due_date,
+        oldest_unpaid_due=schedule.installments[0].due_date,  # the holdings keep it too
         disbursed_on=today,
         fee_ppm=settings.fee_ppm,
         monthly_payment=schedule.monthly_payment,
@@ -91,19 +92,24 @@ async def approve_loan(
         total_payable=schedule.total_payable,
     )
     audit.record(uow, actor, "loan.approve", "loan", loan.id, changes)
-    await _fund(uow, loan, policy(settings), today)
+    await _fund(uow, loan, policy(settings), today, schedule.installments[0].due_date)
     return Decision(loan, executed=True)
 
 
-async def _fund(uow: UnitOfWork, loan: Loan, rules: AllocationPolicy, today: date) -> None:
+async def _fund(
+    uow: UnitOfWork, loan: Loan, rules: AllocationPolicy, today: date, first_due: date
+) -> None:
     attempt = await uow.savepoint()
     for _ in range(ATTEMPTS):
         await uow.investors.lock_allocation_queue()
         parts = await _allocate(uow, loan, rules)
-        await uow.allocations.add_parts(loan.id, parts)
+        await uow.allocations.add_parts(loan.id, parts, first_due)
         entry = ledger.disbursement_entry(loan.id, parts)
         await uow.ledger.post(entry, value_date=today, loan_id=loan.id)
-        debits = [(investor, -part, part, 0, 0) for investor, part in parts]
+        debits = [
+            Balances(investor, available=-part, invested=part, active_allocations=1)
+            for investor, part in parts
+        ]
         if await uow.investors.change_many(debits, require_available=True) == len(parts):
             return
         await attempt.rollback()

@@ -13,7 +13,7 @@ from typing import Any
 from sqlalchemy import and_, case, func
 
 from bank_api.domain.delinquency import NPL_DAYS_PAST_DUE, days_past_due
-from bank_api.models import Loan, LoanStatus
+from bank_api.models import Allocation, Loan, LoanStatus
 
 
 def loan_days_past_due(status: LoanStatus, oldest_unpaid_due: date | None, today: date) -> int:
@@ -36,9 +36,31 @@ def npl_loan(cutoff: Any) -> Any:
     return and_(Loan.status == LoanStatus.active, Loan.oldest_unpaid_due <= cutoff)
 
 
+def _sums(principal: Any, overdue: Any, npl: Any) -> tuple[Any, Any]:
+    return (
+        func.coalesce(func.sum(case((overdue, principal), else_=0)), 0),
+        func.coalesce(func.sum(case((npl, principal), else_=0)), 0),
+    )
+
+
 def overdue_and_npl_sums(principal: Any, today: Any, cutoff: Any) -> tuple[Any, Any]:
     """SQL totals of `principal` over the overdue loans and, of them, the non-performing ones."""
-    return (
-        func.coalesce(func.sum(case((overdue_loan(today), principal), else_=0)), 0),
-        func.coalesce(func.sum(case((npl_loan(cutoff), principal), else_=0)), 0),
+    return _sums(principal, overdue_loan(today), npl_loan(cutoff))
+
+
+# A holding's outstanding principal, and the loan's oldest unpaid due date the holding keeps
+# while the loan is active (None otherwise, so the same conditions need no loan row).
+HOLDING_OUTSTANDING = Allocation.amount - Allocation.principal_received - Allocation.loss
+
+
+def overdue_holding(today: Any) -> Any:
+    """SQL condition on `Allocation`: its loan is overdue (see `overdue_loan`)."""
+    return Allocation.oldest_unpaid_due < today
+
+
+def holdings_overdue_and_npl_sums(today: Any, cutoff: Any) -> tuple[Any, Any]:
+    """SQL totals of the holdings' outstanding principal in overdue loans and, of them, the
+    non-performing ones (select them with `overdue_holding` to read no other holding)."""
+    return _sums(
+        HOLDING_OUTSTANDING, overdue_holding(today), Allocation.oldest_unpaid_due <= cutoff
     )

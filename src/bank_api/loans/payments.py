@@ -27,6 +27,7 @@ from bank_api.domain.distribution import distribute_payment, fee_part
 from bank_api.domain.payments import AppliedPart, Paid, apply_payment
 from bank_api.domain.schedule import Installment as Planned
 from bank_api.errors import LoanClosed, LoanNotActive, LoanNotFound
+from bank_api.investments.repository import Balances
 from bank_api.loans import four_eyes, history
 from bank_api.loans.lifecycle import visible_loan
 from bank_api.models import Loan, LoanEventKind, LoanStatus, Payment
@@ -135,8 +136,13 @@ async def book_repayment(
     )
     await uow.payments.insert(payment)
     await _store_schedule(uow, loan.id, repayment)
+    after = list(repayment.installments) or list(planned)
+    unpaid_due = oldest_unpaid_due(after, repayment.paid_after)
+    # Every holding keeps the active loan's oldest unpaid due date (none once it closes).
+    holding_due = None if repayment.closes else unpaid_due
+    holders = shares if holding_due != loan.oldest_unpaid_due else moved
     await uow.allocations.add_received(
-        loan.id, [(s.investor_id, s.principal, s.interest, s.fee) for s in moved]
+        loan.id, [(s.investor_id, s.principal, s.interest, s.fee) for s in holders], holding_due
     )
     entry = ledger.payment_entry(
         loan.id,
@@ -147,7 +153,6 @@ async def book_repayment(
     )
     await uow.ledger.post(entry, value_date=today, loan_id=loan.id, payment_id=payment.id)
 
-    after = list(repayment.installments) or list(planned)
     history.change(
         uow,
         loan,
@@ -156,7 +161,7 @@ async def book_repayment(
         f"{note} {payment.id}",
         extra=schedule_change,
         outstanding_principal=loan.outstanding_principal - repayment.principal,
-        oldest_unpaid_due=oldest_unpaid_due(after, repayment.paid_after),
+        oldest_unpaid_due=unpaid_due,
         **(terms or {}),
     )
     if repayment.closes:
@@ -164,8 +169,17 @@ async def book_repayment(
             uow, loan, actor, LoanEventKind.closed, status=LoanStatus.closed, closed_at=utcnow()
         )
     await uow.session.flush()  # the loan and its history, before the balances
+    closed = -1 if repayment.closes else 0  # every holder has one active holding less
     credits = [
-        (s.investor_id, s.principal + s.interest, -s.principal, s.interest, 0) for s in moved
+        Balances(
+            s.investor_id,
+            available=s.principal + s.interest,
+            invested=-s.principal,
+            interest_earned=s.interest,
+            active_allocations=closed,
+            fees=s.fee,
+        )
+        for s in (shares if repayment.closes else moved)
     ]
     await uow.investors.change_many(credits)
     return PaymentResult(payment, loan.status, loan.outstanding_principal)

@@ -270,7 +270,10 @@ class AllocationRepository(Repository[Allocation]):
         )
         return (await self.session.execute(stmt)).scalars().all()
 
-    async def add_parts(self, loan_id: uuid.UUID, parts: Sequence[tuple[uuid.UUID, int]]) -> None:
+    async def add_parts(
+        self, loan_id: uuid.UUID, parts: Sequence[tuple[uuid.UUID, int]], unpaid_due: date
+    ) -> None:
+        """The holdings of a loan just funded, whose first installment falls due `unpaid_due`."""
         await insert_rows(
             self.session,
             Allocation,
@@ -282,14 +285,19 @@ class AllocationRepository(Repository[Allocation]):
                 "interest_received": 0,
                 "loss": 0,
                 "created_at": utcnow(),
+                "oldest_unpaid_due": unpaid_due,
             },
         )
 
     async def add_received(
-        self, loan_id: uuid.UUID, shares: Sequence[tuple[uuid.UUID, int, int, int]]
+        self,
+        loan_id: uuid.UUID,
+        shares: Sequence[tuple[uuid.UUID, int, int, int]],
+        unpaid_due: date | None,
     ) -> None:
         """`(investor, principal, interest, fee)` come back to each of these holdings (the
-        interest net of the fee taken from it)."""
+        interest net of the fee taken from it), which keep the loan's oldest unpaid due date
+        from now on (None: the loan is no longer active)."""
         await update_rows(
             self.session,
             Allocation,
@@ -303,9 +311,12 @@ class AllocationRepository(Repository[Allocation]):
             key="investor_id",
             where={"loan_id": loan_id},
             add={"principal_received": "principal", "interest_received": "interest", "fee": "fee"},
+            set_to={"oldest_unpaid_due": unpaid_due},
         )
 
     async def add_losses(self, loan_id: uuid.UUID, losses: Sequence[tuple[uuid.UUID, int]]) -> None:
+        """The loan is written off: each holding (every one, a zero loss too) loses its part
+        and is no longer in an active loan."""
         await update_rows(
             self.session,
             Allocation,
@@ -314,6 +325,7 @@ class AllocationRepository(Repository[Allocation]):
             key="investor_id",
             where={"loan_id": loan_id},
             add={"loss": "loss"},
+            set_to={"oldest_unpaid_due": None},
         )
 
 

@@ -17,6 +17,7 @@ from bank_api.domain import ledger
 from bank_api.domain.delinquency import is_npl
 from bank_api.domain.distribution import write_off_losses
 from bank_api.errors import LoanNotWritableOff
+from bank_api.investments.repository import Balances
 from bank_api.loans import four_eyes, history
 from bank_api.loans.approval import Decision
 from bank_api.loans.lifecycle import can_become, visible_loan
@@ -37,8 +38,10 @@ async def write_off_loan(
         return Decision(loan, executed=False)
     four_eyes.clear(loan)
     holdings = await uow.allocations.holdings(loan.id, lock=True)
-    losses = [(loss.investor_id, loss.amount) for loss in write_off_losses(holdings) if loss.amount]
-    await uow.allocations.add_losses(loan.id, losses)
+    lost_by = {loss.investor_id: loss.amount for loss in write_off_losses(holdings)}
+    every_holder = [(h.investor_id, lost_by.get(h.investor_id, 0)) for h in holdings]
+    losses = [(investor, amount) for investor, amount in every_holder if amount]
+    await uow.allocations.add_losses(loan.id, every_holder)
     if losses:
         entry = ledger.write_off_entry(loan.id, losses)
         await uow.ledger.post(entry, value_date=today, loan_id=loan.id)
@@ -55,6 +58,9 @@ async def write_off_loan(
     audit.record(uow, actor, "loan.write_off", "loan", loan.id, changes)
     await uow.session.flush()  # the loan and its history, before the balances
     await uow.investors.change_many(
-        [(investor, 0, -amount, 0, amount) for investor, amount in losses]
+        [
+            Balances(investor, invested=-amount, losses=amount, active_allocations=-1)
+            for investor, amount in every_holder
+        ]
     )
     return Decision(loan, executed=True)

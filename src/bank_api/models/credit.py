@@ -6,7 +6,7 @@ import uuid
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, CheckConstraint, Date, ForeignKey, Index
+from sqlalchemy import JSON, BigInteger, CheckConstraint, Date, ForeignKey, Index, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from bank_api.common.types import utcnow
@@ -26,6 +26,14 @@ class Allocation(Base):
         CheckConstraint("interest_received >= 0", name="interest_not_negative"),
         CheckConstraint("fee >= 0", name="fee_not_negative"),
         Index("ix_allocation_investor", "investor_id", "created_at"),
+        # An investor's overdue holdings, read without the rest of the portfolio.
+        Index(
+            "ix_allocation_investor_unpaid_due",
+            "investor_id",
+            "oldest_unpaid_due",
+            postgresql_where=text("oldest_unpaid_due IS NOT NULL"),
+            sqlite_where=text("oldest_unpaid_due IS NOT NULL"),
+        ),
     )
 
     loan_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("loan.id"), primary_key=True)
@@ -38,6 +46,9 @@ class Allocation(Base):
     fee: Mapped[int] = mapped_column(BigInteger, default=0)
     loss: Mapped[int] = mapped_column(BigInteger, default=0)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # The loan's `oldest_unpaid_due` while the loan is active, None otherwise: kept by the
+    # writes that change it (approval, payments, write-off), checked by `ledger verify`.
+    oldest_unpaid_due: Mapped[date | None] = mapped_column(Date)
 
     @property
     def outstanding_principal(self) -> int:

@@ -12,6 +12,7 @@ from sqlalchemy import (
     Date,
     ForeignKey,
     Index,
+    Integer,
     String,
     Text,
     text,
@@ -33,6 +34,8 @@ class InvestorAccount(Base):
         CheckConstraint("invested >= 0", name="invested_not_negative"),
         CheckConstraint("interest_earned >= 0", name="interest_not_negative"),
         CheckConstraint("losses >= 0", name="losses_not_negative"),
+        CheckConstraint("active_allocations >= 0", name="active_allocations_not_negative"),
+        CheckConstraint("fees >= 0", name="fees_not_negative"),
         CheckConstraint("keep_available >= 0", name="keep_available_not_negative"),
         CheckConstraint("max_per_loan > 0", name="max_per_loan_positive"),
         CheckConstraint("max_portfolio > 0", name="max_portfolio_positive"),
@@ -52,6 +55,10 @@ class InvestorAccount(Base):
     invested: Mapped[int] = mapped_column(BigInteger, default=0)
     interest_earned: Mapped[int] = mapped_column(BigInteger, default=0)
     losses: Mapped[int] = mapped_column(BigInteger, default=0)
+    # Portfolio figures kept with the balances: holdings in active loans, and the platform's
+    # fees taken from this investor's interest so far (checked by `ledger verify`).
+    active_allocations: Mapped[int] = mapped_column(Integer, default=0)
+    fees: Mapped[int] = mapped_column(BigInteger, default=0)
     # The later of when `available` last rose from zero and `last_funded_at`; None while
     # `available` is zero.
     queued_at: Mapped[datetime | None]
