@@ -78,6 +78,7 @@ DECLARE
     idem text := md5(random()::text);
     entry bigint;
     signed bigint := CASE kind WHEN 'deposit' THEN cents ELSE -cents END;
+    balances record;
 BEGIN
     PERFORM ceiling.begin_request(investor, idem);
     PERFORM ceiling.portfolio(investor);
@@ -93,7 +94,8 @@ BEGIN
                             WHEN available = 0 THEN now() ELSE queued_at END,
            updated_at = now()
      WHERE investor_id = investor AND available + signed >= 0
-    RETURNING available, invested, interest_earned, losses, active_allocations, fees;
+    RETURNING available, invested, interest_earned, losses, active_allocations, fees
+         INTO balances;
     IF NOT FOUND THEN
         RETURN;  -- insufficient funds: the API refuses it (and rolls back; rare here)
     END IF;
@@ -206,7 +208,7 @@ DECLARE
     ids uuid[];
     ps bigint[];
     its bigint[];
-    fees bigint[];
+    fee_parts bigint[];
     room bigint[];
     widest bigint;
     left_over bigint;
@@ -245,13 +247,14 @@ BEGIN
     END LOOP;
     its[1] := its[1] + due_interest - (SELECT sum(x) FROM unnest(its) AS x);
     -- The platform's fee of each share's interest (the loan's fee rate), the rest to the holder.
-    SELECT array_agg(x * loan_row.fee_ppm / 1000000 ORDER BY o) INTO fees
+    SELECT array_agg(x * loan_row.fee_ppm / 1000000 ORDER BY o) INTO fee_parts
       FROM unnest(its) WITH ORDINALITY AS v(x, o);
-    SELECT array_agg(x - f ORDER BY o) INTO its FROM unnest(its, fees) WITH ORDINALITY AS v(x, f, o);
+    SELECT array_agg(x - f ORDER BY o) INTO its
+      FROM unnest(its, fee_parts) WITH ORDINALITY AS v(x, f, o);
     INSERT INTO payment (id, loan_id, payer_id, amount, principal, interest, fee, applied,
                          created_at)
     VALUES (payment_id, loan_row.id, target.customer_id, due_principal + due_interest,
-            due_principal, due_interest, (SELECT sum(x) FROM unnest(fees) AS x),
+            due_principal, due_interest, (SELECT sum(x) FROM unnest(fee_parts) AS x),
             json_build_array(json_build_object('number', due.number)), now());
     UPDATE installment SET paid_principal = due.principal, paid_interest = due.interest
      WHERE loan_id = loan_row.id AND number = due.number;
@@ -259,7 +262,7 @@ BEGIN
        SET principal_received = a.principal_received + v.p,
            interest_received = a.interest_received + v.i, fee = a.fee + v.f,
            oldest_unpaid_due = due.due_date + interval '1 month'
-      FROM unnest(ids, ps, its, fees) AS v(investor, p, i, f)
+      FROM unnest(ids, ps, its, fee_parts) AS v(investor, p, i, f)
      WHERE a.loan_id = loan_row.id AND a.investor_id = v.investor;
     INSERT INTO journal_entry (kind, created_at, loan_id, payment_id)
     VALUES ('payment', now(), loan_row.id, payment_id) RETURNING id INTO entry;
@@ -267,7 +270,7 @@ BEGIN
                               created_at, value_date)
     SELECT entry, line.kind, line.owner, line.amount, line.purpose, loan_row.id, now(),
            current_date
-      FROM unnest(ids, ps, its, fees) AS v(investor, p, i, f),
+      FROM unnest(ids, ps, its, fee_parts) AS v(investor, p, i, f),
            LATERAL (VALUES ('investor_invested', v.investor, -v.p, 'principal_repayment'),
                            ('investor_available', v.investor, v.p, 'principal_repayment'),
                            ('external', NULL, -v.i, 'interest'),
@@ -296,7 +299,7 @@ BEGIN
            interest_earned = a.interest_earned + v.i, fees = a.fees + v.f,
            queued_at = CASE WHEN a.available = 0 THEN now() ELSE a.queued_at END,
            updated_at = now()
-      FROM unnest(ids, ps, its, fees) AS v(investor, p, i, f)
+      FROM unnest(ids, ps, its, fee_parts) AS v(investor, p, i, f)
      WHERE a.investor_id = v.investor;
     PERFORM ceiling.end_request(target.customer_id, idem, 201, repeat('x', 600));
     PERFORM nextval('ceiling.done');

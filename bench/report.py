@@ -268,17 +268,16 @@ def scaling(report: dict[str, Any]) -> list[str]:
         cells: list[Any] = [label]
         for book in books:
             timed = found["books"][book][label]
-            cells.append(
-                timed.get("error")
-                or f"{timed['p50_ms']} / {timed['p99_ms']} ({fmt(timed['matching_rows'])})"
-            )
+            rows_matching = timed.get("matching_rows")
+            shown = "" if rows_matching is None else f" ({fmt(rows_matching)})"
+            cells.append(timed.get("error") or f"{timed['p50_ms']} / {timed['p99_ms']}{shown}")
         rows.append(cells)
     return [
         "### Cost as the book and the portfolio grow (bench/scaling.py)",
         "",
         f"An investor with {found['small_investor_holdings']} holdings beside one with "
         f"{found['large_investor_holdings']:,}; the book copied up to each size. Rows: the "
-        "page's `total` (what matches), where the answer has one.",
+        "page's `total` (what matches), for the pages.",
         "",
         *table(head, rows),
     ]

@@ -388,15 +388,16 @@ async def _bare_loans(
     customer or product rows: the caller switches foreign keys off on PostgreSQL)."""
     names = "".join(f", {name}" for name in later)
     values = "".join(f", :{name}" for name in later)
+    insert = text(
+        "INSERT INTO loan (id, customer_id, loan_type, amount, term_months,"  # noqa: S608 - our names
+        " annual_rate_bp, schedule_type, monthly_payment, total_interest,"
+        f" total_payable, status, outstanding_principal, created_at, updated_at{names})"
+        " VALUES (:id, :customer, 'personal_loan', 300, 3, 0, 'annuity', 100, 0,"
+        f" 300, :status, 0, :now, :now{values})"
+    )
     for loan_id, status in loans:
         await connection.execute(
-            text(
-                "INSERT INTO loan (id, customer_id, loan_type, amount, term_months,"
-                " annual_rate_bp, schedule_type, monthly_payment, total_interest,"
-                f" total_payable, status, outstanding_principal, created_at, updated_at{names})"
-                " VALUES (:id, :customer, 'personal_loan', 300, 3, 0, 'annuity', 100, 0,"
-                f" 300, :status, 0, :now, :now{values})"
-            ),
+            insert,
             {
                 "id": key(loan_id),
                 "customer": key(uuid.uuid4()),

@@ -54,7 +54,9 @@ class Repository(Generic[M]):
         values = (params or {}) | {"page_limit": limit, "page_offset": offset}
         rows = (await self.session.execute(built.page, values)).all()
         if rows:
-            return [row[0] for row in rows], rows[0][-1]
+            if built.columns == 1:
+                return [row[0] for row in rows], rows[0][-1]
+            return [tuple(row[: built.columns]) for row in rows], rows[0][-1]
         if not offset:
             return [], 0
         return [], (await self.session.execute(built.count, params or {})).scalar_one()
@@ -64,15 +66,20 @@ class Repository(Generic[M]):
 class Paged:
     """An ordered statement as `Repository.page` runs it: a page with its total, and the total
     alone, the page's limit and offset bound parameters. Built once per shape by a caller that
-    sends the same statement often, it saves the building and the cache key of both."""
+    sends the same statement often, it saves the building and the cache key of both. A page
+    of one column gives its values, of several (`columns`) their tuples."""
 
     page: Select[Any]
     count: Select[Any]
+    columns: int = 1
 
     @classmethod
-    def of(cls, stmt: Select[Any]) -> Paged:
-        count = select(func.count()).select_from(stmt.order_by(None).subquery())
+    def of(cls, stmt: Select[Any], count: Select[Any] | None = None) -> Paged:
+        """`count`: the total counted otherwise than over `stmt` itself (without a join that
+        only brings columns to show, say); it must count the same rows."""
+        if count is None:
+            count = select(func.count()).select_from(stmt.order_by(None).subquery())
         paged = stmt.add_columns(count.scalar_subquery().label("total"))
         limit = bindparam("page_limit", type_=Integer())
         offset = bindparam("page_offset", type_=Integer())
-        return cls(paged.limit(limit).offset(offset), count)
+        return cls(paged.limit(limit).offset(offset), count, len(stmt.column_descriptions))

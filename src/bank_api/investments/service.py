@@ -14,7 +14,7 @@ from datetime import date, datetime
 from fractions import Fraction
 from typing import Any
 
-from sqlalchemy import Date, bindparam, func, select, true
+from sqlalchemy import Date, bindparam, select, true
 
 from bank_api.common.principal import Principal
 from bank_api.common.schemas import PageParams
@@ -31,7 +31,6 @@ from bank_api.loans.overdue import (
 from bank_api.models import (
     Allocation,
     JournalLine,
-    Loan,
     LoanStatus,
     Purpose,
 )
@@ -131,23 +130,13 @@ async def _overdue(uow: UnitOfWork, investor_id: uuid.UUID, today: date) -> Over
 async def allocations(
     uow: UnitOfWork, *, actor: Principal, status: LoanStatus | None, today: date, page: PageParams
 ) -> tuple[list[InvestorAllocation], int]:
-    stmt = (
-        select(Allocation, Loan.status, Loan.oldest_unpaid_due, Loan.amount, Loan.total_interest)
-        .add_columns(Loan.fee_ppm)
-        .join(Loan, Loan.id == Allocation.loan_id)
-        .where(Allocation.investor_id == actor.id)
-        .order_by(Allocation.created_at.desc(), Allocation.loan_id)
+    rows, total = await uow.allocations.investor_page(
+        actor.id, status, limit=page.limit, offset=page.offset
     )
-    if status is not None:
-        stmt = stmt.where(Loan.status == status)
-    total = await uow.session.scalar(
-        select(func.count()).select_from(stmt.order_by(None).subquery())
-    )
-    rows = (await uow.session.execute(stmt.limit(page.limit).offset(page.offset))).all()
     return [
         _with_expected(a, status, loan_days_past_due(status, unpaid, today), amount, interest, fee)
         for a, status, unpaid, amount, interest, fee in rows
-    ], int(total or 0)
+    ], total
 
 
 def _with_expected(

@@ -20,6 +20,7 @@ from sqlalchemy import (
     Uuid,
     bindparam,
     delete,
+    func,
     insert,
     not_,
     select,
@@ -34,7 +35,16 @@ from bank_api.domain.payments import Paid
 from bank_api.domain.schedule import Installment as Planned
 from bank_api.loans.filters import LoanFilters
 from bank_api.loans.overdue import overdue_loan
-from bank_api.models import Allocation, Installment, Loan, LoanEvent, LoanProduct, Payment, Role
+from bank_api.models import (
+    Allocation,
+    Installment,
+    Loan,
+    LoanEvent,
+    LoanProduct,
+    LoanStatus,
+    Payment,
+    Role,
+)
 from bank_api.models.base import table_of
 
 
@@ -253,6 +263,25 @@ PAYMENTS = table_of(Payment)
 _PAYMENT = insert(PAYMENTS)
 
 
+def _investor_page(by_status: bool) -> Paged:
+    """An investor's page of holdings, built once per shape: without a status filter the total
+    counts the investor's holdings alone (an index-only count, no loan read for each)."""
+    mine = Allocation.investor_id == bindparam("investor", type_=Allocation.investor_id.type)
+    stmt = (
+        select(Allocation, Loan.status, Loan.oldest_unpaid_due, Loan.amount, Loan.total_interest)
+        .add_columns(Loan.fee_ppm)
+        .join(Loan, Loan.id == Allocation.loan_id)
+        .where(mine)
+        .order_by(Allocation.created_at.desc(), Allocation.loan_id)
+    )
+    if by_status:
+        return Paged.of(stmt.where(Loan.status == bindparam("status", type_=Loan.status.type)))
+    return Paged.of(stmt, select(func.count()).select_from(Allocation).where(mine))
+
+
+_INVESTOR_PAGES: dict[bool, Paged] = {}
+
+
 class AllocationRepository(Repository[Allocation]):
     model = Allocation
 
@@ -261,6 +290,17 @@ class AllocationRepository(Repository[Allocation]):
         `lock`, locked in that order until commit."""
         stmt = _HOLDINGS_FOR_UPDATE if lock else _HOLDINGS
         return [Holding(*row) for row in await self.session.execute(stmt, {"loan": loan_id})]
+
+    async def investor_page(
+        self, investor_id: uuid.UUID, status: LoanStatus | None, *, limit: int, offset: int
+    ) -> tuple[Sequence[tuple[Any, ...]], int]:
+        """The investor's holdings, newest first, each with the loan figures it is shown with
+        , and how many there are (of loans in `status`, if given)."""
+        built = _INVESTOR_PAGES.get(status is not None)
+        if built is None:
+            built = _INVESTOR_PAGES[status is not None] = _investor_page(status is not None)
+        params = {"investor": investor_id, "status": status}
+        return await self.page(built, limit=limit, offset=offset, params=params)
 
     async def for_loan(self, loan_id: uuid.UUID) -> Sequence[Allocation]:
         stmt = (
