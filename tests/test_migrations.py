@@ -1,9 +1,11 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import sqlite3
 import uuid
+from collections.abc import AsyncIterator, Callable
 from datetime import UTC, date, datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
@@ -13,7 +15,7 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import select, text
 from sqlalchemy.engine import Connection
-from sqlalchemy.ext.asyncio import create_async_engine
+from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 from bank_api.cli import upgrade
 from bank_api.config import Settings
@@ -145,10 +147,7 @@ async def test_loans_disbursed_before_0006_get_their_oldest_unpaid_due_date(
     late, paid_off, new = (uuid.uuid4() for _ in range(3))
     engine = create_async_engine(url)
     try:
-        async with engine.begin() as connection:
-            if connection.dialect.name == "postgresql":  # no customer or product rows needed
-                await connection.execute(text("SET LOCAL session_replication_role = replica"))
-            key = (lambda u: u) if connection.dialect.name == "postgresql" else (lambda u: u.hex)
+        async with _bare_rows(engine) as (connection, key):
             await _bare_loans(
                 connection, key, [(late, "active"), (paid_off, "closed"), (new, "new")]
             )
@@ -193,10 +192,7 @@ async def test_0007_queues_investors_from_their_last_loan_and_dates_every_journa
     at = {day: datetime(2026, 3, day, 23, 30, tzinfo=UTC) for day in (1, 5, 9)}
     engine = create_async_engine(url)
     try:
-        async with engine.begin() as connection:
-            if connection.dialect.name == "postgresql":  # no loan rows needed
-                await connection.execute(text("SET LOCAL session_replication_role = replica"))
-            key = (lambda u: u) if connection.dialect.name == "postgresql" else (lambda u: u.hex)
+        async with _bare_rows(engine) as (connection, key):
             # the accounts' users: 0007 rebuilds the table on SQLite
             await _investor_users(connection, key, [funded_late, funded_early, never], at[1])
             await connection.execute(
@@ -263,10 +259,7 @@ async def test_loans_disbursed_before_0008_get_the_value_date_of_their_payout(
     disbursed, waiting = uuid.uuid4(), uuid.uuid4()
     engine = create_async_engine(url)
     try:
-        async with engine.begin() as connection:
-            if connection.dialect.name == "postgresql":  # no customer or product rows needed
-                await connection.execute(text("SET LOCAL session_replication_role = replica"))
-            key = (lambda u: u) if connection.dialect.name == "postgresql" else (lambda u: u.hex)
+        async with _bare_rows(engine) as (connection, key):
             await _bare_loans(connection, key, [(disbursed, "active"), (waiting, "new")])
             await connection.execute(
                 text(
@@ -310,10 +303,7 @@ async def test_0014_stores_each_investor_s_figures_and_each_holding_s_due_date(
     at = datetime(2026, 3, 1, tzinfo=UTC)
     engine = create_async_engine(url)
     try:
-        async with engine.begin() as connection:
-            if connection.dialect.name == "postgresql":  # no customer or product rows needed
-                await connection.execute(text("SET LOCAL session_replication_role = replica"))
-            key = (lambda u: u) if connection.dialect.name == "postgresql" else (lambda u: u.hex)
+        async with _bare_rows(engine) as (connection, key):
             await _investor_users(connection, key, [holder, idle], at)
             await connection.execute(
                 text(
@@ -362,6 +352,17 @@ async def test_0014_stores_each_investor_s_figures_and_each_holding_s_due_date(
         closed.hex: None,
         written_off.hex: None,
     }
+
+
+@contextlib.asynccontextmanager
+async def _bare_rows(engine: AsyncEngine) -> AsyncIterator[tuple[Any, Callable[[uuid.UUID], Any]]]:
+    """A transaction for rows written bare (on PostgreSQL with foreign keys off, so no customer,
+    product or loan rows are needed), and how this database takes a uuid."""
+    async with engine.begin() as connection:
+        postgres = connection.dialect.name == "postgresql"
+        if postgres:
+            await connection.execute(text("SET LOCAL session_replication_role = replica"))
+        yield connection, (lambda u: u) if postgres else (lambda u: u.hex)
 
 
 async def _investor_users(
