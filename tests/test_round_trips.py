@@ -134,9 +134,8 @@ async def test_a_deposit(api: Api) -> None:
         CALLER,
         "BEGIN",
         "SELECT claim",  # with the lookup of the key
-        "SELECT allocation",
         "INSERT journal_line",  # with its entry, in one statement
-        "UPDATE investor_account",
+        "UPDATE investor_account",  # returning the portfolio, its overdue figures too
         "INSERT idempotency_record",
         "COMMIT",
     ]

@@ -11,11 +11,13 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
+from datetime import date
 from typing import Any, NamedTuple
 
 from sqlalchemy import (
     BigInteger,
     ColumnElement,
+    Date,
     Integer,
     String,
     Uuid,
@@ -34,6 +36,13 @@ from bank_api.common.bulk import built_once, is_postgres
 from bank_api.common.repository import Repository
 from bank_api.common.types import utcnow
 from bank_api.domain.preferences import Preferences
+from bank_api.loans.overdue import (
+    HOLDING_OUTSTANDING,
+    HOLDINGS,
+    npl_cutoff,
+    npl_holding,
+    overdue_holding,
+)
 from bank_api.models import InvestorAccount, InvestorLoanType
 from bank_api.models.base import table_of
 
@@ -111,11 +120,36 @@ _PREFERENCES = select(_A.auto_invest, _A.max_per_loan, _A.keep_available, _A.max
 _PREFERRED_TYPES = select(LOAN_TYPES.c.loan_type).order_by(LOAN_TYPES.c.loan_type)
 
 
-# The statements of every deposit and withdrawal, built once (their cache keys too).
+class Overdue(NamedTuple):
+    """How much of the investor's principal is in overdue loans and, of it, non-performing."""
+
+    principal: int
+    npl_principal: int
+
+
+def _outstanding_of_own_holdings(condition: ColumnElement[bool]) -> Any:
+    """The outstanding principal of the account's holdings that meet `condition` on their
+    loan's oldest unpaid due date: an index range of `ix_allocation_investor_unpaid_due`, so
+    however large the portfolio, only what is overdue is read."""
+    own = HOLDINGS.c.investor_id == ACCOUNTS.c.investor_id
+    total = func.coalesce(func.sum(HOLDING_OUTSTANDING), 0)
+    return select(total).where(own, condition).correlate(ACCOUNTS).scalar_subquery()
+
+
+# The overdue figures depend on the day, so they are summed when read; the others are kept on
+# the account row by the writes that change them.
+_TODAY = bindparam("today", type_=Date())
+OVERDUE = (
+    _outstanding_of_own_holdings(overdue_holding(_TODAY)),
+    _outstanding_of_own_holdings(npl_holding(bindparam("npl_cutoff", type_=Date()))),
+)
+
+# The statements of every portfolio, deposit and withdrawal, built once (their cache keys too).
 _CHANGE = bindparam("change", type_=BigInteger())
 _NOW = bindparam("now", type_=ACCOUNTS.c.updated_at.type)
 _ONE = ACCOUNTS.c.investor_id == bindparam("investor")
 _BALANCES = select(*BALANCES).where(_ONE)
+_PORTFOLIO = select(*BALANCES, *OVERDUE).where(_ONE)
 _MOVE = (
     update(ACCOUNTS)
     .where(_ONE, ACCOUNTS.c.available + _CHANGE >= 0)
@@ -124,8 +158,17 @@ _MOVE = (
         queued_at=queued_at_after(_CHANGE, _NOW),
         updated_at=_NOW,
     )
-    .returning(*BALANCES)
+    .returning(*BALANCES, *OVERDUE)
 )
+
+
+def _day(today: date) -> dict[str, date]:
+    return {"today": today, "npl_cutoff": npl_cutoff(today)}
+
+
+def _portfolio(row: Any) -> tuple[Balances, Overdue]:
+    width = len(BALANCES)
+    return Balances(*row[:width]), Overdue(*(int(total) for total in row[width:]))
 
 
 CHANGES = (
@@ -179,12 +222,20 @@ class InvestorAccountRepository(Repository[InvestorAccount]):
     async def for_investor(self, investor_id: uuid.UUID) -> Balances:
         return Balances(*(await self.session.execute(_BALANCES, {"investor": investor_id})).one())
 
-    async def move(self, investor_id: uuid.UUID, change: int) -> Balances | None:
+    async def portfolio(self, investor_id: uuid.UUID, today: date) -> tuple[Balances, Overdue]:
+        """The balances and figures, with the overdue ones of `today`, in one statement."""
+        values = {"investor": investor_id, **_day(today)}
+        return _portfolio((await self.session.execute(_PORTFOLIO, values)).one())
+
+    async def move(
+        self, investor_id: uuid.UUID, change: int, today: date
+    ) -> tuple[Balances, Overdue] | None:
         """Add `change` (signed) to one investor's available money, never below zero: the
-        balances after it, or None when there is not enough."""
-        values = {"investor": investor_id, "change": change, "now": utcnow()}
+        balances and figures after it (the overdue ones of `today`), or None when there is
+        not enough."""
+        values = {"investor": investor_id, "change": change, "now": utcnow(), **_day(today)}
         row = (await self.session.execute(_MOVE, values)).first()
-        return None if row is None else Balances(*row)
+        return None if row is None else _portfolio(row)
 
     async def lock_allocation_queue(self) -> None:
         """Hold the allocation queue until commit (PostgreSQL: a transaction advisory lock).

@@ -1,39 +1,25 @@
 """Investor wallet: deposits, withdrawals, portfolio, statement.
 
-A deposit or withdrawal reads the portfolio's loan figures first (nothing it changes), writes
-the journal entry, and changes the balance last, in one statement that locks the row, moves
-the money (never below zero) and returns the balances the response shows.
+A deposit or withdrawal writes the journal entry, and changes the balance last, in one
+statement that locks the row, moves the money (never below zero) and returns the portfolio the
+response shows (the balances, the figures kept beside them and the overdue ones of the day).
 """
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from fractions import Fraction
-from typing import Any
-
-from sqlalchemy import Date, bindparam, select, true
 
 from bank_api.common.principal import Principal
 from bank_api.common.schemas import PageParams
 from bank_api.domain import ledger
 from bank_api.domain.returns import expected_interest
 from bank_api.errors import InsufficientFunds
-from bank_api.investments.repository import ACCOUNTS, BALANCES, Balances
-from bank_api.loans.overdue import (
-    holdings_overdue_and_npl_sums,
-    loan_days_past_due,
-    npl_cutoff,
-    overdue_holding,
-)
-from bank_api.models import (
-    Allocation,
-    JournalLine,
-    LoanStatus,
-    Purpose,
-)
+from bank_api.investments.repository import Balances, Overdue
+from bank_api.loans.overdue import loan_days_past_due
+from bank_api.models import Allocation, JournalLine, LoanStatus, Purpose
 from bank_api.uow import UnitOfWork
 
 
@@ -71,19 +57,9 @@ class Movement:
     portfolio: Portfolio
 
 
-@dataclass(frozen=True)
-class Overdue:
-    """How much of the investor's principal is in overdue loans and, of it, non-performing."""
-
-    principal: int
-    npl_principal: int
-
-
 async def portfolio(uow: UnitOfWork, *, actor: Principal, currency: str, today: date) -> Portfolio:
     """The balances and the loan figures in one statement: one snapshot without a transaction."""
-    row = (await uow.session.execute(_PORTFOLIO, _overdue_values(actor.id, today))).one()
-    balances, overdue = Balances(*row[: len(BALANCES)]), row[len(BALANCES) :]
-    return _portfolio(currency, balances, Overdue(*(int(f) for f in overdue)))
+    return _portfolio(currency, *await uow.investors.portfolio(actor.id, today))
 
 
 def _portfolio(currency: str, balances: Balances, overdue: Overdue) -> Portfolio:
@@ -98,33 +74,6 @@ def _portfolio(currency: str, balances: Balances, overdue: Overdue) -> Portfolio
         overdue.npl_principal,
         balances.fees,
     )
-
-
-# The figures the writes keep are on the account row; the overdue ones depend on the day, so
-# they are summed here, over the investor's overdue holdings alone (an index range of
-# `ix_allocation_investor_unpaid_due`: however large the portfolio, only what is overdue is
-# read). Built once, since every portfolio, deposit and withdrawal sends it.
-_TODAY = bindparam("today", type_=Date())
-_OVERDUE = (
-    select(*holdings_overdue_and_npl_sums(_TODAY, bindparam("npl_cutoff", type_=Date())))
-    .select_from(Allocation)
-    .where(Allocation.investor_id == bindparam("investor_id"), overdue_holding(_TODAY))
-)
-_OVERDUE_ROW = _OVERDUE.subquery("overdue")
-_PORTFOLIO = (
-    select(*BALANCES, *_OVERDUE_ROW.c)
-    .select_from(ACCOUNTS.join(_OVERDUE_ROW, true()))  # the sums are one row
-    .where(ACCOUNTS.c.investor_id == bindparam("investor_id"))
-)
-
-
-def _overdue_values(investor_id: uuid.UUID, today: date) -> dict[str, Any]:
-    return {"investor_id": investor_id, "today": today, "npl_cutoff": npl_cutoff(today)}
-
-
-async def _overdue(uow: UnitOfWork, investor_id: uuid.UUID, today: date) -> Overdue:
-    row = (await uow.session.execute(_OVERDUE, _overdue_values(investor_id, today))).one()
-    return Overdue(*(int(figure) for figure in row))
 
 
 async def allocations(
@@ -185,15 +134,14 @@ async def _move(
     currency: str,
     today: date,
 ) -> Movement:
-    """The portfolio's overdue figures (nothing here changes them), the journal entry, and last
-    the balance, which refuses to go below zero and returns the other figures."""
-    overdue = await _overdue(uow, actor.id, today)
+    """The journal entry, and last the balance, which refuses to go below zero and answers
+    with the portfolio's figures."""
     entry_id, created_at = await uow.ledger.post(entry, value_date=today, investor_id=actor.id)
-    balances = await uow.investors.move(actor.id, change)
-    if balances is None:
+    moved = await uow.investors.move(actor.id, change, today)
+    if moved is None:
         available = (await uow.investors.for_investor(actor.id)).available
         raise InsufficientFunds(available=available, requested=-change)
-    portfolio = _portfolio(currency, balances, overdue)
+    portfolio = _portfolio(currency, *moved)
     return Movement(entry_id, created_at, abs(change), portfolio)
 
 

@@ -14,6 +14,7 @@ from sqlalchemy import and_, case, func
 
 from bank_api.domain.delinquency import NPL_DAYS_PAST_DUE, days_past_due
 from bank_api.models import Allocation, Loan, LoanStatus
+from bank_api.models.base import table_of
 
 
 def loan_days_past_due(status: LoanStatus, oldest_unpaid_due: date | None, today: date) -> int:
@@ -48,19 +49,18 @@ def overdue_and_npl_sums(principal: Any, today: Any, cutoff: Any) -> tuple[Any, 
     return _sums(principal, overdue_loan(today), npl_loan(cutoff))
 
 
-# A holding's outstanding principal, and the loan's oldest unpaid due date the holding keeps
-# while the loan is active (None otherwise, so the same conditions need no loan row).
-HOLDING_OUTSTANDING = Allocation.amount - Allocation.principal_received - Allocation.loss
+# Holdings keep their loan's oldest unpaid due date while the loan is active (None otherwise),
+# so the same conditions need no loan row. On the Core table: these go into Core statements
+# (an ORM attribute would route them through the ORM's bulk machinery).
+HOLDINGS = table_of(Allocation)
+HOLDING_OUTSTANDING = HOLDINGS.c.amount - HOLDINGS.c.principal_received - HOLDINGS.c.loss
 
 
 def overdue_holding(today: Any) -> Any:
-    """SQL condition on `Allocation`: its loan is overdue (see `overdue_loan`)."""
-    return Allocation.oldest_unpaid_due < today
+    """SQL condition on a holding: its loan is overdue (see `overdue_loan`)."""
+    return HOLDINGS.c.oldest_unpaid_due < today
 
 
-def holdings_overdue_and_npl_sums(today: Any, cutoff: Any) -> tuple[Any, Any]:
-    """SQL totals of the holdings' outstanding principal in overdue loans and, of them, the
-    non-performing ones (select them with `overdue_holding` to read no other holding)."""
-    return _sums(
-        HOLDING_OUTSTANDING, overdue_holding(today), Allocation.oldest_unpaid_due <= cutoff
-    )
+def npl_holding(cutoff: Any) -> Any:
+    """SQL condition on a holding: its loan is non-performing (see `npl_loan`)."""
+    return HOLDINGS.c.oldest_unpaid_due <= cutoff
