@@ -67,13 +67,11 @@ INSERT_EVENT = (
 )
 PORTFOLIO = (
     "SELECT a.available, a.invested, a.interest_earned, a.losses, a.active_allocations,"
-    " f.overdue, f.npl, a.fees"
-    " FROM investor_account a CROSS JOIN (SELECT"
-    " coalesce(sum(al.amount - al.principal_received - al.loss), 0) AS overdue,"
-    " coalesce(sum(CASE WHEN al.oldest_unpaid_due <= $3"
-    "  THEN al.amount - al.principal_received - al.loss ELSE 0 END), 0) AS npl"
-    " FROM allocation al WHERE al.investor_id = $1 AND al.oldest_unpaid_due < $2) f"
-    " WHERE a.investor_id = $1"
+    " (SELECT coalesce(sum(al.amount - al.principal_received - al.loss), 0) FROM allocation al"
+    "  WHERE al.investor_id = a.investor_id AND al.oldest_unpaid_due < $2),"
+    " (SELECT coalesce(sum(al.amount - al.principal_received - al.loss), 0) FROM allocation al"
+    "  WHERE al.investor_id = a.investor_id AND al.oldest_unpaid_due <= $3),"
+    " a.fees FROM investor_account a WHERE a.investor_id = $1"
 )
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 UNAUTHORIZED = Response(b'{"code":"not_authenticated"}', 401, media_type="application/json")
