@@ -37,16 +37,12 @@ def npl_loan(cutoff: Any) -> Any:
     return and_(Loan.status == LoanStatus.active, Loan.oldest_unpaid_due <= cutoff)
 
 
-def _sums(principal: Any, overdue: Any, npl: Any) -> tuple[Any, Any]:
-    return (
-        func.coalesce(func.sum(case((overdue, principal), else_=0)), 0),
-        func.coalesce(func.sum(case((npl, principal), else_=0)), 0),
-    )
-
-
 def overdue_and_npl_sums(principal: Any, today: Any, cutoff: Any) -> tuple[Any, Any]:
     """SQL totals of `principal` over the overdue loans and, of them, the non-performing ones."""
-    return _sums(principal, overdue_loan(today), npl_loan(cutoff))
+    return (
+        func.coalesce(func.sum(case((overdue_loan(today), principal), else_=0)), 0),
+        func.coalesce(func.sum(case((npl_loan(cutoff), principal), else_=0)), 0),
+    )
 
 
 # Holdings keep their loan's oldest unpaid due date while the loan is active (None otherwise),

@@ -34,7 +34,7 @@ from bank_api.domain.distribution import Holding
 from bank_api.domain.payments import Paid
 from bank_api.domain.schedule import Installment as Planned
 from bank_api.loans.filters import LoanFilters
-from bank_api.loans.overdue import overdue_loan
+from bank_api.loans.overdue import HOLDINGS, overdue_loan
 from bank_api.models import (
     Allocation,
     Installment,
@@ -246,7 +246,6 @@ class InstallmentRepository(Repository[Installment]):
 
 
 # Built once (their cache keys too): every payment sends them.
-HOLDINGS = table_of(Allocation)
 _HOLDINGS = (
     select(
         HOLDINGS.c.investor_id,
