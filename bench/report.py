@@ -235,6 +235,36 @@ def login(report: dict[str, Any]) -> list[str]:
         "### Reads during a login burst (portfolio reads, ms; logins run argon2id)",
         "",
         *table([*head, "burst max", "logins/s", "login p50 ms", "errors"], rows),
+        *outside_load(report),
+    ]
+
+
+def outside_load(report: dict[str, Any]) -> list[str]:
+    rows = []
+    for loaded in runs(report, "outside-load", "login"):
+        logins = loaded.get("by_request", {}).get("login", {})
+        reads = loaded.get("by_request", {}).get("portfolio", {})
+        rows.append(
+            [
+                loaded["concurrency"],
+                logins.get("rps"),
+                logins.get("p50_ms"),
+                logins.get("p99_ms"),
+                (loaded.get("refusals") or {}).get("hashing_busy", 0),
+                reads.get("p99_ms"),
+                loaded.get("errors"),
+            ]
+        )
+    if not rows:
+        return []
+    head = ["readers", "logins/s", "login p50 ms", "login p99 ms", "told to come back (503)"]
+    return [
+        "The same burst while one busy process per core runs at normal priority (another "
+        "program on the machine; the hashing threads run at `nice` 10). A login that finds no "
+        "hashing thread within `BANK_API_HASH_WAIT_MS` is answered 503 `hashing_busy` with "
+        "`Retry-After` (counted, not an error):",
+        "",
+        *table([*head, "readers' p99 ms", "errors"], rows),
     ]
 
 
