@@ -6,6 +6,7 @@ allocations by investor id), so two writers of one loan queue instead of deadloc
 
 from __future__ import annotations
 
+import functools
 import operator
 import uuid
 from collections.abc import Hashable, Sequence
@@ -262,6 +263,7 @@ PAYMENTS = table_of(Payment)
 _PAYMENT = insert(PAYMENTS)
 
 
+@functools.cache
 def _investor_page(by_status: bool) -> Paged:
     """An investor's page of holdings, built once per shape: without a status filter the total
     counts the investor's holdings alone (an index-only count, no loan read for each)."""
@@ -278,9 +280,6 @@ def _investor_page(by_status: bool) -> Paged:
     return Paged.of(stmt, select(func.count()).select_from(Allocation).where(mine))
 
 
-_INVESTOR_PAGES: dict[bool, Paged] = {}
-
-
 class AllocationRepository(Repository[Allocation]):
     model = Allocation
 
@@ -293,12 +292,10 @@ class AllocationRepository(Repository[Allocation]):
     async def investor_page(
         self, investor_id: uuid.UUID, status: LoanStatus | None, *, limit: int, offset: int
     ) -> tuple[Sequence[tuple[Any, ...]], int]:
-        """The investor's holdings, newest first, each with the loan figures it is shown with
-        , and how many there are (of loans in `status`, if given)."""
-        built = _INVESTOR_PAGES.get(status is not None)
-        if built is None:
-            built = _INVESTOR_PAGES[status is not None] = _investor_page(status is not None)
+        """The investor's holdings, newest first, each with the loan columns it is shown with,
+        and how many there are (of loans in `status`, if given)."""
         params = {"investor": investor_id, "status": status}
+        built = _investor_page(status is not None)
         return await self.page(built, limit=limit, offset=offset, params=params)
 
     async def for_loan(self, loan_id: uuid.UUID) -> Sequence[Allocation]:
