@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, MutableMapping
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from pathlib import Path
 from typing import Any
@@ -146,6 +146,9 @@ def _sqlite_engine(settings: Settings) -> AsyncEngine:
     return engine
 
 
+SessionMaker = async_sessionmaker[AsyncSession]
+
+
 def create_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
     return async_sessionmaker(engine, expire_on_commit=False, autoflush=False)
 
@@ -183,3 +186,31 @@ def create_reader(engine: AsyncEngine, settings: Settings) -> Reader:
             yield connection
 
     return reader
+
+
+_REQUEST_SESSIONS = "bank_api.sessions"  # key in the ASGI scope
+
+
+def request_session(scope: MutableMapping[str, Any], maker: SessionMaker) -> AsyncSession:
+    """A session for one request, closed by :func:`close_request_sessions` once the request
+    has been answered (`RequestContextMiddleware` calls it, however the request ended).
+
+    Not a dependency that yields: FastAPI runs the exit of every such dependency in a task of
+    its own, shielded from cancellation, which on this machine cost about a tenth of a small
+    request's CPU (docs/DECISIONS.md, "Request cost")."""
+    session = maker()
+    scope.setdefault(_REQUEST_SESSIONS, []).append(session)
+    return session
+
+
+async def close_request_sessions(scope: MutableMapping[str, Any]) -> None:
+    """Close the request's sessions: a transaction left open (no commit) is rolled back and
+    its connection goes back to the pool. Each is closed even if closing another failed."""
+    failed: Exception | None = None
+    for session in scope.pop(_REQUEST_SESSIONS, ()):
+        try:
+            await session.close()
+        except Exception as exc:  # the others are closed first, then it is raised
+            failed = failed or exc
+    if failed is not None:
+        raise failed

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable, Coroutine
+import functools
+from collections.abc import Callable, Coroutine
 from datetime import date
 from typing import Annotated, Any
 
@@ -12,6 +13,7 @@ from fastapi.security import OAuth2PasswordBearer
 from bank_api.common.clock import business_date
 from bank_api.common.principal import Principal
 from bank_api.config import Settings
+from bank_api.database import request_session
 from bank_api.errors import Forbidden, NotAuthenticated
 from bank_api.models import Role, UserStatus
 from bank_api.security import PasswordHasher, TokenService, revoked
@@ -42,17 +44,17 @@ TokensDep = Annotated[TokenService, Depends(get_token_service)]
 HasherDep = Annotated[PasswordHasher, Depends(get_hasher)]
 
 
-async def get_uow(request: Request) -> AsyncIterator[UnitOfWork]:
-    async with request.app.state.sessionmaker() as session, UnitOfWork(session) as uow:
-        yield uow
+# The unit of work's session is closed (and a transaction left uncommitted rolled back) once
+# the request is answered: `database.request_session`.
+async def get_uow(request: Request) -> UnitOfWork:
+    return UnitOfWork(request_session(request.scope, request.app.state.sessionmaker))
 
 
 UoWDep = Annotated[UnitOfWork, Depends(get_uow)]
 
 
-async def get_read_uow(request: Request) -> AsyncIterator[UnitOfWork]:
-    async with request.app.state.read_sessionmaker() as session, UnitOfWork(session) as uow:
-        yield uow
+async def get_read_uow(request: Request) -> UnitOfWork:
+    return UnitOfWork(request_session(request.scope, request.app.state.read_sessionmaker))
 
 
 # For GET routes that answer with one statement, or with statements that need no common
@@ -95,7 +97,10 @@ async def current_principal(caller: CallerDep) -> Principal:
 CurrentUser = Annotated[Principal, Depends(current_principal)]
 
 
+@functools.cache
 def require_roles(*roles: Role) -> Callable[[Caller], Coroutine[Any, Any, Principal]]:
+    """The guard for these roles. One function per set of roles, so a router's guard and a
+    route's `actor` parameter with the same roles are one dependency, run once per request."""
     allowed = frozenset(roles)
 
     async def guard(caller: CallerDep) -> Principal:
@@ -115,8 +120,8 @@ LoanReader = Annotated[Principal, Depends(require_roles(Role.customer, Role.agen
 InvestorUser = Annotated[Principal, Depends(require_roles(Role.investor))]
 
 
-async def get_business_date(caller: CallerDep, settings: SettingsDep) -> date:
-    return business_date(caller.stored_business_date, settings)
+async def get_business_date(request: Request, caller: CallerDep) -> date:
+    return business_date(caller.stored_business_date, request.app.state.settings)
 
 
 Today = Annotated[date, Depends(get_business_date)]

@@ -59,12 +59,16 @@ _HTTP_CODES = {
 }
 
 
+# In the order requests are matched: FastAPI tries every route of every router in turn (a
+# router's prefix does not short-cut it), about 10,000 instructions a route here, so the
+# routers the most frequent requests need come first and the service routes (probes) last.
+# No path is served by two routers, so the order changes nothing but the cost.
 API_ROUTERS = (
-    auth_router,
     users_router,
     loans_router,
-    early_repayment_router,
     investments_router,
+    early_repayment_router,
+    auth_router,
     admin_router,
 )
 
@@ -111,9 +115,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.settings = settings
     app.state.schema_revision = head_revision()
     app.state.tokens = TokenService(settings)
-    app.include_router(service_router)
     for router in API_ROUTERS:
         app.include_router(router, prefix=API_PREFIX)
+    app.include_router(service_router)
     install_openapi(app)
     if settings.docs_enabled:
         install_docs(app)

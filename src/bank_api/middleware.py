@@ -1,5 +1,5 @@
 """Pure ASGI middleware: request ids, request body limit, text no database can hold, no caching
-of API responses.
+of API responses, and the end of the request's database sessions.
 
 The NUL character (U+0000) cannot be stored by PostgreSQL in text columns, while SQLite stores
 it; so that both give the same answer, it is refused before any route runs: in the path, in
@@ -19,6 +19,7 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from bank_api.database import close_request_sessions
 from bank_api.problems import problem_response, validation_problem
 
 REQUEST_ID_HEADER = "x-request-id"
@@ -77,7 +78,8 @@ def nul_location(scope: Scope) -> list[str] | None:
 class RequestContextMiddleware:
     """Accepts a well-formed `X-Request-ID` or makes one, echoes it, and stores it for logs and
     error bodies; refuses bodies over `max_body_bytes` with 413 and NUL characters with 422;
-    puts the security headers on every response and marks API responses no-store."""
+    puts the security headers on every response and marks API responses no-store; once the
+    request is answered, closes the database sessions it opened (`database.request_session`)."""
 
     def __init__(self, app: ASGIApp, *, max_body_bytes: int, api_prefix: str = "/api/") -> None:
         self.app = app
@@ -111,6 +113,7 @@ class RequestContextMiddleware:
             await nul_problem(["body"], request_id)(scope, receive, send)
         finally:
             request_id_var.reset(token)
+            await close_request_sessions(scope)
 
     def _declared_too_large(self, headers: dict[bytes, bytes]) -> bool:
         length = headers.get(b"content-length", b"")
