@@ -134,7 +134,7 @@ async def test_a_deposit(api: Api) -> None:
         CALLER,
         "BEGIN",
         "SELECT claim",  # with the lookup of the key
-        "INSERT journal_line",  # with its entry, in one statement
+        "SELECT entry",  # the entry inserted with its lines (CTEs), one statement: its id
         "UPDATE investor_account",  # returning the portfolio, its overdue figures too
         "INSERT idempotency_record",
         "COMMIT",
@@ -185,7 +185,7 @@ async def test_an_approval_holds_the_queue_s_turn_only_for_the_funding(api: Api)
         "SELECT lock",
         "SELECT investor_account",
         "INSERT allocation",
-        "INSERT journal_line",
+        "SELECT entry",  # the journal entry with its lines
         "UPDATE investor_account",
         "INSERT idempotency_record",
         "COMMIT",
@@ -209,7 +209,7 @@ async def test_a_payment(api: Api) -> None:
         "INSERT payment",
         "UPDATE installment",
         "UPDATE allocation",
-        "INSERT journal_line",
+        "SELECT entry",  # the journal entry with its lines
         "UPDATE loan",
         "INSERT loan_event",
         "UPDATE investor_account",

@@ -33,8 +33,9 @@ _FIXED = {
 
 
 def _entry_with_lines(v: CTE) -> Any:
-    """PostgreSQL: the entry (a data-modifying CTE) and its lines `v` in one statement, the
-    lines taking the entry's id; returns that id once per line."""
+    """PostgreSQL: the entry and its lines `v` in one statement (data-modifying CTEs, which
+    PostgreSQL runs to completion whether or not the query reads them), the lines taking the
+    entry's id; returns that id, once (not once per line: a payment has hundreds)."""
     entry = insert(ENTRIES).values(**_FIXED).returning(ENTRIES.c.id).cte("entry")
     value_date = bindparam("value_date", type_=LINES.c.value_date.type)
     source = select(
@@ -45,13 +46,8 @@ def _entry_with_lines(v: CTE) -> Any:
         value_date,
     ).select_from(v.join(entry, true()))
     names = [name for name, _ in LINE_COLUMNS] + ["entry_id", "loan_id", "created_at", "value_date"]
-    return (
-        insert(LINES)
-        .from_select(names, source)
-        .add_cte(v)
-        .add_cte(entry)
-        .returning(LINES.c.entry_id)
-    )
+    lines = insert(LINES).from_select(names, source).cte("lines")
+    return select(entry.c.id).add_cte(v).add_cte(entry).add_cte(lines)
 
 
 class LedgerRepository(Repository[JournalEntry]):
@@ -85,7 +81,7 @@ class LedgerRepository(Repository[JournalEntry]):
                 self.session, "entry_with_lines", LINE_COLUMNS, lines, _entry_with_lines
             )
             params |= values | {"value_date": value_date}
-            entry_id = (await self.session.execute(stmt, params)).scalars().first()
+            entry_id = await self.session.scalar(stmt, params)
         else:
             entry_id = await self.session.scalar(_ENTRY, values)
             fixed = {"entry_id": entry_id, "loan_id": loan_id, "created_at": now}
