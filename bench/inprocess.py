@@ -9,10 +9,10 @@ the measured requests only (start-up and warm-up run uninstrumented). Instructio
 repeat to about one in ten thousand between runs of the same code, so two versions can be
 compared in minutes (docs/DECISIONS.md, "Request cost"; bench/README.md for figures).
 
-    python3 bench/inprocess.py setup                       # recreate its database, once
-    python3 bench/inprocess.py run portfolio 2000          # CPU ms per request
-    python3 bench/inprocess.py run portfolio 300 --instructions
-    PYTHONPATH=../other/src python3 bench/inprocess.py run me 300 --instructions
+    .venv/bin/python bench/inprocess.py setup             # recreate its database, once
+    .venv/bin/python bench/inprocess.py run portfolio 2000  # CPU ms per request
+    .venv/bin/python bench/inprocess.py run portfolio 300 --instructions
+    PYTHONPATH=../other/src .venv/bin/python bench/inprocess.py run me 300 --instructions
 
 Requests: `health` (the first route, no dependency), `me`, `loans` (a customer's 20 loans),
 `portfolio`, `apply` (by a customer of its own, so the loans page does not grow) and
