@@ -40,7 +40,7 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
-import asyncpg
+from spread import recreate  # bench/, this script's folder
 
 STATE = Path(tempfile.gettempdir()) / "bank_api_inprocess.json"  # the tokens `setup` made
 PASSWORD = "correct horse battery"  # noqa: S105 - users of a throwaway database
@@ -312,15 +312,6 @@ def instructions(kind: str, count: int, warmup: int) -> None:
     print(
         f"{kind}: {int(totals.split()[1]) / count:,.0f} instructions per request ({count} requests)"
     )
-
-
-async def recreate(pg: str, db: str) -> None:
-    admin = await asyncpg.connect(f"{pg}/postgres")
-    try:
-        await admin.execute(f'DROP DATABASE IF EXISTS "{db}" WITH (FORCE)')
-        await admin.execute(f'CREATE DATABASE "{db}"')
-    finally:
-        await admin.close()
 
 
 def main() -> None:
