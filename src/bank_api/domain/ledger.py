@@ -76,8 +76,9 @@ def revenue(investor_id: Hashable) -> Account:
     return Account(AccountKind.PLATFORM_REVENUE, investor_id)
 
 
-@dataclass(frozen=True, slots=True)
-class Line:
+class Line(NamedTuple):
+    """One side of a transfer (a tuple: a payment builds hundreds, an entry compares by value)."""
+
     kind: AccountKind
     owner: Hashable | None
     amount: int
