@@ -149,7 +149,7 @@ def _sqlite_engine(settings: Settings) -> AsyncEngine:
 SessionMaker = async_sessionmaker[AsyncSession]
 
 
-def create_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
+def create_sessionmaker(engine: AsyncEngine) -> SessionMaker:
     return async_sessionmaker(engine, expire_on_commit=False, autoflush=False)
 
 
@@ -167,7 +167,7 @@ def _reads(engine: AsyncEngine, settings: Settings) -> AsyncEngine:
 
 def create_read_sessionmaker(
     engine: AsyncEngine, settings: Settings
-) -> async_sessionmaker[AsyncSession]:
+) -> SessionMaker:
     """Sessions for the read-only routes whose answer is one statement (or statements that
     need no common snapshot): autocommit where the database is reached directly."""
     return async_sessionmaker(_reads(engine, settings), expire_on_commit=False, autoflush=False)
@@ -205,7 +205,11 @@ def request_session(scope: MutableMapping[str, Any], maker: SessionMaker) -> Asy
 
 async def close_request_sessions(scope: MutableMapping[str, Any]) -> None:
     """Close the request's sessions: a transaction left open (no commit) is rolled back and
-    its connection goes back to the pool. Each is closed even if closing another failed."""
+    its connection goes back to the pool. Each is closed even if closing another failed.
+
+    Not shielded from cancellation as FastAPI shields its own exits: uvicorn does not cancel a
+    request whose client went away (the request runs to its end); a request cancelled at
+    shutdown may leave its connection to the pool's garbage collection as the process ends."""
     failed: Exception | None = None
     for session in scope.pop(_REQUEST_SESSIONS, ()):
         try:
