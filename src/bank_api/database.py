@@ -165,9 +165,7 @@ def _reads(engine: AsyncEngine, settings: Settings) -> AsyncEngine:
     return engine.execution_options(isolation_level="AUTOCOMMIT")
 
 
-def create_read_sessionmaker(
-    engine: AsyncEngine, settings: Settings
-) -> SessionMaker:
+def create_read_sessionmaker(engine: AsyncEngine, settings: Settings) -> SessionMaker:
     """Sessions for the read-only routes whose answer is one statement (or statements that
     need no common snapshot): autocommit where the database is reached directly."""
     return async_sessionmaker(_reads(engine, settings), expire_on_commit=False, autoflush=False)
@@ -192,8 +190,8 @@ _REQUEST_SESSIONS = "bank_api.sessions"  # key in the ASGI scope
 
 
 def request_session(scope: MutableMapping[str, Any], maker: SessionMaker) -> AsyncSession:
-    """A session for one request, closed by :func:`close_request_sessions` once the request
-    has been answered (`RequestContextMiddleware` calls it, however the request ended).
+    """A session for one request, closed by :func:`close_request_sessions` when the request's
+    answer is about to be sent (`RequestContextMiddleware` calls it, however the request ended).
 
     Not a dependency that yields: FastAPI runs the exit of every such dependency in a task of
     its own, shielded from cancellation, which on this machine cost about a tenth of a small

@@ -78,8 +78,9 @@ def nul_location(scope: Scope) -> list[str] | None:
 class RequestContextMiddleware:
     """Accepts a well-formed `X-Request-ID` or makes one, echoes it, and stores it for logs and
     error bodies; refuses bodies over `max_body_bytes` with 413 and NUL characters with 422;
-    puts the security headers on every response and marks API responses no-store; once the
-    request is answered, closes the database sessions it opened (`database.request_session`)."""
+    puts the security headers on every response and marks API responses no-store; closes the
+    database sessions the request opened (`database.request_session`) just before its answer
+    is sent."""
 
     def __init__(self, app: ASGIApp, *, max_body_bytes: int, api_prefix: str = "/api/") -> None:
         self.app = app
@@ -96,7 +97,7 @@ class RequestContextMiddleware:
         token = request_id_var.set(request_id)
         scope.setdefault("state", {})["request_id"] = request_id
         no_store = scope["path"].startswith(self.api_prefix)
-        send = self._decorated(send, request_id, no_store)
+        send = self._decorated(send, scope, request_id, no_store)
         try:
             if self._declared_too_large(headers):
                 await self._too_large(scope, receive, send, request_id)
@@ -113,7 +114,7 @@ class RequestContextMiddleware:
             await nul_problem(["body"], request_id)(scope, receive, send)
         finally:
             request_id_var.reset(token)
-            await close_request_sessions(scope)
+            await close_request_sessions(scope)  # a request that ended without an answer
 
     def _declared_too_large(self, headers: dict[bytes, bytes]) -> bool:
         length = headers.get(b"content-length", b"")
@@ -140,9 +141,13 @@ class RequestContextMiddleware:
         return limited_receive
 
     @staticmethod
-    def _decorated(send: Send, request_id: str, no_store: bool) -> Send:
+    def _decorated(send: Send, scope: Scope, request_id: str, no_store: bool) -> Send:
         async def decorated_send(message: Message) -> None:
             if message["type"] == "http.response.start":
+                # The request's transaction ends before its answer leaves: a client told 409 or
+                # 503 finds the rows and the Idempotency-Key it held free when it retries. (No
+                # route streams a body from the database, so the answer is complete by now.)
+                await close_request_sessions(scope)
                 extra: list[Any] = [(b"x-request-id", request_id.encode()), *SECURITY_HEADERS]
                 names = {name.lower() for name, _ in message.get("headers", [])}
                 if no_store and b"cache-control" not in names:

@@ -21,7 +21,7 @@ import asyncpg
 import httpx
 import pytest
 
-from tests.support.databases import PG_URL
+from tests.support.databases import PG_URL, worker_url
 from tests.support.factories import PASSWORD, user_payload
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "tools"))
@@ -46,7 +46,9 @@ SETTINGS = {
 
 @pytest.fixture(scope="module")
 def topo(backend: str) -> Iterator[topology.Topology]:
-    database = f"{PG_URL.rsplit('/', 1)[1]}_topology"
+    # Per pytest-xdist worker: the module's tests may be shared out to two workers, and each
+    # starts its own topology, which drops and re-creates its database.
+    database = f"{worker_url(PG_URL).rsplit('/', 1)[1]}_topology"
     # PgBouncer runs as `postgres` when started by root: its folder must be reachable by it
     folder = Path(tempfile.mkdtemp(prefix="bank-api-topology-"))
     folder.chmod(0o777)
