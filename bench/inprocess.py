@@ -247,7 +247,7 @@ def request_of(kind: str, tokens: dict[str, Any]) -> Callable[[Call], Awaitable[
             "/api/v1/investments/deposits",
             tokens["investor"],
             deposit,
-            headers=((b"idempotency-key", uuid.uuid4().hex.encode()),),
+            headers=keyed(),
         )
     return {
         "health": fixed("GET", "/healthz"),
@@ -268,14 +268,17 @@ async def measure(call: Call, kind: str, count: int, warmup: int) -> None:
     for _ in range(warmup):
         status, body = await one(call)
         assert status < 300, body
+    answered: list[int] = []
     instrumented = os.environ.get(INSTRUMENTED)
     if instrumented:
         # Blocking on purpose: nothing else runs, and the measured requests have not started.
         subprocess.run(["callgrind_control", "-i", "on", str(os.getpid())], check=True)  # noqa: ASYNC221
     started, clock = os.times(), time.perf_counter()
     for _ in range(count):
-        await one(call)
+        answered.append((await one(call))[0])
     ended, elapsed = os.times(), time.perf_counter() - clock
+    if refused := [status for status in answered if status >= 300]:  # not counted as served
+        raise SystemExit(f"{len(refused)} of {count} {kind} requests failed: {set(refused)}")
     STATE.write_text(json.dumps(state))  # the loans this run approved or paid are used up
     if instrumented:
         subprocess.run(["callgrind_control", "-i", "off", str(os.getpid())], check=True)  # noqa: ASYNC221

@@ -1,4 +1,4 @@
-"""Every session a request opens is closed once it is answered, however it ended: its
+"""Every session a request opens is closed before its answer is sent, however it ended: its
 connection is back in the pool, and a transaction it left uncommitted is rolled back
 (`database.request_session`, closed by `RequestContextMiddleware`)."""
 

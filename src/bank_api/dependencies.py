@@ -44,8 +44,8 @@ TokensDep = Annotated[TokenService, Depends(get_token_service)]
 HasherDep = Annotated[PasswordHasher, Depends(get_hasher)]
 
 
-# The unit of work's session is closed (and a transaction left uncommitted rolled back) once
-# the request is answered: `database.request_session`.
+# The unit of work's session is closed (and a transaction left uncommitted rolled back) just
+# before the request's answer is sent: `database.request_session`.
 async def get_uow(request: Request) -> UnitOfWork:
     return UnitOfWork(request_session(request.scope, request.app.state.sessionmaker))
 
