@@ -130,8 +130,6 @@ def _balancer_config(topology: Topology) -> str:
             lines.extend(servers)
             continue
         lines.append(line)
-        if line == "global":
-            lines.append(f"    pidfile {Path(topology.folder) / 'haproxy.pid'}")
     return "\n".join(lines) + "\n"
 
 
@@ -174,18 +172,18 @@ def instance_env(topology: Topology, extra: dict[str, str]) -> dict[str, str]:
     }
 
 
+def _start(topology: Topology, name: str, command: list[str], env: dict[str, str]) -> None:
+    """Run `command` in the foreground of a child process, its output in `<name>.log`."""
+    log = (Path(topology.folder) / f"{name}.log").open("w")
+    process = subprocess.Popen(command, env=env, stdout=log, stderr=subprocess.STDOUT)
+    _STARTED[process.pid] = (process, log)
+    topology.pids[name] = process.pid
+
+
 def start_instance(topology: Topology, index: int, env: dict[str, str], workers: int = 1) -> None:
     port = topology.instance_ports[index]
-    log = (Path(topology.folder) / f"api{index}.log").open("w")
-    command = [PYTHON, "-m", "bank_api.cli", "serve", "--port", str(port), "--log-level", "warning"]
-    process = subprocess.Popen(
-        [*command, "--workers", str(workers)],
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
-    _STARTED[process.pid] = (process, log)
-    topology.pids[f"api{index}"] = process.pid
+    command = [str(PYTHON), "-m", "bank_api.cli", "serve", "--port", str(port), "--workers"]
+    _start(topology, f"api{index}", [*command, str(workers), "--log-level", "warning"], env)
     _wait_http(f"http://127.0.0.1:{port}/readyz")
 
 
@@ -221,9 +219,8 @@ def up(
     for index in range(instances):
         start_instance(topology, index, env, workers)
     (folder / "haproxy.cfg").write_text(_balancer_config(topology))
-    subprocess.run([balancer, "-D", "-f", str(folder / "haproxy.cfg")], check=True)
+    _start(topology, "haproxy", [balancer, "-db", "-f", str(folder / "haproxy.cfg")], env)
     _wait_http(f"{topology.url}/readyz")
-    topology.pids["haproxy"] = int((folder / "haproxy.pid").read_text().split()[0])
     (folder / "topology.json").write_text(json.dumps(asdict(topology), indent=2))
     return topology
 
