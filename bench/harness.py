@@ -464,7 +464,8 @@ class Harness:
         if not out.exists():
             return {"errors": 1, "error_samples": ["locust wrote no result"], "total": {}}
         result: dict[str, Any] = json.loads(out.read_text())
-        answered = (result.get("total", {}).get("rps") or 0) * self.args.duration
+        # the requests answered in the measured window (shorter when the loans ran out)
+        answered = result.get("total", {}).get("requests") or 0
         result["cpu"] = cpu_per_request(before, after, answered)
         return result
 

@@ -20,7 +20,7 @@ import random
 import time
 import uuid
 from collections import Counter, defaultdict
-from typing import Any
+from typing import Any, NoReturn
 
 from locust import FastHttpUser, events, task
 from locust.exception import StopUser
@@ -43,6 +43,14 @@ error_samples: list[str] = []
 clock = {"start": time.perf_counter(), "stop": 0.0}
 approvable = list(TARGETS["approvable"])
 payable = list(TARGETS["payable"])
+
+
+def ran_out() -> NoReturn:
+    """No loan is left to approve or pay: this client stops, and the measured window ends when
+    the first one did (the others finish what they hold), so the rate is that of the time the
+    work lasted, not of a window partly idle. The result says the supply ran out."""
+    clock["stop"] = clock["stop"] or time.perf_counter()
+    raise StopUser
 
 
 def bearer(token: str) -> dict[str, str]:
@@ -78,7 +86,7 @@ class Client(FastHttpUser):
                     error_samples.append(f"{name}: {status} {(r.text or str(r.error))[:300]}")
                 r.failure(f"{status} {code}")
                 return None
-        if ended - clock["start"] >= WARMUP:
+        if ended - clock["start"] >= WARMUP and not (clock["stop"] and ended > clock["stop"]):
             samples[name].append((ended - began) * 1000)
         return body
 
@@ -187,7 +195,7 @@ class Client(FastHttpUser):
 
     def approve(self) -> None:
         if not approvable:
-            raise StopUser
+            ran_out()
         loan_id = approvable.pop()
         headers = self.idempotent(TARGETS["admin"]["token"])
         self.call("approve", "POST", f"/api/v1/loans/{loan_id}/approve", 200, headers=headers)
@@ -197,7 +205,7 @@ class Client(FastHttpUser):
         loan = getattr(self, "loan", None)
         while loan is None or not loan["due"]:
             if not payable:
-                raise StopUser
+                ran_out()
             loan = self.loan = payable.pop()
         self.call(
             "pay",
@@ -373,7 +381,7 @@ def summary(values: list[float], window: float) -> dict[str, Any]:
 
 @events.quitting.add_listener
 def _write(**_: Any) -> None:
-    window = max(0.001, time.perf_counter() - clock["start"] - WARMUP)
+    window = max(0.001, (clock["stop"] or time.perf_counter()) - clock["start"] - WARMUP)
     everything = [v for name in samples for v in samples[name]]
     result = {
         "scenario": SCENARIO,
@@ -384,7 +392,7 @@ def _write(**_: Any) -> None:
         "errors_by_request": dict(errors),
         "refusals": dict(refusals),
         "error_samples": error_samples,
-        "exhausted": SCENARIO in ("approvals", "payments") and not (approvable or payable),
+        "exhausted": bool(clock["stop"]),
     }
     with open(os.environ.get("BENCH_OUT", "result.json"), "w", encoding="utf-8") as out:
         json.dump(result, out, indent=2)

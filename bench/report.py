@@ -110,7 +110,8 @@ def throughput(report: dict[str, Any]) -> list[str]:
         t = totals(run)
         rows.append(
             [
-                run["scenario"],
+                # the loans to approve or pay ran out: the rate is of the time they lasted
+                run["scenario"] + (" (ran out)" if run.get("exhausted") else ""),
                 run["concurrency"],
                 t.get("rps"),
                 t.get("p50_ms"),

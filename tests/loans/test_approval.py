@@ -70,6 +70,33 @@ async def test_unfundable_loan_is_409_and_nothing_changes(api: Api) -> None:
     await verify_ok(api, admin)
 
 
+async def test_a_keyed_approval_that_could_not_be_funded_leaves_its_key_free(api: Api) -> None:
+    """The approval's answer is stored with its key before the loan is funded: a funding that
+    fails takes the stored answer back with it, so the same key runs again once there is money,
+    and then replays that one approval's answer."""
+    investor = await investor_with(api, "400.00")
+    customer, admin = await api.user("customer"), await api.user("admin")
+    loan = await new_loan(api, customer, amount="500.00")
+    path, headers = f"/api/v1/loans/{loan['id']}/approve", {**admin.headers, "Idempotency-Key": "k"}
+    assert_problem(await api.client.post(path, headers=headers), 409, "allocation_not_possible")
+    more = await api.client.post(
+        "/api/v1/investments/deposits", json={"amount": "100.00"}, headers=investor.headers
+    )
+    assert more.status_code == 201, more.text
+    approved = await api.client.post(path, headers=headers)
+    assert approved.status_code == 200, approved.text
+    assert "idempotent-replayed" not in approved.headers
+    assert (approved.json()["status"], approved.json()["outstanding_principal"]) == (
+        "active",
+        "500.00",
+    )
+    again = await api.client.post(path, headers=headers)
+    assert (again.status_code, again.headers["idempotent-replayed"]) == (200, "true")
+    assert again.json() == approved.json()
+    assert (await portfolio(api, investor))["available"] == "0.00"
+    await verify_ok(api, admin)
+
+
 async def test_approving_twice_or_a_rejected_loan_is_409(api: Api) -> None:
     await investor_with(api, "10000.00")
     customer = await api.user("customer")
