@@ -160,10 +160,9 @@ async def test_a_schedule(api: Api) -> None:
 
 async def test_an_approval_holds_the_queue_s_turn_only_for_the_funding(api: Api) -> None:
     """Everything that needs nobody's money comes before the allocation queue's turn (the
-    advisory lock), the answer's idempotency record included; inside it only the queue head,
-    the three writes of the funding (the holdings, the journal entry, the investors' balances)
-    and the commit (the savepoint before the turn takes the turn back with it if a balance fell
-    short; a success needs no RELEASE)."""
+    advisory lock); inside it only the queue head, the three writes of the funding, the
+    investors' balances, the idempotency record and the commit (the savepoint before the turn
+    takes the turn back with it if a balance fell short; a success needs no RELEASE)."""
     await investor_with(api, "20000.00")
     customer, admin = await api.user("customer"), await api.user("admin")
     loan = await new_loan(api, customer)
@@ -179,7 +178,6 @@ async def test_an_approval_holds_the_queue_s_turn_only_for_the_funding(api: Api)
         "SELECT claim",  # with the lookup of the key
         "SELECT loan",
         "INSERT installment",
-        "INSERT idempotency_record",  # the answer is the loan as approved
         "INSERT audit_record",
         "UPDATE loan",
         "INSERT loan_event",
@@ -189,6 +187,7 @@ async def test_an_approval_holds_the_queue_s_turn_only_for_the_funding(api: Api)
         "INSERT allocation",
         "SELECT entry",  # the journal entry with its lines
         "UPDATE investor_account",
+        "INSERT idempotency_record",
         "COMMIT",
     ]
 

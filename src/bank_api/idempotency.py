@@ -12,9 +12,7 @@ a request that failed, however it failed (an error, a lost connection, a databas
 2. Otherwise the route runs its use case and builds its response, and `commit(body)` adds the
    record with exactly that response and commits: the money movement and the record commit
    together or not at all. A failure rolls both back and the lock goes with the transaction,
-   so the client may retry with the same key at once. A route whose answer is settled before
-   its last step (an approval's, before the loan is funded in the allocation queue's turn)
-   adds the record with `store(body)` then, and commits after that step itself.
+   so the client may retry with the same key at once.
 
 The record's primary key (caller, key) is the guard that cannot fail; the lock only turns a
 duplicate in flight into an early 409 instead of a second run of the use case. The lookup
@@ -122,13 +120,6 @@ class Idempotency:
 
     async def commit(self, body: BaseModel, status_code: int = 201) -> Response:
         """Store the response with the key (when there is one), commit, and answer it."""
-        response = await self.store(body, status_code)
-        await self.uow.commit()
-        return response
-
-    async def store(self, body: BaseModel, status_code: int = 201) -> Response:
-        """Add the response to the transaction with the key (when there is one), uncommitted;
-        the response to answer once the route has committed."""
         content = body.model_dump_json()
         if self.key is not None:
             record = {
@@ -143,6 +134,7 @@ class Idempotency:
                 await self.uow.session.execute(_RECORD, record)
             except IntegrityError as error:  # the key's first request committed meanwhile
                 raise IdempotencyKeyInUse from error
+        await self.uow.commit()
         return Response(content, status_code=status_code, media_type=JSON)
 
 

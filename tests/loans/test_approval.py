@@ -71,9 +71,8 @@ async def test_unfundable_loan_is_409_and_nothing_changes(api: Api) -> None:
 
 
 async def test_a_keyed_approval_that_could_not_be_funded_leaves_its_key_free(api: Api) -> None:
-    """The approval's answer is stored with its key before the loan is funded: a funding that
-    fails takes the stored answer back with it, so the same key runs again once there is money,
-    and then replays that one approval's answer."""
+    """A funding that fails leaves nothing of the request behind, its key included: the same
+    key runs again once there is money, and then replays that one approval's answer."""
     investor = await investor_with(api, "400.00")
     customer, admin = await api.user("customer"), await api.user("admin")
     loan = await new_loan(api, customer, amount="500.00")

@@ -6,20 +6,16 @@ round trips:
 
 1. lock the loan and check it may become active; store its schedule, its new terms, its
    history event and its audit record (none of this needs anybody's money, so approvals of
-   different loans overlap here);
-2. set a savepoint, take the queue's turn (an advisory lock), read only the head of the queue
-   that the amount can reach, and allocate with the domain rules;
+   different loans overlap here), and set a savepoint;
+2. take the queue's turn (an advisory lock), read only the head of the queue that the amount
+   can reach, and allocate with the domain rules;
 3. write the allocations and the disbursement entry, then debit the investors' balances in one
    statement that locks them in id order and moves money only if every one of them still has
    their part. A concurrent withdrawal may have taken it: then the attempt is rolled back to
    the savepoint, which gives back the turn and the rows it locked, and runs again on a fresh
    read. A successful attempt leaves the savepoint for the commit to end (no RELEASE while the
-   turn is held); the route commits, which ends the turn.
-
-The route runs the two halves itself (:func:`decide`, then :func:`fund`): the answer (the loan
-as approved) is settled by the first, so the route stores it with the idempotency key between
-them, outside the turn. :func:`approve_loan` is both halves, for callers without an answer to
-store.
+   turn is held); the route stores its answer with the idempotency key and commits, which ends
+   the turn.
 """
 
 from __future__ import annotations
@@ -61,24 +57,11 @@ class Decision:
     loan: Loan
     executed: bool
     """False when this was the first of two admins' sign-offs (four-eyes)."""
-    first_due: date | None = None
-    """An executed approval's first due date (every holding keeps it until it is paid)."""
 
 
 async def approve_loan(
     uow: UnitOfWork, *, actor: Principal, loan_id: uuid.UUID, settings: Settings, today: date
 ) -> Decision:
-    decision = await decide(uow, actor=actor, loan_id=loan_id, settings=settings, today=today)
-    if decision.executed:
-        await fund(uow, decision, settings=settings, today=today)
-    return decision
-
-
-async def decide(
-    uow: UnitOfWork, *, actor: Principal, loan_id: uuid.UUID, settings: Settings, today: date
-) -> Decision:
-    """Step 1: the loan approved (or signed off), with its schedule, history and audit record,
-    not yet funded."""
     loan = await visible_loan(uow, actor, loan_id, lock=True)
     if not can_become(loan, LoanStatus.active):
         raise LoanNotApprovable
@@ -109,13 +92,13 @@ async def decide(
         total_payable=schedule.total_payable,
     )
     audit.record(uow, actor, "loan.approve", "loan", loan.id, changes)
-    return Decision(loan, executed=True, first_due=schedule.installments[0].due_date)
+    await _fund(uow, loan, policy(settings), today, schedule.installments[0].due_date)
+    return Decision(loan, executed=True)
 
 
-async def fund(uow: UnitOfWork, decision: Decision, *, settings: Settings, today: date) -> None:
-    """Steps 2 and 3, for a decision that was executed."""
-    loan, first_due, rules = decision.loan, decision.first_due, policy(settings)
-    assert first_due is not None  # set only when the decision was executed
+async def _fund(
+    uow: UnitOfWork, loan: Loan, rules: AllocationPolicy, today: date, first_due: date
+) -> None:
     attempt = await uow.savepoint()
     for _ in range(ATTEMPTS):
         await uow.investors.lock_allocation_queue()

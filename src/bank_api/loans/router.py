@@ -225,15 +225,11 @@ async def approve_loan(
     executes it."""
     if (replay := await idempotency.replay()) is not None:
         return replay
-    decision = await approval.decide(
+    decision = await approval.approve_loan(
         uow, actor=actor, loan_id=loan_id, settings=settings, today=today
     )
-    # The answer is the loan as approved: stored now, before the allocation queue's turn.
     body = LoanRead.model_validate(decision.loan)
-    response = await idempotency.store(body, status_code=200 if decision.executed else 202)
-    if decision.executed:
-        await approval.fund(uow, decision, settings=settings, today=today)
-    await uow.commit()
+    response = await idempotency.commit(body, status_code=200 if decision.executed else 202)
     if decision.executed:
         record("loan_approved", decision.loan.amount)
     return response
