@@ -91,10 +91,13 @@ async def test_statements_reconcile_to_the_cent_and_chain_month_to_month(api: Ap
         "write_off": "0.00",
         "fee": "0.00",
     }
-    assert [(line["type"], line["value_date"]) for line in march["lines"]] == [
-        ("deposit", "2031-03-10"),
-        ("allocation", "2031-03-20"),
-        ("allocation", "2031-03-20"),
+    assert [
+        (line["type"], line["account"], line["amount"], line["value_date"])
+        for line in march["lines"]
+    ] == [
+        ("deposit", "available", "2000.00", "2031-03-10"),
+        ("allocation", "available", "-1200.00", "2031-03-20"),
+        ("allocation", "invested", "1200.00", "2031-03-20"),
     ]
     _reconciles(march)
 

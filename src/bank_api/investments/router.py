@@ -157,7 +157,7 @@ async def transactions(
     rows, total = await service.transactions(
         uow, actor=actor, purpose=type, since=since, before=before, page=page
     )
-    items = [TransactionRead.of(line) for line in rows]
+    items = TransactionRead.many(rows)
     return {"items": items, "total": total, "limit": page.limit, "offset": page.offset}
 
 
@@ -232,7 +232,7 @@ async def statement(
     """Opening and closing balances and every movement between, by value date; this month
     by default. `Accept: text/csv` gives the lines as CSV."""
     result = await statements.statement(uow, actor=actor, since=from_, until=to, today=today)
-    lines = [TransactionRead.of(line) for line in result.lines]
+    lines = TransactionRead.many(result.lines)
     if prefers_csv(accept):
         rows = [[getattr(line, name) for name in STATEMENT_CSV] for line in lines]
         for row, line in zip(rows, lines, strict=True):

@@ -1,10 +1,11 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterable
 from datetime import date, datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import ConfigDict, Field, StringConstraints
+from pydantic import BeforeValidator, ConfigDict, Field, StringConstraints, TypeAdapter
 
 from bank_api.common.money import MoneyIn, MoneyOrZeroIn, MoneyOut
 from bank_api.common.schemas import RequestSchema, ResponseSchema
@@ -39,29 +40,39 @@ class MovementRead(ResponseSchema):
     portfolio: PortfolioRead
 
 
+def _account_name(kind: Any) -> Any:
+    """An investor's journal account as the API names it (any other account fails the type)."""
+    return _ACCOUNT_NAMES.get(kind, kind)
+
+
+_ACCOUNT_NAMES = {
+    AccountKind.INVESTOR_AVAILABLE: "available",
+    AccountKind.INVESTOR_INVESTED: "invested",
+}
+
+
+# One of the investor's journal lines, validated from the line's own attributes (a loaded line,
+# or a row of its columns): `purpose` is its type, `account_kind` its account. (A comment, not a
+# docstring: a docstring would become the schema's public description.)
 class TransactionRead(ResponseSchema):
     id: int
     entry_id: int
-    type: str
-    account: Literal["available", "invested"]
+    type: str = Field(validation_alias="purpose")
+    account: Annotated[Literal["available", "invested"], BeforeValidator(_account_name)] = Field(
+        validation_alias="account_kind"
+    )
     amount: MoneyOut
     loan_id: uuid.UUID | None
     created_at: datetime
     value_date: date = Field(description="The business date on which the line was booked")
 
-    @classmethod
-    def of(cls, line: Any) -> TransactionRead:
-        account = "available" if line.account_kind == AccountKind.INVESTOR_AVAILABLE else "invested"
-        return cls(
-            id=line.id,
-            entry_id=line.entry_id,
-            type=line.purpose.value,
-            amount=line.amount,
-            account=account,
-            loan_id=line.loan_id,
-            created_at=line.created_at,
-            value_date=line.value_date,
-        )
+    @staticmethod
+    def many(lines: Iterable[Any]) -> list[TransactionRead]:
+        """Every line validated at once (a month's statement can hold thousands)."""
+        return _TRANSACTIONS.validate_python(lines, from_attributes=True)
+
+
+_TRANSACTIONS = TypeAdapter(list[TransactionRead])
 
 
 class InvestorAllocationRead(ResponseSchema):
