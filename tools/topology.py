@@ -182,8 +182,8 @@ def _start(topology: Topology, name: str, command: list[str], env: dict[str, str
 
 def start_instance(topology: Topology, index: int, env: dict[str, str], workers: int = 1) -> None:
     port = topology.instance_ports[index]
-    command = [str(PYTHON), "-m", "bank_api.cli", "serve", "--port", str(port), "--workers"]
-    _start(topology, f"api{index}", [*command, str(workers), "--log-level", "warning"], env)
+    serve = ["serve", "--port", str(port), "--workers", str(workers), "--log-level", "warning"]
+    _start(topology, f"api{index}", [str(PYTHON), "-m", "bank_api.cli", *serve], env)
     _wait_http(f"http://127.0.0.1:{port}/readyz")
 
 
@@ -219,7 +219,8 @@ def up(
     for index in range(instances):
         start_instance(topology, index, env, workers)
     (folder / "haproxy.cfg").write_text(_balancer_config(topology))
-    _start(topology, "haproxy", [balancer, "-db", "-f", str(folder / "haproxy.cfg")], env)
+    balance = [balancer, "-db", "-f", str(folder / "haproxy.cfg")]  # foreground: its log
+    _start(topology, "haproxy", balance, dict(os.environ))
     _wait_http(f"{topology.url}/readyz")
     (folder / "topology.json").write_text(json.dumps(asdict(topology), indent=2))
     return topology

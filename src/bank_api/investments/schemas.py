@@ -40,15 +40,15 @@ class MovementRead(ResponseSchema):
     portfolio: PortfolioRead
 
 
-def _account_name(kind: Any) -> Any:
-    """An investor's journal account as the API names it (any other account fails the type)."""
-    return _ACCOUNT_NAMES.get(kind, kind)
-
-
 _ACCOUNT_NAMES = {
     AccountKind.INVESTOR_AVAILABLE: "available",
     AccountKind.INVESTOR_INVESTED: "invested",
 }
+
+
+def _account_name(kind: Any) -> Any:
+    """An investor's journal account as the API names it (any other account fails the type)."""
+    return _ACCOUNT_NAMES.get(kind, kind)
 
 
 # One of the investor's journal lines, validated from the line's own attributes (a loaded line,
