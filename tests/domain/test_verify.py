@@ -20,6 +20,7 @@ from bank_api.domain.verify import (
     PaymentFacts,
     check_investor_balances,
     check_journal,
+    check_lines_have_entries,
     check_loans,
     check_payments,
     check_portfolio_figures,
@@ -71,6 +72,15 @@ def test_unbalanced_entries_are_reported() -> None:
     entries, total = check_journal(lines)
     assert entries == CheckResult("entries_balance", False, "1 entries failing, e.g. 2")
     assert total == CheckResult("accounts_sum_to_zero", False, "1 totals failing, e.g. -1")
+
+
+def test_lines_without_their_entry_are_reported() -> None:
+    assert check_lines_have_entries([]) == CheckResult(
+        "lines_belong_to_entries", True, "all entry ids of lines ok"
+    )
+    assert check_lines_have_entries([7, 9]) == CheckResult(
+        "lines_belong_to_entries", False, "2 entry ids of lines failing, e.g. 7, 9"
+    )
 
 
 def test_stored_balances_must_match_the_replay() -> None:

@@ -128,6 +128,31 @@ async def test_verify_reports_a_tampered_balance(api: Api) -> None:
     assert failing == {"stored_balances_match_journal"}
 
 
+async def test_verify_reports_lines_without_their_entry(api: Api) -> None:
+    """The journal keeps no foreign key from a line to its entry (`post` writes both in one
+    statement); verify stands in for it. The tampered lines balance and touch no investor, so
+    that check alone fails."""
+    investor = await api.user("investor")
+    await api.client.post(DEPOSITS, json={"amount": "20.00"}, headers=investor.headers)
+    admin = await api.user("admin")
+    await verify_ok(api, admin)
+    async with api.app.state.sessionmaker() as session:
+        entry = await session.scalar(text("SELECT max(id) + 1000 FROM journal_entry"))
+        await session.execute(
+            text(
+                "INSERT INTO journal_line (entry_id, account_kind, amount, purpose, created_at,"
+                " value_date) VALUES (:entry, 'external', -500, 'deposit', CURRENT_TIMESTAMP,"
+                " CURRENT_DATE), (:entry, 'external', 500, 'deposit', CURRENT_TIMESTAMP,"
+                " CURRENT_DATE)"
+            ),
+            {"entry": entry},
+        )
+        await session.commit()
+    body = (await api.client.get("/api/v1/admin/ledger/verify", headers=admin.headers)).json()
+    assert body["ok"] is False
+    assert {c["name"] for c in body["checks"] if not c["ok"]} == {"lines_belong_to_entries"}
+
+
 @pytest.mark.parametrize(
     ("tampering", "check"),
     [

@@ -4,6 +4,7 @@ The caller (``/admin/ledger/verify``, ``bank-api ledger verify``, the tests) loa
 gets back one :class:`CheckResult` per invariant, each naming up to five offenders.
 
 1. ``entries_balance``, ``accounts_sum_to_zero``: :func:`check_journal`;
+   ``lines_belong_to_entries``: :func:`check_lines_have_entries`;
 2. ``stored_balances_match_journal``: :func:`check_stored_balances`;
 3. ``investor_balances_non_negative``: :func:`check_investor_balances`;
 4. ``loan_allocations_sum_to_amount``, ``loan_schedule_principals_sum_to_amount``,
@@ -113,6 +114,12 @@ def check_journal(lines: Iterable[tuple[Hashable, int]]) -> tuple[CheckResult, C
         result("entries_balance", unbalanced, "entries"),
         result("accounts_sum_to_zero", overall, "totals"),
     )
+
+
+def check_lines_have_entries(missing_entries: Sequence[Hashable]) -> CheckResult:
+    """Invariant 1: every line belongs to an entry (``missing_entries``: the entry ids that
+    lines name and no entry has; the database keeps no foreign key for it)."""
+    return result("lines_belong_to_entries", missing_entries, "entry ids of lines")
 
 
 def check_stored_balances(

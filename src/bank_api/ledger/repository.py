@@ -122,6 +122,17 @@ class LedgerRepository(Repository[JournalEntry]):
         )
         return [(row[0], int(row[1])) for row in await self.session.execute(stmt)]
 
+    async def missing_entries(self) -> Sequence[int]:
+        """The entry ids that lines name and no entry has (none, unless the journal was
+        written around `post`)."""
+        stmt = (
+            select(JournalLine.entry_id)
+            .where(~select(JournalEntry.id).where(JournalEntry.id == JournalLine.entry_id).exists())
+            .distinct()
+            .order_by(JournalLine.entry_id)
+        )
+        return list((await self.session.scalars(stmt)).all())
+
     async def account_balances(self) -> dict[tuple[AccountKind, uuid.UUID | None], int]:
         stmt = select(
             JournalLine.account_kind, JournalLine.owner_id, func.sum(JournalLine.amount)

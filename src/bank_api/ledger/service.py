@@ -50,6 +50,7 @@ async def verify_ledger(uow: UnitOfWork) -> list[verify.CheckResult]:
     stored = await _stored_balances(uow, accounts)
     checks = [
         *verify.check_journal(await uow.ledger.entry_sums()),
+        verify.check_lines_have_entries(await uow.ledger.missing_entries()),
         verify.check_stored_balances(
             stored,
             {
