@@ -273,12 +273,16 @@ BEGIN
       FROM unnest(ids, ps, its, fee_parts) AS v(investor, p, i, f),
            LATERAL (VALUES ('investor_invested', v.investor, -v.p, 'principal_repayment'),
                            ('investor_available', v.investor, v.p, 'principal_repayment'),
-                           ('external', NULL, -v.i, 'interest'),
                            ('investor_available', v.investor, v.i, 'interest'),
-                           ('external', NULL, -v.f, 'fee'),
                            ('platform_revenue', v.investor, v.f, 'fee'))
                AS line(kind, owner, amount, purpose)
      WHERE line.amount <> 0
+    UNION ALL
+    -- The interest and the fees each leave external in one line, as the API books them.
+    SELECT entry, 'external', NULL, -total::bigint, purpose, loan_row.id, now(), current_date
+      FROM (VALUES ((SELECT sum(x) FROM unnest(its) AS x), 'interest'),
+                   ((SELECT sum(x) FROM unnest(fee_parts) AS x), 'fee')) AS t(total, purpose)
+     WHERE total <> 0
     UNION ALL
     VALUES (entry, 'external', NULL, -due_principal, 'principal_repayment', loan_row.id, now(),
             current_date),

@@ -158,6 +158,35 @@ async def test_a_schedule(api: Api) -> None:
     assert trips == [CALLER, "SELECT loan", "SELECT installment"]
 
 
+async def test_an_investor_s_own_views(api: Api) -> None:
+    """The statement, the returns and the queue standing: each figure one statement, built
+    once; the account's balances, queue place and preferences in one read."""
+    investor = await investor_with(api, "500.00")
+    views = {
+        "statement": [CALLER, "SELECT journal_line", "SELECT journal_line"],
+        "returns": [
+            CALLER,
+            "SELECT journal_line",
+            "SELECT journal_line",
+            "SELECT investor_account",
+        ],
+        # standing, its products, the candidates ahead, the loans waiting for approval (none
+        # here, so no estimate and no lead time read)
+        "queue": [
+            CALLER,
+            "SELECT investor_account",
+            "SELECT investor_loan_type",
+            "SELECT investor_account",
+            "SELECT loan",
+        ],
+    }
+    for view, expected in views.items():
+        with round_trips(api.app) as trips:
+            response = await api.client.get(f"/api/v1/investments/{view}", headers=investor.headers)
+        assert response.status_code == 200, response.text
+        assert trips == expected, view
+
+
 async def test_an_approval_holds_the_queue_s_turn_only_for_the_funding(api: Api) -> None:
     """Everything that needs nobody's money comes before the allocation queue's turn (the
     advisory lock); inside it only the queue head, the three writes of the funding, the

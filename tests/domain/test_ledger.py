@@ -25,6 +25,7 @@ from bank_api.domain.ledger import (
     payment_entry,
     receivable,
     revenue,
+    spread,
     transfer,
     withdrawal_entry,
     write_off_entry,
@@ -37,6 +38,7 @@ EXT = AccountKind.EXTERNAL
 AVL = AccountKind.INVESTOR_AVAILABLE
 INV = AccountKind.INVESTOR_INVESTED
 REC = AccountKind.LOAN_RECEIVABLE
+REV = AccountKind.PLATFORM_REVENUE
 
 
 def _lines(entry: Entry) -> list[tuple[AccountKind, object, int, Purpose]]:
@@ -80,11 +82,38 @@ def test_payment_returns_principal_and_pays_interest_leaving_out_zero_lines() ->
         (REC, "L1", 10_00, Purpose.PRINCIPAL_REPAYMENT),
         (INV, 1, -6_00, Purpose.PRINCIPAL_REPAYMENT),
         (AVL, 1, 6_00, Purpose.PRINCIPAL_REPAYMENT),
-        (EXT, None, -1_00, Purpose.INTEREST),
-        (AVL, 1, 1_00, Purpose.INTEREST),
         (INV, 2, -4_00, Purpose.PRINCIPAL_REPAYMENT),
         (AVL, 2, 4_00, Purpose.PRINCIPAL_REPAYMENT),
+        (EXT, None, -1_00, Purpose.INTEREST),
+        (AVL, 1, 1_00, Purpose.INTEREST),
     ]
+
+
+def test_interest_and_fees_each_leave_external_in_one_line() -> None:
+    entry = payment_entry(
+        "L1", 10_00, 3_00, [(1, 6_00, 1_50), (2, 4_00, 90), (3, 0, 0)], [(1, 40), (2, 20)]
+    )
+    assert _lines(entry) == [
+        (EXT, None, -10_00, Purpose.PRINCIPAL_REPAYMENT),
+        (REC, "L1", 10_00, Purpose.PRINCIPAL_REPAYMENT),
+        (INV, 1, -6_00, Purpose.PRINCIPAL_REPAYMENT),
+        (AVL, 1, 6_00, Purpose.PRINCIPAL_REPAYMENT),
+        (INV, 2, -4_00, Purpose.PRINCIPAL_REPAYMENT),
+        (AVL, 2, 4_00, Purpose.PRINCIPAL_REPAYMENT),
+        (EXT, None, -2_40, Purpose.INTEREST),
+        (AVL, 1, 1_50, Purpose.INTEREST),
+        (AVL, 2, 90, Purpose.INTEREST),
+        (EXT, None, -60, Purpose.FEE),
+        (REV, 1, 40, Purpose.FEE),
+        (REV, 2, 20, Purpose.FEE),
+    ]
+
+
+def test_spread_leaves_out_zero_parts_and_refuses_negative_ones() -> None:
+    assert spread(EXTERNAL, [(available(1), 0)], Purpose.INTEREST) == ()
+    assert spread(EXTERNAL, [], Purpose.FEE) == ()
+    with pytest.raises(InvalidInput):
+        spread(EXTERNAL, [(available(1), 5), (available(2), -1)], Purpose.INTEREST)
 
 
 def test_payment_parts_must_add_up() -> None:

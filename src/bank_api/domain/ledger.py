@@ -113,6 +113,20 @@ def transfer(source: Account, target: Account, amount: int, purpose: Purpose) ->
     )
 
 
+def spread(
+    source: Account, parts: Sequence[tuple[Account, int]], purpose: Purpose
+) -> tuple[Line, ...]:
+    """One line leaving `source` with the sum of the `parts` (``(target, amount)``), then one
+    entering each target with its amount: a compound transfer, for a source nobody reads line
+    by line (``external``). Zero parts are left out, and nothing at all when every part is."""
+    if any(amount < 0 for _, amount in parts):
+        raise InvalidInput("amount", "...", "a transfer moves non-negative amounts")
+    targets = [Line(t.kind, t.owner, amount, purpose) for t, amount in parts if amount]
+    if not targets:
+        return ()
+    return (Line(source.kind, source.owner, -sum(t.amount for t in targets), purpose), *targets)
+
+
 def deposit_entry(investor_id: Hashable, amount: int) -> Entry:
     """external -> investor_available."""
     check_amount(amount)
@@ -149,7 +163,8 @@ def payment_entry(
     """external -> loan_receivable for the principal; per investor ``(id, principal, interest)``
     invested -> available for its principal part and external -> available for its interest
     (net of the fee); per investor ``(id, fee)`` external -> platform_revenue for the fee taken
-    from its share.
+    from its share. The interest and the fees each leave ``external`` in one line (`spread`):
+    a loan funded by 45 investors books 184 lines, not 272.
 
     Raises InvalidInput unless the investors' parts add up to ``principal`` and, with the fees,
     to ``interest`` (invariant 5: the entry would balance regardless, so it is checked here).
@@ -159,14 +174,15 @@ def payment_entry(
     if sum(s[1] for s in shares) != principal or net != interest:
         raise InvalidInput("shares", "...", "investor parts must add up to the payment's parts")
     lines = list(transfer(EXTERNAL, receivable(loan_id), principal, Purpose.PRINCIPAL_REPAYMENT))
-    for investor_id, principal_part, interest_part in shares:
-        target = available(investor_id)
+    for investor_id, principal_part, _ in shares:
         lines += transfer(
-            invested(investor_id), target, principal_part, Purpose.PRINCIPAL_REPAYMENT
+            invested(investor_id),
+            available(investor_id),
+            principal_part,
+            Purpose.PRINCIPAL_REPAYMENT,
         )
-        lines += transfer(EXTERNAL, target, interest_part, Purpose.INTEREST)
-    for investor_id, fee in fees:
-        lines += transfer(EXTERNAL, revenue(investor_id), fee, Purpose.FEE)
+    lines += spread(EXTERNAL, [(available(i), part) for i, _, part in shares], Purpose.INTEREST)
+    lines += spread(EXTERNAL, [(revenue(i), fee) for i, fee in fees], Purpose.FEE)
     return Entry(EntryKind.PAYMENT, tuple(lines))
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import bindparam, func, or_, select
 
 from bank_api.common.principal import Principal
 from bank_api.domain.allocation import reached_by
@@ -63,11 +63,7 @@ class QueueStanding:
 async def queue_standing(
     uow: UnitOfWork, *, actor: Principal, today: date, min_ticket: int
 ) -> QueueStanding:
-    balances = await uow.investors.for_investor(actor.id)
-    preferences = await uow.investors.preferences(actor.id)
-    queued_at = await uow.session.scalar(
-        select(ACCOUNTS.c.queued_at).where(ACCOUNTS.c.investor_id == actor.id)
-    )
+    balances, queued_at, preferences = await uow.investors.standing(actor.id)
     idle_days = 0 if queued_at is None else max(0, (today - queued_at.date()).days)
     reason = preferences.reason(balances.available, balances.invested)
     if reason is not None or queued_at is None:
@@ -95,15 +91,31 @@ async def queue_standing(
     )
 
 
+# The queue's reads, built once: only the values change.
+_QUEUED_AT = bindparam("queued_at", type_=ACCOUNTS.c.queued_at.type)
+_BEFORE = or_(
+    ACCOUNTS.c.queued_at < _QUEUED_AT,
+    (ACCOUNTS.c.queued_at == _QUEUED_AT) & (ACCOUNTS.c.investor_id < bindparam("investor")),
+)
+_AHEAD = select(func.count(), func.coalesce(func.sum(ALLOCATABLE), 0)).where(CANDIDATE, _BEFORE)
+_WAITING = (
+    select(Loan.amount, Loan.created_at)
+    .where(Loan.status.in_([LoanStatus.new, LoanStatus.requested]))
+    .order_by(Loan.created_at, Loan.id)
+    .limit(PIPELINE_READ)
+)
+_LATEST_APPROVALS = (
+    select(Loan.created_at, Loan.approved_at)
+    .where(Loan.approved_at.is_not(None))
+    .order_by(Loan.approved_at.desc())
+    .limit(LEAD_TIME_SAMPLE)
+)
+
+
 async def _ahead(uow: UnitOfWork, queued_at: datetime, actor: Principal) -> tuple[int, int]:
     """How many candidates are ahead in the queue, and the money they may still allocate."""
-    a = ACCOUNTS.c
-    before = or_(a.queued_at < queued_at, (a.queued_at == queued_at) & (a.investor_id < actor.id))
-    count, amount = (
-        await uow.session.execute(
-            select(func.count(), func.coalesce(func.sum(ALLOCATABLE), 0)).where(CANDIDATE, before)
-        )
-    ).one()
+    values = {"queued_at": queued_at, "investor": actor.id}
+    count, amount = (await uow.session.execute(_AHEAD, values)).one()
     return int(count), int(amount)
 
 
@@ -112,14 +124,7 @@ async def _estimate(
 ) -> tuple[date | None, str]:
     """The day the loans now waiting for approval would reach `position`, approved after the
     median lead time of the latest approvals (docs/DECISIONS.md "Queue estimate")."""
-    waiting = (
-        await uow.session.execute(
-            select(Loan.amount, Loan.created_at)
-            .where(Loan.status.in_([LoanStatus.new, LoanStatus.requested]))
-            .order_by(Loan.created_at, Loan.id)
-            .limit(PIPELINE_READ)
-        )
-    ).all()
+    waiting = (await uow.session.execute(_WAITING)).all()
     index = reached_by(position, [amount for amount, _ in waiting], min_ticket)
     if index is None:
         return None, (
@@ -137,12 +142,7 @@ async def _estimate(
 
 
 async def _lead_days(uow: UnitOfWork) -> int:
-    rows = await uow.session.execute(
-        select(Loan.created_at, Loan.approved_at)
-        .where(Loan.approved_at.is_not(None))
-        .order_by(Loan.approved_at.desc())
-        .limit(LEAD_TIME_SAMPLE)
-    )
+    rows = await uow.session.execute(_LATEST_APPROVALS)
     leads = sorted(approved - created for created, approved in rows if approved is not None)
     if not leads:
         return 0

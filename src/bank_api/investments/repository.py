@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
-from datetime import date
+from datetime import date, datetime, timedelta
 from typing import Any, NamedTuple
 
 from sqlalchemy import (
@@ -35,6 +35,7 @@ from sqlalchemy.sql.selectable import CTE
 from bank_api.common.bulk import built_once, is_postgres
 from bank_api.common.repository import Repository
 from bank_api.common.types import utcnow
+from bank_api.domain.delinquency import NPL_DAYS_PAST_DUE
 from bank_api.domain.preferences import Preferences
 from bank_api.loans.overdue import (
     HOLDING_OUTSTANDING,
@@ -116,8 +117,12 @@ _QUEUE = (
     .order_by(*QUEUE_ORDER)
     .limit(bindparam("head", type_=Integer()))
 )
-_PREFERENCES = select(_A.auto_invest, _A.max_per_loan, _A.keep_available, _A.max_portfolio)
-_PREFERRED_TYPES = select(LOAN_TYPES.c.loan_type).order_by(LOAN_TYPES.c.loan_type)
+_PREFERENCE_COLUMNS = (_A.auto_invest, _A.max_per_loan, _A.keep_available, _A.max_portfolio)
+_PREFERRED_TYPES = (
+    select(LOAN_TYPES.c.loan_type)
+    .where(LOAN_TYPES.c.investor_id == bindparam("investor"))
+    .order_by(LOAN_TYPES.c.loan_type)
+)
 
 
 class Overdue(NamedTuple):
@@ -150,6 +155,9 @@ _NOW = bindparam("now", type_=ACCOUNTS.c.updated_at.type)
 _ONE = ACCOUNTS.c.investor_id == bindparam("investor")
 _BALANCES = select(*BALANCES).where(_ONE)
 _PORTFOLIO = select(*BALANCES, *OVERDUE).where(_ONE)
+_NPL = select(OVERDUE[1]).where(_ONE)
+_PREFERENCES = select(*_PREFERENCE_COLUMNS).where(_ONE)
+_STANDING = select(*BALANCES, _A.queued_at, *_PREFERENCE_COLUMNS).where(_ONE)
 _MOVE = (
     update(ACCOUNTS)
     .where(_ONE, ACCOUNTS.c.available + _CHANGE >= 0)
@@ -227,6 +235,14 @@ class InvestorAccountRepository(Repository[InvestorAccount]):
         values = {"investor": investor_id, **_day(today)}
         return _portfolio((await self.session.execute(_PORTFOLIO, values)).one())
 
+    async def npl_principal(self, investor_id: uuid.UUID, day: date) -> int:
+        """The investor's principal in loans non-performing on `day` (by the loans' state now,
+        as the holdings keep it)."""
+        if day - date.min < timedelta(days=NPL_DAYS_PAST_DUE):
+            return 0  # nothing can be that late yet (and the cutoff would leave the calendar)
+        values = {"investor": investor_id, "npl_cutoff": npl_cutoff(day)}
+        return int(await self.session.scalar(_NPL, values) or 0)
+
     async def move(
         self, investor_id: uuid.UUID, change: int, today: date
     ) -> tuple[Balances, Overdue] | None:
@@ -259,11 +275,24 @@ class InvestorAccountRepository(Repository[InvestorAccount]):
 
     async def preferences(self, investor_id: uuid.UUID) -> Preferences:
         own = {"investor": investor_id}
-        row = (await self.session.execute(_PREFERENCES.where(_ONE), own)).one()
-        types = await self.session.scalars(
-            _PREFERRED_TYPES.where(LOAN_TYPES.c.investor_id == bindparam("investor")), own
-        )
-        return Preferences(row[0], frozenset(types) or None, row[1], row[2], row[3])
+        row = (await self.session.execute(_PREFERENCES, own)).one()
+        return await self._preferences(investor_id, row)
+
+    async def standing(
+        self, investor_id: uuid.UUID
+    ) -> tuple[Balances, datetime | None, Preferences]:
+        """The balances, the place in the allocation queue (`queued_at`, None when out of it)
+        and the preferences, from one read of the account."""
+        row = (await self.session.execute(_STANDING, {"investor": investor_id})).one()
+        width = len(BALANCES)
+        preferences = await self._preferences(investor_id, row[width + 1 :])
+        return Balances(*row[:width]), row[width], preferences
+
+    async def _preferences(self, investor_id: uuid.UUID, row: Sequence[Any]) -> Preferences:
+        """`row`: the account's preference columns; the products are rows of their own."""
+        types = await self.session.scalars(_PREFERRED_TYPES, {"investor": investor_id})
+        active, per_loan, keep, portfolio = row
+        return Preferences(active, frozenset(types) or None, per_loan, keep, portfolio)
 
     async def set_preferences(self, investor_id: uuid.UUID, preferences: Preferences) -> None:
         """Replace the investor's preferences (their product rows too)."""
