@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from datetime import date, datetime
 from typing import Annotated, Any, Literal
 
@@ -51,9 +51,9 @@ def _account_name(kind: Any) -> Any:
     return _ACCOUNT_NAMES.get(kind, kind)
 
 
-# One of the investor's journal lines, validated from the line's own attributes (a loaded line,
-# or a row of its columns): `purpose` is its type, `account_kind` its account. (A comment, not a
-# docstring: a docstring would become the schema's public description.)
+# One of the investor's journal lines, validated from its columns by name
+# (`ledger.repository.INVESTOR_LINE`): `purpose` is its type, `account_kind` its account. (A
+# comment, not a docstring: a docstring would become the schema's public description.)
 class TransactionRead(ResponseSchema):
     id: int
     entry_id: int
@@ -67,9 +67,10 @@ class TransactionRead(ResponseSchema):
     value_date: date = Field(description="The business date on which the line was booked")
 
     @staticmethod
-    def many(lines: Iterable[Any]) -> list[TransactionRead]:
-        """Every line validated at once (a month's statement can hold thousands)."""
-        return _TRANSACTIONS.validate_python(lines, from_attributes=True)
+    def many(lines: Iterable[Mapping[str, Any]]) -> list[TransactionRead]:
+        """Every line (its columns by name) validated at once (a month's statement can hold
+        thousands)."""
+        return _TRANSACTIONS.validate_python(lines)
 
 
 _TRANSACTIONS = TypeAdapter(list[TransactionRead])

@@ -7,10 +7,10 @@ response shows (the balances, the figures kept beside them and the overdue ones 
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from fractions import Fraction
+from typing import Any
 
 from bank_api.common.principal import Principal
 from bank_api.common.schemas import PageParams
@@ -18,8 +18,9 @@ from bank_api.domain import ledger
 from bank_api.domain.returns import expected_interest
 from bank_api.errors import InsufficientFunds
 from bank_api.investments.repository import Balances, Overdue
+from bank_api.ledger.repository import investor_line_values
 from bank_api.loans.overdue import loan_days_past_due
-from bank_api.models import Allocation, JournalLine, LoanStatus, Purpose
+from bank_api.models import Allocation, LoanStatus, Purpose
 from bank_api.uow import UnitOfWork
 
 
@@ -153,6 +154,8 @@ async def transactions(
     since: datetime | None,
     before: datetime | None,
     page: PageParams,
-) -> tuple[Sequence[JournalLine], int]:
+) -> tuple[list[dict[str, Any]], int]:
+    """A page of the investor's lines (`INVESTOR_LINE` mappings), newest first, and the total."""
     stmt = uow.ledger.investor_lines(actor.id, purpose, since, before)
-    return await uow.ledger.page(stmt, limit=page.limit, offset=page.offset)
+    rows, total = await uow.ledger.page(stmt, limit=page.limit, offset=page.offset)
+    return investor_line_values(rows), total

@@ -22,21 +22,11 @@ from bank_api.common.principal import Principal
 from bank_api.domain import statement as rules
 from bank_api.domain.returns import CashFlow, ReturnsSummary, summarize_returns, terminal_value
 from bank_api.errors import DateRangeTooLong, InvalidDateRange
+from bank_api.ledger.repository import INVESTOR_LINE, investor_line_values
 from bank_api.models import AccountKind, JournalLine, Purpose
 from bank_api.uow import UnitOfWork
 
 MAX_STATEMENT_DAYS = 366
-LINE_FIELDS = (
-    JournalLine.id,
-    JournalLine.entry_id,
-    JournalLine.purpose,
-    JournalLine.account_kind,
-    JournalLine.amount,
-    JournalLine.loan_id,
-    JournalLine.created_at,
-    JournalLine.value_date,
-)
-"""What a statement shows of a line."""
 INVESTOR_ACCOUNTS = (AccountKind.INVESTOR_AVAILABLE, AccountKind.INVESTOR_INVESTED)
 
 
@@ -47,8 +37,8 @@ class Statement:
     opening: rules.Position
     closing: rules.Position
     totals: dict[str, int]
-    lines: Sequence[Any]
-    """Each line's `LINE_FIELDS` (rows, not loaded lines)."""
+    lines: Sequence[dict[str, Any]]
+    """Each line's `INVESTOR_LINE` columns by name (not loaded lines)."""
 
 
 def period(since: date | None, until: date | None, today: date) -> tuple[date, date]:
@@ -83,7 +73,7 @@ _OPENING_AND_FEES = (
 )
 # The lines' columns, not loaded lines: a month can hold thousands, and the ORM's loading of
 # each (identity map, instance state) cost more than everything else the statement does.
-_LINES = select(*LINE_FIELDS).where(_OWN, _IN_PERIOD).order_by(JournalLine.id)
+_LINES = select(*INVESTOR_LINE).where(_OWN, _IN_PERIOD).order_by(JournalLine.id)
 # What moved on each day of the period, by account and purpose.
 _DAYS = (
     select(
@@ -114,8 +104,8 @@ async def statement(
     since, until = period(since, until, today)
     values = {"investor": actor.id, "since": since, "until": until}
     opening, fees = await _opening_and_fees(uow, values)
-    lines = (await uow.session.execute(_LINES, values)).all()
-    moved = [(line.account_kind, line.purpose, line.amount) for line in lines]
+    lines = investor_line_values(await uow.session.execute(_LINES, values))
+    moved = [(line["account_kind"], line["purpose"], line["amount"]) for line in lines]
     totals = {purpose.value: size for purpose, size in rules.totals(moved).items()}
     # Interest lines are what the investor received; the fee taken before is shown beside.
     totals["fee"] = fees

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from datetime import date, datetime
 from typing import Any
 
@@ -26,6 +26,27 @@ LINE_COLUMNS = (
     ("amount", BigInteger()),
     ("purpose", String()),
 )
+INVESTOR_LINE: tuple[Any, ...] = (
+    JournalLine.id,
+    JournalLine.entry_id,
+    JournalLine.purpose,
+    JournalLine.account_kind,
+    JournalLine.amount,
+    JournalLine.loan_id,
+    JournalLine.created_at,
+    JournalLine.value_date,
+)
+"""What an investor is shown of a journal line (the transactions page, statements)."""
+_INVESTOR_LINE_KEYS = tuple(column.key for column in INVESTOR_LINE)
+
+
+def investor_line_values(rows: Iterable[Sequence[Any]]) -> list[dict[str, Any]]:
+    """Rows of `INVESTOR_LINE` as mappings of its column names: a month's statement can hold
+    thousands of lines, and a response model validates from a dict about three times faster
+    than from a row's attributes (bench/README.md)."""
+    return [dict(zip(_INVESTOR_LINE_KEYS, row, strict=True)) for row in rows]
+
+
 _FIXED = {
     name: bindparam(name, type_=ENTRIES.c[name].type)
     for name in ("kind", "created_at", "investor_id", "loan_id", "payment_id")
@@ -99,7 +120,7 @@ class LedgerRepository(Repository[JournalEntry]):
         before: datetime | None = None,
     ) -> Select[Any]:
         stmt = (
-            select(JournalLine)
+            select(*INVESTOR_LINE)
             .where(
                 JournalLine.account_kind.in_(
                     [AccountKind.INVESTOR_AVAILABLE, AccountKind.INVESTOR_INVESTED]
