@@ -56,6 +56,8 @@ class Account(NamedTuple):
 
 
 EXTERNAL = Account(AccountKind.EXTERNAL, None)
+INVESTOR_ACCOUNTS = (AccountKind.INVESTOR_AVAILABLE, AccountKind.INVESTOR_INVESTED)
+"""The accounts an investor holds money in (their statements and transactions show them)."""
 
 
 def available(investor_id: Hashable) -> Account:

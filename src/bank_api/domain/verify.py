@@ -23,7 +23,7 @@ import datetime as dt
 from collections.abc import Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
-from bank_api.domain.ledger import Account, AccountKind
+from bank_api.domain.ledger import INVESTOR_ACCOUNTS, Account
 
 _EXAMPLES = 5
 
@@ -133,8 +133,7 @@ def check_stored_balances(
 
 def check_investor_balances(balances: Mapping[Account, int]) -> CheckResult:
     """Invariant 3: no investor's available or invested balance is negative."""
-    investor_kinds = (AccountKind.INVESTOR_AVAILABLE, AccountKind.INVESTOR_INVESTED)
-    negative = [a for a, b in balances.items() if a.kind in investor_kinds and b < 0]
+    negative = [a for a, b in balances.items() if a.kind in INVESTOR_ACCOUNTS and b < 0]
     return result("investor_balances_non_negative", negative, "investor accounts")
 
 

@@ -20,6 +20,7 @@ from sqlalchemy import Date, Uuid, and_, bindparam, func, or_, select
 
 from bank_api.common.principal import Principal
 from bank_api.domain import statement as rules
+from bank_api.domain.ledger import INVESTOR_ACCOUNTS
 from bank_api.domain.returns import CashFlow, ReturnsSummary, summarize_returns, terminal_value
 from bank_api.errors import DateRangeTooLong, InvalidDateRange
 from bank_api.ledger.repository import INVESTOR_LINE, investor_line_values
@@ -27,7 +28,6 @@ from bank_api.models import AccountKind, JournalLine, Purpose
 from bank_api.uow import UnitOfWork
 
 MAX_STATEMENT_DAYS = 366
-INVESTOR_ACCOUNTS = (AccountKind.INVESTOR_AVAILABLE, AccountKind.INVESTOR_INVESTED)
 
 
 @dataclass(frozen=True)

@@ -122,9 +122,7 @@ class LedgerRepository(Repository[JournalEntry]):
         stmt = (
             select(*INVESTOR_LINE)
             .where(
-                JournalLine.account_kind.in_(
-                    [AccountKind.INVESTOR_AVAILABLE, AccountKind.INVESTOR_INVESTED]
-                ),
+                JournalLine.account_kind.in_(domain.INVESTOR_ACCOUNTS),
                 JournalLine.owner_id == investor_id,
             )
             .order_by(JournalLine.id.desc())
