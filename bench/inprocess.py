@@ -4,8 +4,9 @@ The harness measures the service under load on a machine it shares with PostgreS
 load generator, where two runs of the same code differ by 10 to 15 %: too coarse to see a
 change worth 5 %. This script calls the ASGI app directly (no HTTP parsing, no socket to a
 client), one request at a time, after a warm-up, and reports either the CPU time per request
-or, with `--instructions`, the instructions per request counted by valgrind's callgrind over
-the measured requests only (start-up and warm-up run uninstrumented). Instruction counts
+with PostgreSQL's CPU per request beside it (its processes read from `/proc`), or, with
+`--instructions`, the instructions per request counted by valgrind's callgrind over the
+measured requests only (start-up and warm-up run uninstrumented). Instruction counts
 repeat to about one in ten thousand between runs of the same code, so two versions can be
 compared in minutes (docs/DECISIONS.md, "Request cost"; bench/README.md for figures).
 
@@ -273,10 +274,11 @@ async def measure(call: Call, kind: str, count: int, warmup: int) -> None:
     if instrumented:
         # Blocking on purpose: nothing else runs, and the measured requests have not started.
         subprocess.run(["callgrind_control", "-i", "on", str(os.getpid())], check=True)  # noqa: ASYNC221
-    started, clock = os.times(), time.perf_counter()
+    started, clock, database = os.times(), time.perf_counter(), postgres_cpu()
     for _ in range(count):
         answered.append((await one(call))[0])
     ended, elapsed = os.times(), time.perf_counter() - clock
+    database_ms = 1000 * (postgres_cpu() - database) / count
     if refused := [status for status in answered if status >= 300]:  # not counted as served
         raise SystemExit(f"{len(refused)} of {count} {kind} requests failed: {set(refused)}")
     STATE.write_text(json.dumps(state))  # the loans this run approved or paid are used up
@@ -285,10 +287,31 @@ async def measure(call: Call, kind: str, count: int, warmup: int) -> None:
         return
     user_ms = 1000 * (ended.user - started.user) / count
     system_ms = 1000 * (ended.system - started.system) / count
+    service_ms = user_ms + system_ms
     print(
-        f"{kind}: {count} requests, CPU {user_ms + system_ms:.3f} ms each "
-        f"(user {user_ms:.3f}, system {system_ms:.3f}), wall {1000 * elapsed / count:.3f} ms"
+        f"{kind}: {count} requests, CPU {service_ms:.3f} ms each "
+        f"(user {user_ms:.3f}, system {system_ms:.3f}), wall {1000 * elapsed / count:.3f} ms; "
+        f"PostgreSQL {database_ms:.3f} ms each, {database_ms / service_ms:.2f} of the service's"
     )
+
+
+def postgres_cpu() -> float:
+    """CPU seconds of every PostgreSQL process on this machine so far (read from /proc; the
+    local cluster's backends, this script's among them). On a machine where nothing else uses
+    the cluster, the difference over a run is the database's CPU for its requests; its ratio
+    to the service's own CPU is steadier than either, as both move with the host's speed."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    total = 0
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            text = stat.read_text()
+        except OSError:  # the process ended meanwhile
+            continue
+        name, fields = text[text.index("(") + 1 : text.rindex(")")], text[text.rindex(")") + 2 :]
+        if name.startswith("postgres"):
+            utime, stime = fields.split()[11:13]
+            total += int(utime) + int(stime)
+    return total / ticks
 
 
 def instructions(kind: str, count: int, warmup: int) -> None:

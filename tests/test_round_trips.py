@@ -26,11 +26,20 @@ pytestmark = [pytest.mark.postgres_only, pytest.mark.real_commits]
 
 _WORD = re.compile(r"\(|\)|[^\s()]+")
 _VERBS = {"SELECT", "INSERT", "UPDATE", "DELETE"}
+_WRITING_CTE = re.compile(
+    r"AS\s*\((INSERT) INTO (\w+)|AS\s*\((UPDATE) (\w+)|AS\s*\((DELETE) FROM (\w+)"
+)
 
 
 def _label(statement: str) -> str:
     """The statement's own verb and table (those of the outermost query, not of a subquery or
-    a CTE); the advisory locks by their purpose."""
+    a CTE), followed by the writes it carries as CTEs; the advisory locks by their purpose."""
+    own = _outermost(statement)
+    carried = [" ".join(w for w in match if w) for match in _WRITING_CTE.findall(statement)]
+    return f"{own} with {', '.join(carried)}" if carried else own
+
+
+def _outermost(statement: str) -> str:
     if "pg_try_advisory_xact_lock" in statement:
         return "SELECT claim"  # the idempotency key's lock and its record
     if "pg_advisory_xact_lock" in statement:
@@ -134,7 +143,8 @@ async def test_a_deposit(api: Api) -> None:
         CALLER,
         "BEGIN",
         "SELECT claim",  # with the lookup of the key
-        "SELECT entry",  # the entry inserted with its lines (CTEs), one statement: its id
+        # the entry inserted with its lines, one statement: its id
+        "SELECT entry with INSERT journal_entry, INSERT journal_line",
         "UPDATE investor_account",  # returning the portfolio, its overdue figures too
         "INSERT idempotency_record",
         "COMMIT",
@@ -189,9 +199,10 @@ async def test_an_investor_s_own_views(api: Api) -> None:
 
 async def test_an_approval_holds_the_queue_s_turn_only_for_the_funding(api: Api) -> None:
     """Everything that needs nobody's money comes before the allocation queue's turn (the
-    advisory lock); inside it only the queue head, the three writes of the funding, the
-    investors' balances, the idempotency record and the commit (the savepoint before the turn
-    takes the turn back with it if a balance fell short; a success needs no RELEASE)."""
+    advisory lock); inside it only the queue head, the funding's writes in one round trip (the
+    holdings, the journal entry, the investors' balances), the idempotency record and the
+    commit (the savepoint before the turn takes the turn back with it if a balance fell short;
+    a success needs no RELEASE)."""
     await investor_with(api, "20000.00")
     customer, admin = await api.user("customer"), await api.user("admin")
     loan = await new_loan(api, customer)
@@ -213,9 +224,9 @@ async def test_an_approval_holds_the_queue_s_turn_only_for_the_funding(api: Api)
         "SAVEPOINT",
         "SELECT lock",
         "SELECT investor_account",
-        "INSERT allocation",
-        "SELECT entry",  # the journal entry with its lines
-        "UPDATE investor_account",
+        # the funding, one round trip: the holdings, the journal entry with its lines, and the
+        # investors' balances debited (the statement itself, the others its CTEs)
+        "UPDATE investor_account with INSERT allocation, INSERT journal_entry, INSERT journal_line",
         "INSERT idempotency_record",
         "COMMIT",
     ]
@@ -235,13 +246,12 @@ async def test_a_payment(api: Api) -> None:
         "SELECT loan",
         "SELECT installment",
         "SELECT allocation",
-        "INSERT payment",
-        "UPDATE installment",
-        "UPDATE allocation",
-        "SELECT entry",  # the journal entry with its lines
         "UPDATE loan",
         "INSERT loan_event",
-        "UPDATE investor_account",
+        # the money, one round trip: the payment, the installments, the holdings, the journal
+        # entry with its lines, and last the investors' balances
+        "UPDATE investor_account with INSERT payment, UPDATE installment, UPDATE allocation,"
+        " INSERT journal_entry, INSERT journal_line",
         "INSERT idempotency_record",
         "COMMIT",
     ]

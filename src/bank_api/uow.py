@@ -1,4 +1,5 @@
-"""Unit of work: the request's session, its repositories, commit, rollback and savepoints.
+"""Unit of work: the request's session, its repositories, their writes sent together, commit,
+rollback and savepoints.
 
 A route is one transaction: it calls one use case, builds its response, and commits (for an
 idempotent route, `Idempotency.commit` stores the response with the key and then commits).
@@ -7,12 +8,15 @@ Use cases never commit; leaving without a commit rolls everything back.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from types import TracebackType
+from typing import Any
 
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bank_api.auth.repository import LoginFailureRepository
+from bank_api.common.bulk import Write, write
 from bank_api.investments.repository import InvestorAccountRepository
 from bank_api.ledger.repository import LedgerRepository
 from bank_api.loans.repository import (
@@ -56,6 +60,11 @@ class UnitOfWork:
         self.payments = PaymentRepository(session)
         self.investors = InvestorAccountRepository(session)
         self.ledger = LedgerRepository(session)
+
+    async def write(self, *writes: Write) -> Sequence[Any]:
+        """Send the repositories' `writes` of one step of a use case, in order and on
+        PostgreSQL in one round trip; the rows the last one returns (`bulk.write`)."""
+        return await write(self.session, *writes)
 
     async def commit(self) -> None:
         await self.session.commit()

@@ -10,10 +10,11 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 
+from bank_api.common.bulk import Write
 from bank_api.domain.allocation import Allocation, AllocationPart
 from bank_api.investments.repository import ALLOCATION_QUEUE_LOCK as QUEUE_KEY
-from bank_api.investments.repository import InvestorAccountRepository
 from bank_api.loans import approval
+from bank_api.uow import UnitOfWork
 from tests.support.api import Api
 from tests.support.flows import investor_with, new_loan, verify_ok
 
@@ -97,14 +98,13 @@ async def test_a_failed_allocation_attempt_releases_its_locks_before_the_next(
         ]
     )
     monkeypatch.setattr(approval, "allocate", lambda *_, **__: next(plans))
-    real_change = InvestorAccountRepository.change_many
+    real_write = UnitOfWork.write
     lockable: list[bool] = []
 
-    async def change_many(self: Any, rows: Any, **options: Any) -> int:
-        if [row[0] for row in rows] == [
-            uuid.UUID(second.id)
-        ]:  # the second attempt: is `first` free again?
-            async with api.app.state.sessionmaker() as other:
+    async def write(self: Any, *writes: Write) -> Any:
+        debits = writes[-1].rows  # the approval's writes end with the balances' debits
+        if [row[0] for row in debits] == [uuid.UUID(second.id)]:  # the second attempt
+            async with api.app.state.sessionmaker() as other:  # is `first` free again?
                 try:
                     await other.execute(
                         text(
@@ -117,9 +117,9 @@ async def test_a_failed_allocation_attempt_releases_its_locks_before_the_next(
                 except DBAPIError:
                     lockable.append(False)
                 await other.rollback()
-        return await real_change(self, rows, **options)
+        return await real_write(self, *writes)
 
-    monkeypatch.setattr(InvestorAccountRepository, "change_many", change_many)
+    monkeypatch.setattr(UnitOfWork, "write", write)
     approved = await api.client.post(f"/api/v1/loans/{loan['id']}/approve", headers=admin.headers)
     assert approved.status_code == 200, approved.text
     assert lockable == [True]

@@ -3,7 +3,9 @@
 The rows become a CTE `v`: on PostgreSQL `SELECT * FROM unnest($1::uuid[], $2::bigint[], ...)`
 with one array parameter per column, so the statement is compiled once, prepared once by the
 driver and sent in one round trip however many rows there are; on SQLite (no arrays) a
-`VALUES` list. `update_rows` is `UPDATE ... FROM v`, `insert_rows` is `INSERT ... SELECT FROM v`.
+`VALUES` list. A repository describes a write (`Write`: `updating` is `UPDATE ... FROM v`,
+`inserting` is `INSERT ... SELECT FROM v`) and `write` sends it, alone or with the other writes
+of the same step of a use case, which PostgreSQL then runs as one statement.
 
 They are Core statements on the model's table, built from its columns (`table.c`), not from
 the mapped attributes: a statement that mentions an ORM attribute runs through the ORM's bulk
@@ -13,8 +15,9 @@ rows are never loaded into the session).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Hashable, Mapping, Sequence
-from typing import Any
+from collections.abc import Awaitable, Callable, Hashable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, cast
 
 from sqlalchemy import (
     ARRAY,
@@ -26,7 +29,9 @@ from sqlalchemy import (
     update,
     values,
 )
+from sqlalchemy.engine import CursorResult, Result
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.sql.schema import ScalarElementColumnDefault
 from sqlalchemy.sql.selectable import CTE
 from sqlalchemy.types import TypeEngine
 
@@ -56,20 +61,36 @@ def _array_params(columns: Columns, rows: Sequence[Sequence[Any]], name: str) ->
     return {f"{name}_{c}": [row[i] for row in rows] for i, (c, _) in enumerate(columns)}
 
 
-def rows_cte(
-    session: AsyncSession, columns: Columns, rows: Sequence[Sequence[Any]], name: str = "v"
-) -> tuple[CTE, dict[str, Any]]:
-    """`rows` (tuples in the order of `columns`) as a CTE with those columns, and the
-    parameters to execute it with (PostgreSQL: one array per column; SQLite: none, the rows
-    are in the statement)."""
-    if is_postgres(session):
-        return _array_cte(columns, name), _array_params(columns, rows, name)
-    values_cte = (
-        values(*(column(column_name, type_) for column_name, type_ in columns), name=name)
+def _values_cte(columns: Columns, rows: Sequence[Sequence[Any]]) -> CTE:
+    """SQLite (no arrays): `rows` as a `VALUES` list in the statement."""
+    return (
+        values(*(column(column_name, type_) for column_name, type_ in columns), name="v")
         .data([tuple(row) for row in rows])
-        .cte(name)
+        .cte("v")
     )
-    return values_cte, {}
+
+
+@dataclass(frozen=True)
+class Write:
+    """One set-based write, built but not sent: its statement is `build(v)`, with `rows` (tuples
+    in the order of `columns`) as the CTE `v` and `params` as its other parameters. `shape`
+    names everything the statement's text depends on (the rows and parameters do not), so
+    PostgreSQL's statement is built once per shape. `sqlite`, when given, does the write on
+    SQLite instead (for a write that needs more than one statement there) and returns the rows
+    the statement would."""
+
+    shape: Hashable
+    columns: Columns
+    rows: Sequence[Sequence[Any]]
+    build: Callable[[Any], Any]
+    """The statement, given the rows' CTE (None for a write without `columns`)."""
+    params: Mapping[str, Any] = field(default_factory=dict)
+    sqlite: Callable[[AsyncSession], Awaitable[Sequence[Any]]] | None = None
+
+    @classmethod
+    def one(cls, shape: Hashable, statement: Any, params: Mapping[str, Any]) -> Write:
+        """A write of one row whose values are all in `params` (no rows CTE)."""
+        return cls(shape, (), ((),), lambda _: statement, params)
 
 
 # PostgreSQL statements whose text depends only on their shape, built once per shape: building
@@ -77,30 +98,65 @@ def rows_cte(
 _BUILT: dict[Hashable, Any] = {}
 
 
-def built_once(
-    session: AsyncSession,
-    shape: Hashable,
-    columns: Columns,
-    rows: Sequence[Sequence[Any]],
-    build: Callable[[CTE], Any],
-) -> tuple[Any, dict[str, Any]]:
-    """The statement `build(v)` over `rows` as `v`, and its parameters; on PostgreSQL built
-    the first time a `shape` is seen (`build` must then take every value as a parameter)."""
+async def write(session: AsyncSession, *writes: Write) -> Sequence[Any]:
+    """Send `writes`, in order; the rows the last one returns (none when it has no rows).
+    Writes without rows are left out.
+
+    PostgreSQL: one statement, one round trip. The last write is the statement and the others
+    its data-modifying CTEs, each over rows of its own (`v0`, `v1`, ...). PostgreSQL runs every
+    one to completion, all in the statement's snapshot: no write may read what another one of
+    them writes (a foreign key is checked at the end of the statement, so a row may refer to a
+    row another of them inserts). Two writes may share a parameter only with the same value.
+    SQLite: one statement per write."""
+    sent = [w for w in writes if w.rows]
+    if not sent:
+        return []
     if not is_postgres(session):
-        v, params = rows_cte(session, columns, rows)
-        return build(v), params
-    statement = _BUILT.get(shape)
-    if statement is None:
-        statement = _BUILT[shape] = build(_array_cte(columns, "v"))
-    return statement, _array_params(columns, rows, "v")
+        for each in sent:
+            if each.sqlite is not None:
+                rows = await each.sqlite(session)
+                continue
+            v = _values_cte(each.columns, each.rows) if each.columns else None
+            rows = _returned(await session.execute(each.build(v), dict(each.params)))
+    else:
+        shape = tuple(each.shape for each in sent)
+        statement = _BUILT.get(shape)
+        if statement is None:
+            *before, last = sent
+            statement = last.build(_rows(last, len(before)))
+            for number, each in enumerate(before):
+                cte = each.build(_rows(each, number)).cte(f"w{number}")
+                statement = statement.add_cte(cte)
+            statement = _BUILT[shape] = statement
+        rows = _returned(await session.execute(statement, _parameters(sent)))
+    return rows if writes[-1].rows else []
+
+
+def _returned(result: Result[Any]) -> Sequence[Any]:
+    """The rows a Core write returned (its result is a cursor's), if it returns any."""
+    cursor = cast(CursorResult[Any], result)
+    return cursor.all() if cursor.returns_rows else []
+
+
+def _rows(each: Write, number: int) -> CTE | None:
+    return _array_cte(each.columns, f"v{number}") if each.columns else None
+
+
+def _parameters(writes: Sequence[Write]) -> dict[str, Any]:
+    params: dict[str, Any] = {}
+    for number, each in enumerate(writes):
+        own = _array_params(each.columns, each.rows, f"v{number}") | dict(each.params)
+        for name, value in own.items():
+            if params.setdefault(name, value) != value:
+                raise ValueError(f"two writes sent together give {name!r} different values")
+    return params
 
 
 def _shape(columns: Columns) -> tuple[tuple[str, str], ...]:
     return tuple((name, type(type_).__name__) for name, type_ in columns)
 
 
-async def update_rows(
-    session: AsyncSession,
+def updating(
     model: Any,
     columns: Columns,
     rows: Sequence[Sequence[Any]],
@@ -109,14 +165,12 @@ async def update_rows(
     where: Mapping[str, Any],
     add: Mapping[str, str],
     set_to: Mapping[str, Any] | None = None,
-) -> None:
+) -> Write:
     """UPDATE t SET x = x + v.y (for each `add` x: y), z = u (for each `set_to` z: u) FROM v
     WHERE t.key = v.key and t.c = w (for each `where` c: w): t the model's table, v `rows`.
-    Built once per shape, like `insert_rows`: only `rows` and the `where` and `set_to` values
-    vary between calls."""
-    if not rows:
-        return
+    Only `rows` and the `where` and `set_to` values vary between calls of one shape."""
     table = table_of(model)
+    given = dict(set_to or {})
 
     def build(v: CTE) -> Any:
         match = [table.c[key] == v.c[key]] + [
@@ -126,26 +180,27 @@ async def update_rows(
         fixed = {name: bindparam(f"set_{name}", type_=table.c[name].type) for name in given}
         return update(table).where(*match).values(**increments, **fixed).add_cte(v)
 
-    given = dict(set_to or {})
     shape = ("update", table.name, _shape(columns), key, tuple(where), tuple(add.items()))
-    stmt, params = built_once(session, (*shape, tuple(given)), columns, rows, build)
-    params.update({f"where_{name}": value for name, value in where.items()})
-    params.update({f"set_{name}": value for name, value in given.items()})
-    await session.execute(stmt, params)
+    params = {f"where_{name}": value for name, value in where.items()}
+    params |= {f"set_{name}": value for name, value in given.items()}
+    return Write((*shape, tuple(given)), columns, rows, build, params)
 
 
-async def insert_rows(
-    session: AsyncSession,
+def inserting(
     model: Any,
     columns: Columns,
     rows: Sequence[Sequence[Any]],
     constants: Mapping[str, Any] | None = None,
-) -> None:
-    """INSERT INTO `model` one row per `rows` entry, plus the same `constants` in each."""
-    if not rows:
-        return
+) -> Write:
+    """INSERT INTO `model` one row per `rows` entry, plus the same `constants` in each, and the
+    columns' own constant defaults for the columns neither gives (SQLAlchemy fills those in
+    only for the statement it sends, not for one sent as another's CTE)."""
     fixed = dict(constants or {})
     table = table_of(model)
+    given = {name for name, _ in columns} | set(fixed)
+    for c in table.columns:
+        if c.name not in given and isinstance(c.default, ScalarElementColumnDefault):
+            fixed[c.name] = c.default.arg
 
     def build(v: CTE) -> Any:
         given = [bindparam(f"fixed_{key}", type_=table.c[key].type) for key in fixed]
@@ -154,6 +209,5 @@ async def insert_rows(
         return insert(table).from_select(names, source).add_cte(v)
 
     shape = ("insert", table.name, _shape(columns), tuple(fixed))
-    stmt, params = built_once(session, shape, columns, rows, build)
-    params.update({f"fixed_{key}": value for key, value in fixed.items()})
-    await session.execute(stmt, params)
+    params = {f"fixed_{key}": value for key, value in fixed.items()}
+    return Write(shape, columns, rows, build, params)

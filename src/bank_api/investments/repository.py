@@ -32,7 +32,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.sql.selectable import CTE
 
-from bank_api.common.bulk import built_once, is_postgres
+from bank_api.common.bulk import Write, is_postgres
 from bank_api.common.repository import Repository
 from bank_api.common.types import utcnow
 from bank_api.domain.delinquency import NPL_DAYS_PAST_DUE
@@ -314,25 +314,19 @@ class InvestorAccountRepository(Repository[InvestorAccount]):
             rows = [{"investor_id": investor_id, "loan_type": t} for t in preferences.loan_types]
             await self.session.execute(insert(LOAN_TYPES), rows)
 
-    async def change_many(
-        self, rows: Sequence[Balances], *, require_available: bool = False
-    ) -> int:
-        """Per investor changes of the balances and figures (signed), in one statement that
-        locks the rows in id order; how many rows changed.
+    def changes(self, rows: Sequence[Balances], *, require_available: bool = False) -> Write:
+        """The write of per investor changes of the balances and figures (signed), one
+        statement that locks the rows in id order and returns the id of each row it changed.
 
         With `require_available`, a row whose available money would go below zero is left
         alone (the caller compares the count and tries again)."""
-        if not rows:
-            return 0
-        stmt, params = built_once(
-            self.session,
+        return Write(
             ("change_many", require_available),
             CHANGES,
             sorted(rows),
             lambda v: _change_many(v, require_available=require_available),
+            {"now": utcnow()},
         )
-        params["now"] = utcnow()
-        return len((await self.session.execute(stmt, params)).all())
 
     async def all(self) -> Sequence[InvestorAccount]:
         return (await self.session.execute(select(InvestorAccount))).scalars().all()

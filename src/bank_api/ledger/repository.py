@@ -8,9 +8,10 @@ from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import BigInteger, Select, String, Uuid, bindparam, func, insert, select, true
+from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.selectable import CTE
 
-from bank_api.common.bulk import built_once, insert_rows, is_postgres
+from bank_api.common.bulk import Write, inserting, write
 from bank_api.common.repository import Repository
 from bank_api.common.types import utcnow
 from bank_api.domain import ledger as domain
@@ -47,10 +48,13 @@ def investor_line_values(rows: Iterable[Sequence[Any]]) -> list[dict[str, Any]]:
     return [dict(zip(_INVESTOR_LINE_KEYS, row, strict=True)) for row in rows]
 
 
+# Named apart (`entry_<column>`): the entry is sent with other writes, whose own statements
+# take their columns' names.
 _FIXED = {
-    name: bindparam(name, type_=ENTRIES.c[name].type)
+    name: bindparam(f"entry_{name}", type_=ENTRIES.c[name].type)
     for name in ("kind", "created_at", "investor_id", "loan_id", "payment_id")
 }
+_VALUE_DATE = bindparam("entry_value_date", type_=LINES.c.value_date.type)
 
 
 def _entry_with_lines(v: CTE) -> Any:
@@ -58,13 +62,12 @@ def _entry_with_lines(v: CTE) -> Any:
     PostgreSQL runs to completion whether or not the query reads them), the lines taking the
     entry's id; returns that id, once (not once per line: a payment has hundreds)."""
     entry = insert(ENTRIES).values(**_FIXED).returning(ENTRIES.c.id).cte("entry")
-    value_date = bindparam("value_date", type_=LINES.c.value_date.type)
     source = select(
         *(v.c[name] for name, _ in LINE_COLUMNS),
         entry.c.id,
         _FIXED["loan_id"],
         _FIXED["created_at"],
-        value_date,
+        _VALUE_DATE,
     ).select_from(v.join(entry, true()))
     names = [name for name, _ in LINE_COLUMNS] + ["entry_id", "loan_id", "created_at", "value_date"]
     lines = insert(LINES).from_select(names, source).cte("lines")
@@ -74,7 +77,7 @@ def _entry_with_lines(v: CTE) -> Any:
 class LedgerRepository(Repository[JournalEntry]):
     model = JournalEntry
 
-    async def post(
+    def entry(
         self,
         entry: domain.Entry,
         *,
@@ -82,14 +85,13 @@ class LedgerRepository(Repository[JournalEntry]):
         investor_id: uuid.UUID | None = None,
         loan_id: uuid.UUID | None = None,
         payment_id: uuid.UUID | None = None,
-    ) -> tuple[int, datetime]:
-        """Insert one balanced entry and all its lines, booked on the business date
-        `value_date`; its id and time. PostgreSQL: one statement; SQLite (no data-modifying
-        CTEs): the entry's row, then its lines in one statement."""
-        now = utcnow()
-        values = {
+    ) -> Write:
+        """The write of one balanced entry and all its lines, booked on the business date
+        `value_date`, which returns the entry's id. PostgreSQL: one statement; SQLite (no
+        data-modifying CTEs): the entry's row, then its lines in one statement."""
+        fixed = {
             "kind": entry.kind,
-            "created_at": now,
+            "created_at": utcnow(),
             "investor_id": investor_id,
             "loan_id": loan_id,
             "payment_id": payment_id,
@@ -97,20 +99,23 @@ class LedgerRepository(Repository[JournalEntry]):
         lines = [
             (line.kind.value, line.owner, line.amount, line.purpose.value) for line in entry.lines
         ]
-        if is_postgres(self.session):
-            stmt, params = built_once(
-                self.session, "entry_with_lines", LINE_COLUMNS, lines, _entry_with_lines
-            )
-            params |= values | {"value_date": value_date}
-            entry_id = await self.session.scalar(stmt, params)
-        else:
-            entry_id = await self.session.scalar(_ENTRY, values)
-            fixed = {"entry_id": entry_id, "loan_id": loan_id, "created_at": now}
-            await insert_rows(
-                self.session, JournalLine, LINE_COLUMNS, lines, fixed | {"value_date": value_date}
-            )
-        assert entry_id is not None
-        return entry_id, now
+        params = {f"entry_{name}": value for name, value in fixed.items()}
+        params["entry_value_date"] = value_date
+
+        async def on_sqlite(session: AsyncSession) -> Sequence[Any]:
+            entry_id = await session.scalar(_ENTRY, fixed)
+            constants = {"entry_id": entry_id, "loan_id": loan_id, "value_date": value_date}
+            constants["created_at"] = fixed["created_at"]
+            await write(session, inserting(JournalLine, LINE_COLUMNS, lines, constants))
+            return [(entry_id,)]
+
+        return Write("entry_with_lines", LINE_COLUMNS, lines, _entry_with_lines, params, on_sqlite)
+
+    async def post(self, entry: domain.Entry, **booking: Any) -> tuple[int, datetime]:
+        """Write one entry (`entry`'s arguments) alone; its id and time."""
+        posted = self.entry(entry, **booking)
+        ((entry_id,),) = await write(self.session, posted)
+        return entry_id, posted.params["entry_created_at"]
 
     def investor_lines(
         self,

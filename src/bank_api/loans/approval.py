@@ -9,9 +9,10 @@ round trips:
    different loans overlap here), and set a savepoint;
 2. take the queue's turn (an advisory lock), read only the head of the queue that the amount
    can reach, and allocate with the domain rules;
-3. write the allocations and the disbursement entry, then debit the investors' balances in one
-   statement that locks them in id order and moves money only if every one of them still has
-   their part. A concurrent withdrawal may have taken it: then the attempt is rolled back to
+3. write the allocations, the disbursement entry and the debits of the investors' balances,
+   in one round trip (`UnitOfWork.write`: on PostgreSQL one statement), the debits locking the
+   balances in id order and moving money only if every one of them still has their part. A
+   concurrent withdrawal may have taken it: then the attempt is rolled back to
    the savepoint, which gives back the turn and the rows it locked, and runs again on a fresh
    read. A successful attempt leaves the savepoint for the commit to end (no RELEASE while the
    turn is held); the route stores its answer with the idempotency key and commits, which ends
@@ -103,14 +104,17 @@ async def _fund(
     for _ in range(ATTEMPTS):
         await uow.investors.lock_allocation_queue()
         parts = await _allocate(uow, loan, rules)
-        await uow.allocations.add_parts(loan.id, parts, first_due)
         entry = ledger.disbursement_entry(loan.id, parts)
-        await uow.ledger.post(entry, value_date=today, loan_id=loan.id)
         debits = [
             Balances(investor, available=-part, invested=part, active_allocations=1)
             for investor, part in parts
         ]
-        if await uow.investors.change_many(debits, require_available=True) == len(parts):
+        debited = await uow.write(
+            uow.allocations.funded(loan.id, parts, first_due),
+            uow.ledger.entry(entry, value_date=today, loan_id=loan.id),
+            uow.investors.changes(debits, require_available=True),
+        )
+        if len(debited) == len(parts):
             return
         await attempt.rollback()
     raise AllocationConflict

@@ -2,9 +2,10 @@
 
 One transaction, in lock order: the loan (its owner only), its installments, its holdings;
 apply the payment (oldest installment first, interest before principal) and distribute its
-principal and interest to the investors cumulatively; then write, set-based: the payment, the
-installments, the holdings, the journal entry with its lines, the loan and its history, and
-last the investors' balances (one statement, locked in id order), just before commit.
+principal and interest to the investors cumulatively; then write the loan and its history,
+and in one round trip (`UnitOfWork.write`), set-based: the payment, the installments, the
+holdings, the journal entry with its lines, and last the investors' balances (locked in id
+order), just before commit.
 """
 
 from __future__ import annotations
@@ -134,25 +135,11 @@ async def book_repayment(
         ],
         created_at=utcnow(),
     )
-    await uow.payments.insert(payment)
-    await _store_schedule(uow, loan.id, repayment)
     after = list(repayment.installments) or list(planned)
     unpaid_due = oldest_unpaid_due(after, repayment.paid_after)
     # Every holding keeps the active loan's oldest unpaid due date (none once it closes).
     holding_due = None if repayment.closes else unpaid_due
     holders = shares if holding_due != loan.oldest_unpaid_due else moved
-    await uow.allocations.add_received(
-        loan.id, [(s.investor_id, s.principal, s.interest, s.fee) for s in holders], holding_due
-    )
-    entry = ledger.payment_entry(
-        loan.id,
-        repayment.principal,
-        repayment.interest,
-        [(s.investor_id, s.principal, s.interest) for s in moved],
-        [(s.investor_id, s.fee) for s in moved if s.fee],
-    )
-    await uow.ledger.post(entry, value_date=today, loan_id=loan.id, payment_id=payment.id)
-
     history.change(
         uow,
         loan,
@@ -168,7 +155,16 @@ async def book_repayment(
         history.change(
             uow, loan, actor, LoanEventKind.closed, status=LoanStatus.closed, closed_at=utcnow()
         )
-    await uow.session.flush()  # the loan and its history, before the balances
+    await uow.session.flush()  # the loan and its history, before the money
+    if repayment.rescheduled_from is not None:
+        await _reschedule(uow, loan.id, repayment.rescheduled_from, repayment)
+    entry = ledger.payment_entry(
+        loan.id,
+        repayment.principal,
+        repayment.interest,
+        [(s.investor_id, s.principal, s.interest) for s in moved],
+        [(s.investor_id, s.fee) for s in moved if s.fee],
+    )
     closed = -1 if repayment.closes else 0  # every holder has one active holding less
     credits = [
         Balances(
@@ -181,18 +177,30 @@ async def book_repayment(
         )
         for s in (shares if repayment.closes else moved)
     ]
-    await uow.investors.change_many(credits)
+    await uow.write(
+        uow.payments.new(payment),
+        uow.installments.paid(loan.id, _paid_parts(repayment)),
+        uow.allocations.received(
+            loan.id, [(s.investor_id, s.principal, s.interest, s.fee) for s in holders], holding_due
+        ),
+        uow.ledger.entry(entry, value_date=today, loan_id=loan.id, payment_id=payment.id),
+        uow.investors.changes(credits),  # last: the most contended rows
+    )
     return PaymentResult(payment, loan.status, loan.outstanding_principal)
 
 
-async def _store_schedule(uow: UnitOfWork, loan_id: uuid.UUID, repayment: Repayment) -> None:
-    """The paid amounts; after a prepayment, the rewritten installments whole."""
+def _paid_parts(repayment: Repayment) -> list[tuple[int, int, int]]:
+    """`(number, principal, interest)` paid on the installments the schedule keeps (after a
+    prepayment, those before the rewritten ones)."""
     start = repayment.rescheduled_from
     parts = [(a.number, a.principal, a.interest) for a in repayment.applied]
-    if start is None:
-        await uow.installments.add_paid(loan_id, parts)
-        return
-    await uow.installments.add_paid(loan_id, [part for part in parts if part[0] < start])
+    return parts if start is None else [part for part in parts if part[0] < start]
+
+
+async def _reschedule(
+    uow: UnitOfWork, loan_id: uuid.UUID, start: int, repayment: Repayment
+) -> None:
+    """After a prepayment: the installments from `start` on, rewritten whole."""
     rows = [
         (installment, done)
         for installment, done in zip(repayment.installments, repayment.paid_after, strict=True)

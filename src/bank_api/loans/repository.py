@@ -27,7 +27,7 @@ from sqlalchemy import (
     select,
 )
 
-from bank_api.common.bulk import insert_rows, update_rows
+from bank_api.common.bulk import Write, inserting, updating, write
 from bank_api.common.principal import Principal
 from bank_api.common.repository import Paged, Repository
 from bank_api.common.types import utcnow
@@ -215,8 +215,7 @@ class InstallmentRepository(Repository[Installment]):
         await self._insert(loan_id, rows)
 
     async def _insert(self, loan_id: uuid.UUID, rows: Sequence[tuple[Planned, Paid]]) -> None:
-        await insert_rows(
-            self.session,
+        installments = inserting(
             Installment,
             [
                 ("number", Integer()),
@@ -232,11 +231,11 @@ class InstallmentRepository(Repository[Installment]):
             ],
             {"loan_id": loan_id},
         )
+        await write(self.session, installments)
 
-    async def add_paid(self, loan_id: uuid.UUID, parts: Sequence[tuple[int, int, int]]) -> None:
-        """`(number, principal, interest)` paid on each of these installments."""
-        await update_rows(
-            self.session,
+    def paid(self, loan_id: uuid.UUID, parts: Sequence[tuple[int, int, int]]) -> Write:
+        """The write of `(number, principal, interest)` paid on each of these installments."""
+        return updating(
             Installment,
             [("number", Integer()), ("principal", BigInteger()), ("interest", BigInteger())],
             parts,
@@ -260,7 +259,10 @@ _HOLDINGS = (
 )
 _HOLDINGS_FOR_UPDATE = _HOLDINGS.with_for_update()
 PAYMENTS = table_of(Payment)
-_PAYMENT = insert(PAYMENTS)
+# Its parameters are named apart (`payment_<column>`): it is sent with the payment's other writes.
+_PAYMENT = insert(PAYMENTS).values(
+    {c.name: bindparam(f"payment_{c.name}", type_=c.type) for c in PAYMENTS.columns}
+)
 
 
 @functools.cache
@@ -306,12 +308,12 @@ class AllocationRepository(Repository[Allocation]):
         )
         return (await self.session.execute(stmt)).scalars().all()
 
-    async def add_parts(
+    def funded(
         self, loan_id: uuid.UUID, parts: Sequence[tuple[uuid.UUID, int]], unpaid_due: date
-    ) -> None:
-        """The holdings of a loan just funded, whose first installment falls due `unpaid_due`."""
-        await insert_rows(
-            self.session,
+    ) -> Write:
+        """The write of the holdings of a loan just funded, whose first installment falls due
+        `unpaid_due`."""
+        return inserting(
             Allocation,
             [("investor_id", Uuid()), ("amount", BigInteger())],
             parts,
@@ -325,17 +327,16 @@ class AllocationRepository(Repository[Allocation]):
             },
         )
 
-    async def add_received(
+    def received(
         self,
         loan_id: uuid.UUID,
         shares: Sequence[tuple[uuid.UUID, int, int, int]],
         unpaid_due: date | None,
-    ) -> None:
-        """`(investor, principal, interest, fee)` come back to each of these holdings (the
-        interest net of the fee taken from it), which keep the loan's oldest unpaid due date
-        from now on (None: the loan is no longer active)."""
-        await update_rows(
-            self.session,
+    ) -> Write:
+        """The write of `(investor, principal, interest, fee)` come back to each of these
+        holdings (the interest net of the fee taken from it), which keep the loan's oldest
+        unpaid due date from now on (None: the loan is no longer active)."""
+        return updating(
             Allocation,
             [
                 ("investor_id", Uuid()),
@@ -350,11 +351,10 @@ class AllocationRepository(Repository[Allocation]):
             set_to={"oldest_unpaid_due": unpaid_due},
         )
 
-    async def add_losses(self, loan_id: uuid.UUID, losses: Sequence[tuple[uuid.UUID, int]]) -> None:
-        """The loan is written off: each holding (every one, a zero loss too) loses its part
-        and is no longer in an active loan."""
-        await update_rows(
-            self.session,
+    def lost(self, loan_id: uuid.UUID, losses: Sequence[tuple[uuid.UUID, int]]) -> Write:
+        """The write of a loan written off: each holding (every one, a zero loss too) loses its
+        part and is no longer in an active loan."""
+        return updating(
             Allocation,
             [("investor_id", Uuid()), ("loss", BigInteger())],
             losses,
@@ -368,7 +368,7 @@ class AllocationRepository(Repository[Allocation]):
 class PaymentRepository(Repository[Payment]):
     model = Payment
 
-    async def insert(self, payment: Payment) -> None:
-        """Insert it now, as a plain row (the journal entry that follows refers to it)."""
-        values = {column.name: getattr(payment, column.name) for column in PAYMENTS.columns}
-        await self.session.execute(_PAYMENT, values)
+    def new(self, payment: Payment) -> Write:
+        """The write of its row, as a plain row (not through the session)."""
+        values = {f"payment_{c.name}": getattr(payment, c.name) for c in PAYMENTS.columns}
+        return Write.one("payment", _PAYMENT, values)

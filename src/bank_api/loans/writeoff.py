@@ -1,8 +1,9 @@
 """Write-off: an active loan 90+ days past due stops being expected to pay; its remaining
 principal is lost by its investors, each exactly their own outstanding part.
 
-One transaction in lock order: the loan, its holdings; then the holdings' losses, the journal
-entry, the loan and its history, and last the investors' balances (locked in id order)."""
+One transaction in lock order: the loan, its holdings; then the loan and its history, and in
+one round trip (`UnitOfWork.write`) the holdings' losses, the journal entry and last the
+investors' balances (locked in id order)."""
 
 from __future__ import annotations
 
@@ -41,10 +42,6 @@ async def write_off_loan(
     lost_by = {loss.investor_id: loss.amount for loss in write_off_losses(holdings)}
     every_holder = [(h.investor_id, lost_by.get(h.investor_id, 0)) for h in holdings]
     losses = [(investor, amount) for investor, amount in every_holder if amount]
-    await uow.allocations.add_losses(loan.id, every_holder)
-    if losses:
-        entry = ledger.write_off_entry(loan.id, losses)
-        await uow.ledger.post(entry, value_date=today, loan_id=loan.id)
     lost = format_cents(sum(amount for _, amount in losses))
     changes = history.change(
         uow,
@@ -56,11 +53,16 @@ async def write_off_loan(
         outstanding_principal=0,
     )
     audit.record(uow, actor, "loan.write_off", "loan", loan.id, changes)
-    await uow.session.flush()  # the loan and its history, before the balances
-    await uow.investors.change_many(
-        [
-            Balances(investor, invested=-amount, losses=amount, active_allocations=-1)
-            for investor, amount in every_holder
-        ]
+    await uow.session.flush()  # the loan and its history, before the money
+    booked = ledger.write_off_entry(loan.id, losses) if losses else None
+    await uow.write(
+        uow.allocations.lost(loan.id, every_holder),
+        *([uow.ledger.entry(booked, value_date=today, loan_id=loan.id)] if booked else []),
+        uow.investors.changes(  # last: the most contended rows
+            [
+                Balances(investor, invested=-amount, losses=amount, active_allocations=-1)
+                for investor, amount in every_holder
+            ]
+        ),
     )
     return Decision(loan, executed=True)

@@ -103,7 +103,6 @@ class JournalLine(Base):
     __tablename__ = "journal_line"
     __table_args__ = (
         CheckConstraint("amount <> 0", name="amount_not_zero"),
-        Index("ix_journal_line_entry", "entry_id"),
         Index("ix_journal_line_account", "account_kind", "owner_id", "id"),
     )
 
