@@ -29,6 +29,7 @@ import re
 import secrets
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -285,8 +286,8 @@ class Harness:
 
     @contextmanager
     def serving(self) -> Iterator[None]:
-        self.start()
-        try:
+        try:  # a server that never became ready is stopped too, not left holding the port
+            self.start()
             yield
         finally:
             self.stop()
@@ -295,6 +296,9 @@ class Harness:
         if self.args.topology:
             self.start_topology()
             return
+        with socket.socket() as probe:  # a server left by another run would answer for ours
+            if probe.connect_ex(("127.0.0.1", self.args.port)) == 0:
+                raise SystemExit(f"port {self.args.port} is in use: stop what listens there")
         self.server_log = (self.work / "server.log").open("ab")
         self.server = subprocess.Popen(
             [
