@@ -111,6 +111,7 @@ async def write(session: AsyncSession, *writes: Write) -> Sequence[Any]:
     sent = [w for w in writes if w.rows]
     if not sent:
         return []
+    params = _parameters(sent)  # checked on SQLite too: the same code runs on both
     if not is_postgres(session):
         for each in sent:
             if each.sqlite is not None:
@@ -128,7 +129,7 @@ async def write(session: AsyncSession, *writes: Write) -> Sequence[Any]:
                 cte = each.build(_rows(each, number)).cte(f"w{number}")
                 statement = statement.add_cte(cte)
             statement = _BUILT[shape] = statement
-        rows = _returned(await session.execute(statement, _parameters(sent)))
+        rows = _returned(await session.execute(statement, params))
     return rows if writes[-1].rows else []
 
 
