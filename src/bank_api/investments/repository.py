@@ -52,7 +52,7 @@ ALLOCATION_QUEUE_LOCK = 0x62616E6B  # "bank"
 
 
 class Balances(NamedTuple):
-    """An investor's stored balances and portfolio figures or, given to `change_many`, a change
+    """An investor's stored balances and portfolio figures or, given to `changes`, a change
     of them (signed)."""
 
     investor_id: uuid.UUID
@@ -190,7 +190,7 @@ CHANGES = (
 )
 
 
-def _change_many(v: CTE, *, require_available: bool) -> Any:
+def _changes(v: CTE, *, require_available: bool) -> Any:
     """UPDATE the balances by the changes in `v`, locking the rows in id order first."""
     a = ACCOUNTS.c
     locked = (
@@ -321,10 +321,10 @@ class InvestorAccountRepository(Repository[InvestorAccount]):
         With `require_available`, a row whose available money would go below zero is left
         alone (the caller compares the count and tries again)."""
         return Write(
-            ("change_many", require_available),
+            ("changes", require_available),
             CHANGES,
             sorted(rows),
-            lambda v: _change_many(v, require_available=require_available),
+            lambda v: _changes(v, require_available=require_available),
             {"now": utcnow()},
         )
 

@@ -333,8 +333,8 @@ class AllocationRepository(Repository[Allocation]):
         shares: Sequence[tuple[uuid.UUID, int, int, int]],
         unpaid_due: date | None,
     ) -> Write:
-        """The write of `(investor, principal, interest, fee)` come back to each of these
-        holdings (the interest net of the fee taken from it), which keep the loan's oldest
+        """The write of what comes back to each of these holdings, `(investor, principal,
+        interest, fee)` (the interest net of the fee taken from it); they keep the loan's oldest
         unpaid due date from now on (None: the loan is no longer active)."""
         return updating(
             Allocation,
