@@ -128,7 +128,7 @@ async def write(session: AsyncSession, *writes: Write) -> Sequence[Any]:
             for number, each in enumerate(before):
                 cte = each.build(_rows(each, number)).cte(f"w{number}")
                 statement = statement.add_cte(cte)
-            statement = _BUILT[shape] = statement
+            _BUILT[shape] = statement
         rows = _returned(await session.execute(statement, params))
     return rows if writes[-1].rows else []
 

@@ -111,9 +111,11 @@ class LedgerRepository(Repository[JournalEntry]):
 
         return Write("entry_with_lines", LINE_COLUMNS, lines, _entry_with_lines, params, on_sqlite)
 
-    async def post(self, entry: domain.Entry, **booking: Any) -> tuple[int, datetime]:
-        """Write one entry (`entry`'s arguments) alone; its id and time."""
-        posted = self.entry(entry, **booking)
+    async def post(
+        self, entry: domain.Entry, *, value_date: date, investor_id: uuid.UUID
+    ) -> tuple[int, datetime]:
+        """An investor's own entry (a deposit, a withdrawal) written alone; its id and time."""
+        posted = self.entry(entry, value_date=value_date, investor_id=investor_id)
         ((entry_id,),) = await write(self.session, posted)
         return entry_id, posted.params["entry_created_at"]
 
@@ -148,7 +150,7 @@ class LedgerRepository(Repository[JournalEntry]):
 
     async def missing_entries(self) -> Sequence[int]:
         """The entry ids that lines name and no entry has (none, unless the journal was
-        written around `post`)."""
+        written around `entry`)."""
         stmt = (
             select(JournalLine.entry_id)
             .where(~select(JournalEntry.id).where(JournalEntry.id == JournalLine.entry_id).exists())

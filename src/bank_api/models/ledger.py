@@ -108,7 +108,7 @@ class JournalLine(Base):
 
     id: Mapped[int] = mapped_column(BigIntKey, primary_key=True)
     # The entry's id, with no foreign key: a line is only ever inserted by the statement that
-    # inserts its entry (`LedgerRepository.post`), and `ledger verify` checks that every line
+    # inserts its entry (`LedgerRepository.entry`), and `ledger verify` checks that every line
     # has its entry (`lines_belong_to_entries`). The key's per-row check was a third of
     # PostgreSQL's work for a payment's hundred-odd lines (docs/DECISIONS.md, "Credit pool").
     entry_id: Mapped[int] = mapped_column(BigIntKey)
