@@ -117,8 +117,7 @@ async def test_applying_for_a_loan(api: Api) -> None:
         CALLER,
         "BEGIN",
         "SELECT loan_product",
-        "INSERT loan",
-        "INSERT loan_event",
+        "INSERT loan_event with INSERT loan",  # the loan and its first event, one round trip
         "COMMIT",
     ]
 

@@ -8,9 +8,9 @@ from datetime import date
 import pytest
 from sqlalchemy import func, select
 
-from bank_api.common.bulk import updating
+from bank_api.common.bulk import row_of, updating
 from bank_api.domain import ledger
-from bank_api.models import Installment, JournalLine
+from bank_api.models import Installment, JournalLine, Loan, LoanStatus
 from bank_api.uow import UnitOfWork
 
 pytestmark = pytest.mark.usefixtures("backend")
@@ -37,3 +37,16 @@ async def test_writes_without_rows_are_left_out(uow: UnitOfWork) -> None:
     assert await uow.write(uow.investors.changes([])) == []
     amounts = select(func.sum(JournalLine.amount)).where(JournalLine.owner_id == investor)
     assert await uow.session.scalar(amounts) == 1_234  # the investor's line of the entry
+
+
+def test_a_new_row_gets_its_columns_constant_defaults() -> None:
+    """`row_of` gives every column of a new instance, the constant default of each it left
+    unset (and sets it on the instance, which then shows what is stored), None for the others."""
+    loan = Loan(id=uuid.uuid4(), amount=100_000, status=LoanStatus.new)
+    row = row_of(loan)
+    assert set(row) == {c.name for c in Loan.__table__.columns}
+    assert (row["fee_ppm"], row["outstanding_principal"]) == (0, 0)
+    assert (loan.fee_ppm, loan.outstanding_principal) == (0, 0)
+    assert (row["amount"], row["status"], row["agent_id"]) == (100_000, LoanStatus.new, None)
+    given = Loan(id=uuid.uuid4(), fee_ppm=125_000)
+    assert row_of(given)["fee_ppm"] == 125_000  # a value that is set is kept

@@ -25,6 +25,7 @@ from sqlalchemy import (
     column,
     func,
     insert,
+    inspect,
     select,
     update,
     values,
@@ -153,6 +154,27 @@ def _parameters(writes: Sequence[Write]) -> dict[str, Any]:
     return params
 
 
+def _constant_defaults(table: Any, given: set[str]) -> dict[str, Any]:
+    """The constant defaults of `table`'s columns that are not in `given`."""
+    return {
+        c.name: c.default.arg
+        for c in table.columns
+        if c.name not in given and isinstance(c.default, ScalarElementColumnDefault)
+    }
+
+
+def row_of(instance: Any) -> dict[str, Any]:
+    """A new mapped `instance`'s row, for a Core insert: its column values, with the columns'
+    constant defaults for those it leaves unset (set on it too, so it shows what is stored)."""
+    table = table_of(type(instance))
+    given = inspect(instance).dict  # the values set, without the attributes' machinery
+    values = {c.name: given.get(c.name) for c in table.columns}
+    defaults = _constant_defaults(table, {name for name, v in values.items() if v is not None})
+    for name, value in defaults.items():
+        setattr(instance, name, value)
+    return values | defaults
+
+
 def _shape(columns: Columns) -> tuple[tuple[str, str], ...]:
     return tuple((name, type(type_).__name__) for name, type_ in columns)
 
@@ -196,12 +218,9 @@ def inserting(
     """INSERT INTO `model` one row per `rows` entry, plus the same `constants` in each, and the
     columns' own constant defaults for the columns neither gives (SQLAlchemy fills those in
     only for the statement it sends, not for one sent as another's CTE)."""
-    fixed = dict(constants or {})
     table = table_of(model)
-    given = {name for name, _ in columns} | set(fixed)
-    for c in table.columns:
-        if c.name not in given and isinstance(c.default, ScalarElementColumnDefault):
-            fixed[c.name] = c.default.arg
+    fixed = dict(constants or {})
+    fixed |= _constant_defaults(table, {name for name, _ in columns} | set(fixed))
 
     def build(v: CTE) -> Any:
         given = [bindparam(f"fixed_{key}", type_=table.c[key].type) for key in fixed]

@@ -64,43 +64,53 @@ def changes_between(before: dict[str, Any], after: dict[str, Any]) -> dict[str, 
     }
 
 
+def event(
+    loan: Loan,
+    actor: Principal,
+    kind: LoanEventKind,
+    changes: dict[str, dict[str, Any]],
+    note: str | None = None,
+) -> LoanEvent:
+    """The history event of `kind` by `actor` on `loan`, not yet stored."""
+    return LoanEvent(
+        loan_id=loan.id,
+        at=utcnow(),
+        actor_id=actor.id,
+        actor_role=actor.role,
+        event=kind,
+        changes=changes,
+        note=note,
+    )
+
+
 def record(
     uow: UnitOfWork,
     loan: Loan,
     actor: Principal,
-    event: LoanEventKind,
+    kind: LoanEventKind,
     changes: dict[str, dict[str, Any]],
     note: str | None = None,
 ) -> None:
-    uow.loan_events.add(
-        LoanEvent(
-            loan_id=loan.id,
-            at=utcnow(),
-            actor_id=actor.id,
-            actor_role=actor.role,
-            event=event,
-            changes=changes,
-            note=note,
-        )
-    )
+    """Add the event to the session, stored with the loan's changes when they are flushed."""
+    uow.loan_events.add(event(loan, actor, kind, changes, note))
 
 
 def change(
     uow: UnitOfWork,
     loan: Loan,
     actor: Principal,
-    event: LoanEventKind,
+    kind: LoanEventKind,
     note: str | None = None,
     *,
     extra: dict[str, dict[str, Any]] | None = None,
     **values: Any,
 ) -> dict[str, dict[str, Any]]:
-    """Set `values` on the loan and record `event` with the changes they made (and `extra`
-    changes that are not loan fields, such as a rewritten schedule); the changes."""
+    """Set `values` on the loan and record the event of `kind` with the changes they made (and
+    `extra` changes that are not loan fields, such as a rewritten schedule); the changes."""
     before = snapshot(loan)
     for field, value in values.items():
         setattr(loan, field, value)
     loan.updated_at = utcnow()
     changes = changes_between(before, snapshot(loan)) | (extra or {})
-    record(uow, loan, actor, event, changes, note)
+    record(uow, loan, actor, kind, changes, note)
     return changes

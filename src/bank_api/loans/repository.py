@@ -27,7 +27,7 @@ from sqlalchemy import (
     select,
 )
 
-from bank_api.common.bulk import Write, inserting, updating, write
+from bank_api.common.bulk import Write, inserting, row_of, updating, write
 from bank_api.common.principal import Principal
 from bank_api.common.repository import Paged, Repository
 from bank_api.common.types import utcnow
@@ -47,6 +47,16 @@ from bank_api.models import (
     Role,
 )
 from bank_api.models.base import table_of
+
+# Built once (their cache keys too): every application sends them, together, so their
+# parameters are named apart (`loan_<column>`, `event_<column>`).
+LOANS, EVENTS = table_of(Loan), table_of(LoanEvent)
+_NEW_LOAN = insert(LOANS).values(
+    {c.name: bindparam(f"loan_{c.name}", type_=c.type) for c in LOANS.columns}
+)
+_NEW_EVENT = insert(EVENTS).values(
+    {c.name: bindparam(f"event_{c.name}", type_=c.type) for c in EVENTS.columns if c.name != "id"}
+)
 
 
 class LoanProductRepository(Repository[LoanProduct]):
@@ -88,6 +98,10 @@ _VISIBLE = {(own, lock): _visible(own, lock) for own in (False, True) for lock i
 
 class LoanRepository(Repository[Loan]):
     model = Loan
+
+    def new(self, loan: Loan) -> Write:
+        """The write of a new loan's row, as a plain row (not through the session)."""
+        return Write.one("loan", _NEW_LOAN, {f"loan_{k}": v for k, v in row_of(loan).items()})
 
     async def visible(
         self, loan_id: uuid.UUID, actor: Principal, *, lock: bool = False
@@ -150,6 +164,12 @@ def _list(own: bool, overdue: bool | None, params: dict[str, Any]) -> Select[Any
 
 class LoanEventRepository(Repository[LoanEvent]):
     model = LoanEvent
+
+    def new(self, event: LoanEvent) -> Write:
+        """The write of an event's row, as a plain row (not through the session)."""
+        values = row_of(event)
+        del values["id"]  # the database numbers the events
+        return Write.one("loan_event", _NEW_EVENT, {f"event_{k}": v for k, v in values.items()})
 
     async def for_loan(self, loan_id: uuid.UUID) -> Sequence[LoanEvent]:
         stmt = select(LoanEvent).where(LoanEvent.loan_id == loan_id).order_by(LoanEvent.id)
