@@ -216,10 +216,9 @@ async def test_an_approval_holds_the_queue_s_turn_only_for_the_funding(api: Api)
         "BEGIN",
         "SELECT claim",  # with the lookup of the key
         "SELECT loan",
-        "INSERT installment",
-        "INSERT audit_record",
-        "UPDATE loan",
-        "INSERT loan_event",
+        # the schedule, the loan's new terms, its history event and the audit record, one
+        # round trip (the record the statement, the others its CTEs)
+        "INSERT audit_record with INSERT installment, UPDATE loan, INSERT loan_event",
         "SAVEPOINT",
         "SELECT lock",
         "SELECT investor_account",
@@ -245,12 +244,10 @@ async def test_a_payment(api: Api) -> None:
         "SELECT loan",
         "SELECT installment",
         "SELECT allocation",
-        "UPDATE loan",
-        "INSERT loan_event",
-        # the money, one round trip: the payment, the installments, the holdings, the journal
-        # entry with its lines, and last the investors' balances
-        "UPDATE investor_account with INSERT payment, UPDATE installment, UPDATE allocation,"
-        " INSERT journal_entry, INSERT journal_line",
+        # one round trip: the loan with its history event, the payment, the installments, the
+        # holdings, the journal entry with its lines, and last the investors' balances
+        "UPDATE investor_account with UPDATE loan, INSERT loan_event, INSERT payment,"
+        " UPDATE installment, UPDATE allocation, INSERT journal_entry, INSERT journal_line",
         "INSERT idempotency_record",
         "COMMIT",
     ]

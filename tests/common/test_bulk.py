@@ -8,10 +8,12 @@ from datetime import date
 import pytest
 from sqlalchemy import func, select
 
-from bank_api.common.bulk import row_of, updating
+from bank_api.common.bulk import new_rows, row_of, updating
+from bank_api.common.types import utcnow
 from bank_api.domain import ledger
-from bank_api.models import Installment, JournalLine, Loan, LoanStatus
+from bank_api.models import AuditRecord, Installment, JournalLine, Loan, LoanStatus, Role
 from bank_api.uow import UnitOfWork
+from tests.support.api import Api
 
 pytestmark = pytest.mark.usefixtures("backend")
 
@@ -50,3 +52,34 @@ def test_a_new_row_gets_its_columns_constant_defaults() -> None:
     assert (row["amount"], row["status"], row["agent_id"]) == (100_000, LoanStatus.new, None)
     given = Loan(id=uuid.uuid4(), fee_ppm=125_000)
     assert row_of(given)["fee_ppm"] == 125_000  # a value that is set is kept
+
+
+async def test_new_rows_are_stored_in_their_order(api: Api, uow: UnitOfWork) -> None:
+    """Several new rows of one write are one INSERT, numbered by the database in the order
+    given (a closing payment's `payment` and `closed` events rely on it), beside another
+    write of the same table whose parameters are named apart."""
+    admin = uuid.UUID((await api.user("admin")).id)
+    records = [
+        AuditRecord(
+            at=utcnow(),
+            actor_id=admin,
+            actor_role=Role.admin,
+            action=f"test.{n}",
+            target_type="test",
+            target_id=str(n),
+            changes={"n": {"from": None, "to": n}},
+        )
+        for n in range(5)
+    ]
+    await uow.write(new_rows("first", records[0]), new_rows("rest", *records[1:]))
+    await uow.commit()
+    stored = await uow.session.execute(
+        select(AuditRecord.action, AuditRecord.changes, AuditRecord.request_id)
+        .where(AuditRecord.actor_id == admin)
+        .order_by(AuditRecord.id)
+    )
+    rows = [tuple(row) for row in stored]
+    actions = [action for action, _, _ in rows]
+    assert sorted(actions) == [f"test.{n}" for n in range(5)]
+    assert [a for a in actions if a != "test.0"] == [f"test.{n}" for n in range(1, 5)]
+    assert rows[actions.index("test.3")][1:] == ({"n": {"from": None, "to": 3}}, None)

@@ -27,6 +27,7 @@ from sqlalchemy import (
     insert,
     inspect,
     select,
+    union_all,
     update,
     values,
 )
@@ -89,9 +90,9 @@ class Write:
     sqlite: Callable[[AsyncSession], Awaitable[Sequence[Any]]] | None = None
 
     @classmethod
-    def one(cls, shape: Hashable, statement: Any, params: Mapping[str, Any]) -> Write:
-        """A write of one row whose values are all in `params` (no rows CTE)."""
-        return cls(shape, (), ((),), lambda _: statement, params)
+    def one(cls, shape: Hashable, build: Callable[[], Any], params: Mapping[str, Any]) -> Write:
+        """A write whose values are all in `params` (no rows CTE): its statement is `build()`."""
+        return cls(shape, (), ((),), lambda _: build(), params)
 
 
 # PostgreSQL statements whose text depends only on their shape, built once per shape: building
@@ -173,6 +174,49 @@ def row_of(instance: Any) -> dict[str, Any]:
     for name, value in defaults.items():
         setattr(instance, name, value)
     return values | defaults
+
+
+def new_rows(prefix: str, *instances: Any) -> Write:
+    """The write of new mapped `instances` of one model as plain rows (`row_of`), not through
+    the session: one INSERT of them in their order (so ids the database numbers follow it).
+    Its parameters are named `<prefix><n>_<column>`, so that several such writes go in one
+    statement. A primary key left unset is the database's to number."""
+    table = table_of(type(instances[0]))
+    rows = [row_of(instance) for instance in instances]
+    numbered = {c.name for c in table.primary_key.columns if rows[0][c.name] is None}
+    names = [name for name in rows[0] if name not in numbered]
+    key = ("insert", table.name, prefix, len(rows), *names)
+
+    def build() -> Any:
+        # INSERT ... SELECT ... UNION ALL SELECT ...: the rows in this order, and unlike a
+        # VALUES list of several rows, a statement SQLAlchemy can cache. Each parameter's type
+        # is stated (SQLAlchemy casts them on asyncpg); an enum is a VARCHAR (`enum_column`).
+        selects = [
+            select(*(bindparam(f"{prefix}{n}_{name}", type_=table.c[name].type) for name in names))
+            for n in range(len(rows))
+        ]
+        return insert(table).from_select(
+            names, union_all(*selects) if len(rows) > 1 else selects[0]
+        )
+
+    params = {f"{prefix}{n}_{name}": row[name] for n, row in enumerate(rows) for name in names}
+    return Write.one(key, build, params)
+
+
+def row_update(model: Any, key: Any, values: Mapping[str, Any], prefix: str) -> Write:
+    """The write of `values` (column: value) on the row of `model` whose primary key is
+    `key`, its parameters named `<prefix>_<column>` (the key's `<prefix>_key`)."""
+    table = table_of(model)
+    (primary,) = table.primary_key.columns
+    shape = ("update", table.name, prefix, *values)
+
+    def build() -> Any:
+        key_param = bindparam(f"{prefix}_key", type_=primary.type)
+        changed = {name: bindparam(f"{prefix}_{name}", type_=table.c[name].type) for name in values}
+        return update(table).where(primary == key_param).values(changed)
+
+    params = {f"{prefix}_{name}": value for name, value in values.items()}
+    return Write.one(shape, build, params | {f"{prefix}_key": key})
 
 
 def _shape(columns: Columns) -> tuple[tuple[str, str], ...]:

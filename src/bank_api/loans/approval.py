@@ -5,8 +5,8 @@ approvals fund from the same head of the queue one after another) is held for th
 round trips:
 
 1. lock the loan and check it may become active; store its schedule, its new terms, its
-   history event and its audit record (none of this needs anybody's money, so approvals of
-   different loans overlap here), and set a savepoint;
+   history event and its audit record, in one round trip (none of this needs anybody's money,
+   so approvals of different loans overlap here), and set a savepoint;
 2. take the queue's turn (an advisory lock), read only the head of the queue that the amount
    can reach, and allocate with the domain rules;
 3. write the allocations, the disbursement entry and the debits of the investors' balances,
@@ -75,10 +75,7 @@ async def approve_loan(
         today,
         loan.schedule_type,
     )
-    await uow.installments.add_schedule(loan.id, schedule.installments)
-    four_eyes.clear(loan)
-    changes = history.change(
-        uow,
+    approved = history.change_written(
         loan,
         actor,
         LoanEventKind.approved,
@@ -91,8 +88,14 @@ async def approve_loan(
         monthly_payment=schedule.monthly_payment,
         total_interest=schedule.total_interest,
         total_payable=schedule.total_payable,
+        sign_offs=None,  # four-eyes sign-offs are spent by the decision they were for
     )
-    audit.record(uow, actor, "loan.approve", "loan", loan.id, changes)
+    await uow.write(
+        uow.installments.new_schedule(loan.id, schedule.installments),
+        uow.loans.update(loan.id, approved.values),
+        uow.loan_events.new(approved.event),
+        audit.written(actor, "loan.approve", "loan", loan.id, approved.changes),
+    )
     await _fund(uow, loan, policy(settings), today, schedule.installments[0].due_date)
     return Decision(loan, executed=True)
 

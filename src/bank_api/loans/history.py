@@ -5,7 +5,11 @@ strings, like every other response)."""
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
+
+from sqlalchemy.orm.attributes import set_committed_value
 
 from bank_api.common.money import format_cents
 from bank_api.common.principal import Principal
@@ -106,11 +110,49 @@ def change(
     **values: Any,
 ) -> dict[str, dict[str, Any]]:
     """Set `values` on the loan and record the event of `kind` with the changes they made (and
-    `extra` changes that are not loan fields, such as a rewritten schedule); the changes."""
+    `extra` changes that are not loan fields, such as a rewritten schedule); the changes. The
+    session stores both when it is flushed."""
+    written = _change(loan, actor, kind, note, extra, values, setattr)
+    uow.loan_events.add(written.event)
+    return written.changes
+
+
+@dataclass(frozen=True)
+class Written:
+    values: dict[str, Any]
+    """The loan's columns changed, `updated_at` included."""
+    changes: dict[str, dict[str, Any]]
+    event: LoanEvent
+
+
+def change_written(
+    loan: Loan,
+    actor: Principal,
+    kind: LoanEventKind,
+    note: str | None = None,
+    *,
+    extra: dict[str, dict[str, Any]] | None = None,
+    **values: Any,
+) -> Written:
+    """`change` for a use case that writes the loan and its event itself, as plain rows
+    (`LoanRepository.update`, `LoanEventRepository.new`, sent with its other writes in one
+    round trip): the values are set on the loan as already stored, so the session's flush
+    leaves them alone, and nothing is added to the session."""
+    return _change(loan, actor, kind, note, extra, values, set_committed_value)
+
+
+def _change(
+    loan: Loan,
+    actor: Principal,
+    kind: LoanEventKind,
+    note: str | None,
+    extra: dict[str, dict[str, Any]] | None,
+    values: dict[str, Any],
+    assign: Callable[[Loan, str, Any], None],
+) -> Written:
     before = snapshot(loan)
+    values = values | {"updated_at": utcnow()}
     for field, value in values.items():
-        setattr(loan, field, value)
-    loan.updated_at = utcnow()
+        assign(loan, field, value)
     changes = changes_between(before, snapshot(loan)) | (extra or {})
-    record(uow, loan, actor, kind, changes, note)
-    return changes
+    return Written(values, changes, event(loan, actor, kind, changes, note))

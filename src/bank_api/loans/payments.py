@@ -29,7 +29,7 @@ from bank_api.domain.payments import AppliedPart, Paid, apply_payment
 from bank_api.domain.schedule import Installment as Planned
 from bank_api.errors import LoanClosed, LoanNotActive, LoanNotFound
 from bank_api.investments.repository import Balances
-from bank_api.loans import four_eyes, history
+from bank_api.loans import history
 from bank_api.loans.lifecycle import visible_loan
 from bank_api.models import Loan, LoanEventKind, LoanStatus, Payment
 from bank_api.uow import UnitOfWork
@@ -112,8 +112,7 @@ async def book_repayment(
     """Store a repayment of the locked `loan` (whose schedule was `planned`) and pass it on to
     the investors, the platform keeping the loan's fee of the interest: the payment, the
     installments, the holdings, the journal entry, the loan (`terms` too) and its history, and
-    last the investors' balances."""
-    four_eyes.clear(loan)  # a write-off signed off before this payment judged another loan
+    last the investors' balances: after a prepayment's rewritten schedule, one round trip."""
     holdings = await uow.allocations.holdings(loan.id, lock=True)
     interest_before = sum(p.interest for p in repayment.paid_after) - repayment.interest
     fees_before = sum(h.fee for h in holdings)
@@ -140,8 +139,7 @@ async def book_repayment(
     # Every holding keeps the active loan's oldest unpaid due date (none once it closes).
     holding_due = None if repayment.closes else unpaid_due
     holders = shares if holding_due != loan.oldest_unpaid_due else moved
-    history.change(
-        uow,
+    paid = history.change_written(
         loan,
         actor,
         LoanEventKind.payment,
@@ -149,13 +147,16 @@ async def book_repayment(
         extra=schedule_change,
         outstanding_principal=loan.outstanding_principal - repayment.principal,
         oldest_unpaid_due=unpaid_due,
+        sign_offs=None,  # a write-off signed off before this payment judged another loan
         **(terms or {}),
     )
+    written = [paid]
     if repayment.closes:
-        history.change(
-            uow, loan, actor, LoanEventKind.closed, status=LoanStatus.closed, closed_at=utcnow()
+        written.append(
+            history.change_written(
+                loan, actor, LoanEventKind.closed, status=LoanStatus.closed, closed_at=utcnow()
+            )
         )
-    await uow.session.flush()  # the loan and its history, before the money
     if repayment.rescheduled_from is not None:
         await _reschedule(uow, loan.id, repayment.rescheduled_from, repayment)
     entry = ledger.payment_entry(
@@ -178,6 +179,8 @@ async def book_repayment(
         for s in (shares if repayment.closes else moved)
     ]
     await uow.write(
+        uow.loans.update(loan.id, {k: v for w in written for k, v in w.values.items()}),
+        uow.loan_events.new(*(w.event for w in written)),
         uow.payments.new(payment),
         uow.installments.paid(loan.id, _paid_parts(repayment)),
         uow.allocations.received(

@@ -9,7 +9,7 @@ from __future__ import annotations
 import functools
 import operator
 import uuid
-from collections.abc import Hashable, Sequence
+from collections.abc import Hashable, Mapping, Sequence
 from datetime import date
 from typing import Any
 
@@ -22,12 +22,11 @@ from sqlalchemy import (
     bindparam,
     delete,
     func,
-    insert,
     not_,
     select,
 )
 
-from bank_api.common.bulk import Write, inserting, row_of, updating, write
+from bank_api.common.bulk import Write, inserting, new_rows, row_update, updating, write
 from bank_api.common.principal import Principal
 from bank_api.common.repository import Paged, Repository
 from bank_api.common.types import utcnow
@@ -45,17 +44,6 @@ from bank_api.models import (
     LoanStatus,
     Payment,
     Role,
-)
-from bank_api.models.base import table_of
-
-# Built once (their cache keys too): every application sends them, together, so their
-# parameters are named apart (`loan_<column>`, `event_<column>`).
-LOANS, EVENTS = table_of(Loan), table_of(LoanEvent)
-_NEW_LOAN = insert(LOANS).values(
-    {c.name: bindparam(f"loan_{c.name}", type_=c.type) for c in LOANS.columns}
-)
-_NEW_EVENT = insert(EVENTS).values(
-    {c.name: bindparam(f"event_{c.name}", type_=c.type) for c in EVENTS.columns if c.name != "id"}
 )
 
 
@@ -101,7 +89,12 @@ class LoanRepository(Repository[Loan]):
 
     def new(self, loan: Loan) -> Write:
         """The write of a new loan's row, as a plain row (not through the session)."""
-        return Write.one("loan", _NEW_LOAN, {f"loan_{k}": v for k, v in row_of(loan).items()})
+        return new_rows("loan", loan)
+
+    def update(self, loan_id: uuid.UUID, values: Mapping[str, Any]) -> Write:
+        """The write of `values` (column: value) on the loan's row, not through the session
+        (`history.change_written` sets them on the loaded loan as already stored)."""
+        return row_update(Loan, loan_id, values, "loan")
 
     async def visible(
         self, loan_id: uuid.UUID, actor: Principal, *, lock: bool = False
@@ -165,11 +158,10 @@ def _list(own: bool, overdue: bool | None, params: dict[str, Any]) -> Select[Any
 class LoanEventRepository(Repository[LoanEvent]):
     model = LoanEvent
 
-    def new(self, event: LoanEvent) -> Write:
-        """The write of an event's row, as a plain row (not through the session)."""
-        values = row_of(event)
-        del values["id"]  # the database numbers the events
-        return Write.one("loan_event", _NEW_EVENT, {f"event_{k}": v for k, v in values.items()})
+    def new(self, *events: LoanEvent) -> Write:
+        """The write of new events' rows, in their order, as plain rows (not through the
+        session)."""
+        return new_rows("event", *events)
 
     async def for_loan(self, loan_id: uuid.UUID) -> Sequence[LoanEvent]:
         stmt = select(LoanEvent).where(LoanEvent.loan_id == loan_id).order_by(LoanEvent.id)
@@ -221,8 +213,9 @@ class InstallmentRepository(Repository[Installment]):
             by_loan.setdefault(row[0], []).append(_planned_and_paid(row))
         return by_loan
 
-    async def add_schedule(self, loan_id: uuid.UUID, installments: Sequence[Planned]) -> None:
-        await self._insert(loan_id, [(i, Paid()) for i in installments])
+    def new_schedule(self, loan_id: uuid.UUID, installments: Sequence[Planned]) -> Write:
+        """The write of a new loan's schedule, nothing paid yet."""
+        return self._rows(loan_id, [(i, Paid()) for i in installments])
 
     async def replace_from(
         self, loan_id: uuid.UUID, number: int, rows: Sequence[tuple[Planned, Paid]]
@@ -232,10 +225,10 @@ class InstallmentRepository(Repository[Installment]):
         await self.session.execute(
             delete(Installment).where(Installment.loan_id == loan_id, Installment.number >= number)
         )
-        await self._insert(loan_id, rows)
+        await write(self.session, self._rows(loan_id, rows))
 
-    async def _insert(self, loan_id: uuid.UUID, rows: Sequence[tuple[Planned, Paid]]) -> None:
-        installments = inserting(
+    def _rows(self, loan_id: uuid.UUID, rows: Sequence[tuple[Planned, Paid]]) -> Write:
+        return inserting(
             Installment,
             [
                 ("number", Integer()),
@@ -251,7 +244,6 @@ class InstallmentRepository(Repository[Installment]):
             ],
             {"loan_id": loan_id},
         )
-        await write(self.session, installments)
 
     def paid(self, loan_id: uuid.UUID, parts: Sequence[tuple[int, int, int]]) -> Write:
         """The write of `(number, principal, interest)` paid on each of these installments."""
@@ -278,11 +270,6 @@ _HOLDINGS = (
     .order_by(HOLDINGS.c.investor_id)
 )
 _HOLDINGS_FOR_UPDATE = _HOLDINGS.with_for_update()
-PAYMENTS = table_of(Payment)
-# Its parameters are named apart (`payment_<column>`): it is sent with the payment's other writes.
-_PAYMENT = insert(PAYMENTS).values(
-    {c.name: bindparam(f"payment_{c.name}", type_=c.type) for c in PAYMENTS.columns}
-)
 
 
 @functools.cache
@@ -390,5 +377,4 @@ class PaymentRepository(Repository[Payment]):
 
     def new(self, payment: Payment) -> Write:
         """The write of its row, as a plain row (not through the session)."""
-        values = {f"payment_{c.name}": getattr(payment, c.name) for c in PAYMENTS.columns}
-        return Write.one("payment", _PAYMENT, values)
+        return new_rows("payment", payment)
