@@ -4,13 +4,16 @@ The rows become a CTE `v`: on PostgreSQL `SELECT * FROM unnest($1::uuid[], $2::b
 with one array parameter per column, so the statement is compiled once, prepared once by the
 driver and sent in one round trip however many rows there are; on SQLite (no arrays) a
 `VALUES` list. A repository describes a write (`Write`: `updating` is `UPDATE ... FROM v`,
-`inserting` is `INSERT ... SELECT FROM v`) and `write` sends it, alone or with the other writes
-of the same step of a use case, which PostgreSQL then runs as one statement.
+`inserting` is `INSERT ... SELECT FROM v`; a use case's own few rows, with their values as
+parameters: `new_rows` inserts new mapped instances, `row_update` changes one row by key) and
+`write` sends it, alone or with the other writes of the same step of a use case, which
+PostgreSQL then runs as one statement.
 
 They are Core statements on the model's table, built from its columns (`table.c`), not from
 the mapped attributes: a statement that mentions an ORM attribute runs through the ORM's bulk
-machinery, which costs about 2 ms of CPU per statement here and does nothing for us (these
-rows are never loaded into the session).
+machinery, which costs about 2 ms of CPU per statement here and does nothing for us. The
+session does not see these writes: a loaded instance a write changes is given the same values
+as already stored (`history.change_written`), so its flush does not write them again.
 """
 
 from __future__ import annotations
