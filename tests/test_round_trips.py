@@ -142,9 +142,9 @@ async def test_a_deposit(api: Api) -> None:
         CALLER,
         "BEGIN",
         "SELECT claim",  # with the lookup of the key
-        # the entry inserted with its lines, one statement: its id
-        "SELECT entry with INSERT journal_entry, INSERT journal_line",
-        "UPDATE investor_account",  # returning the portfolio, its overdue figures too
+        # one round trip: the entry inserted with its lines, and last the balance, returning
+        # the entry's id beside the portfolio (its overdue figures too)
+        "SELECT w0 with INSERT journal_entry, INSERT journal_line, UPDATE investor_account",
         "INSERT idempotency_record",
         "COMMIT",
     ]

@@ -16,7 +16,7 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bank_api.auth.repository import LoginFailureRepository
-from bank_api.common.bulk import Write, write
+from bank_api.common.bulk import Write, write, write_one
 from bank_api.investments.repository import InvestorAccountRepository
 from bank_api.ledger.repository import LedgerRepository
 from bank_api.loans.repository import (
@@ -65,6 +65,11 @@ class UnitOfWork:
         """Send the repositories' `writes` of one step of a use case, in order and on
         PostgreSQL in one round trip; the rows the last one returns (`bulk.write`)."""
         return await write(self.session, *writes)
+
+    async def write_one(self, *writes: Write) -> Sequence[Any] | None:
+        """Send `writes` that each return one row (or none), on PostgreSQL in one round trip:
+        their rows side by side, or None when one returned none (`bulk.write_one`)."""
+        return await write_one(self.session, *writes)
 
     async def commit(self) -> None:
         await self.session.commit()

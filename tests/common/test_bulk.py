@@ -11,9 +11,18 @@ from sqlalchemy import func, select
 from bank_api.common.bulk import new_rows, row_of, updating
 from bank_api.common.types import utcnow
 from bank_api.domain import ledger
-from bank_api.models import AuditRecord, Installment, JournalLine, Loan, LoanStatus, Role
+from bank_api.models import (
+    AuditRecord,
+    Installment,
+    JournalEntry,
+    JournalLine,
+    Loan,
+    LoanStatus,
+    Role,
+)
 from bank_api.uow import UnitOfWork
 from tests.support.api import Api
+from tests.support.flows import investor_with
 
 pytestmark = pytest.mark.usefixtures("backend")
 
@@ -83,3 +92,25 @@ async def test_new_rows_are_stored_in_their_order(api: Api, uow: UnitOfWork) -> 
     assert sorted(actions) == [f"test.{n}" for n in range(5)]
     assert [a for a in actions if a != "test.0"] == [f"test.{n}" for n in range(1, 5)]
     assert rows[actions.index("test.3")][1:] == ({"n": {"from": None, "to": 3}}, None)
+
+
+async def test_writes_that_return_a_row_each_answer_side_by_side(api: Api, uow: UnitOfWork) -> None:
+    """`write_one`: the entry's id and time, then the balances the account's write returns,
+    in one row; None when one of them returns no row (a withdrawal of more than there is),
+    though the others ran (the caller rolls back)."""
+    investor = await investor_with(api, "500.00")
+    owner = uuid.UUID(investor.id)
+    today = date.today()
+    deposit = uow.ledger.entry(ledger.deposit_entry(owner, 1_234), value_date=today)
+    row = await uow.write_one(deposit, uow.investors.moving(owner, 1_234, today))
+    assert row is not None
+    entry_id, created_at, *figures = row
+    balances, overdue = uow.investors.figures(figures)
+    assert (balances.available, overdue.principal) == (51_234, 0)
+    stored = select(JournalEntry.created_at).where(JournalEntry.id == entry_id)
+    assert await uow.session.scalar(stored) == created_at
+    too_much = uow.ledger.entry(ledger.withdrawal_entry(owner, 10**9), value_date=today)
+    assert await uow.write_one(too_much, uow.investors.moving(owner, -(10**9), today)) is None
+    lines = select(func.count()).where(JournalLine.owner_id == owner, JournalLine.amount < 0)
+    assert await uow.session.scalar(lines) == 1  # the refused withdrawal's line was written
+    assert (await uow.investors.for_investor(owner)).available == 51_234

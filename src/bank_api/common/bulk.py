@@ -7,7 +7,8 @@ driver and sent in one round trip however many rows there are; on SQLite (no arr
 `inserting` is `INSERT ... SELECT FROM v`; a use case's own few rows, with their values as
 parameters: `new_rows` inserts new mapped instances, `row_update` changes one row by key) and
 `write` sends it, alone or with the other writes of the same step of a use case, which
-PostgreSQL then runs as one statement.
+PostgreSQL then runs as one statement (`write_one` when the use case needs a row from each of
+them: a deposit's entry id and the balances after it).
 
 They are Core statements on the model's table, built from its columns (`table.c`), not from
 the mapped attributes: a statement that mentions an ORM attribute runs through the ORM's bulk
@@ -30,6 +31,7 @@ from sqlalchemy import (
     insert,
     inspect,
     select,
+    true,
     union_all,
     update,
     values,
@@ -98,11 +100,6 @@ class Write:
         return cls(shape, (), ((),), lambda _: build(), params)
 
 
-# PostgreSQL statements whose text depends only on their shape, built once per shape: building
-# and hashing a CTE statement costs more CPU than executing it (bench/README.md).
-_BUILT: dict[Hashable, Any] = {}
-
-
 async def write(session: AsyncSession, *writes: Write) -> Sequence[Any]:
     """Send `writes`, in order; the rows the last one returns (none when it has no rows).
     Writes without rows are left out.
@@ -119,23 +116,63 @@ async def write(session: AsyncSession, *writes: Write) -> Sequence[Any]:
     params = _parameters(sent)  # checked on SQLite too: the same code runs on both
     if not is_postgres(session):
         for each in sent:
-            if each.sqlite is not None:
-                rows = await each.sqlite(session)
-                continue
-            v = _values_cte(each.columns, each.rows) if each.columns else None
-            rows = _returned(await session.execute(each.build(v), dict(each.params)))
+            rows = await _on_sqlite(session, each)
     else:
-        shape = tuple(each.shape for each in sent)
-        statement = _BUILT.get(shape)
-        if statement is None:
-            *before, last = sent
-            statement = last.build(_rows(last, len(before)))
-            for number, each in enumerate(before):
-                cte = each.build(_rows(each, number)).cte(f"w{number}")
-                statement = statement.add_cte(cte)
-            _BUILT[shape] = statement
+        statement = _built(tuple(each.shape for each in sent), lambda: _last_with_ctes(sent))
         rows = _returned(await session.execute(statement, params))
     return rows if writes[-1].rows else []
+
+
+async def write_one(session: AsyncSession, *writes: Write) -> Sequence[Any] | None:
+    """Send `writes`, in order, each returning one row or none: their rows side by side (the
+    first's columns, then the second's, ...), or None when one of them returned none (all of
+    them ran all the same: the caller rolls back).
+
+    PostgreSQL: one statement, one round trip, every write a data-modifying CTE (as in
+    `write`) and the statement the rows they return, joined. SQLite: one statement per write."""
+    params = _parameters(writes)
+    if not is_postgres(session):
+        rows = [await _on_sqlite(session, each) for each in writes]
+        return tuple(value for each in rows for value in each[0]) if all(rows) else None
+    shape = ("side by side", *(each.shape for each in writes))
+    statement = _built(shape, lambda: _side_by_side(writes))
+    return (await session.execute(statement, params)).first()
+
+
+# PostgreSQL statements whose text depends only on their shape, built once per shape: building
+# and hashing a CTE statement costs more CPU than executing it (bench/README.md).
+_BUILT: dict[Hashable, Any] = {}
+
+
+def _built(shape: Hashable, build: Callable[[], Any]) -> Any:
+    statement = _BUILT.get(shape)
+    if statement is None:
+        statement = _BUILT[shape] = build()
+    return statement
+
+
+def _last_with_ctes(writes: Sequence[Write]) -> Any:
+    *before, last = writes
+    statement = last.build(_rows(last, len(before)))
+    for number, each in enumerate(before):
+        statement = statement.add_cte(each.build(_rows(each, number)).cte(f"w{number}"))
+    return statement
+
+
+def _side_by_side(writes: Sequence[Write]) -> Any:
+    ctes = [each.build(_rows(each, number)).cte(f"w{number}") for number, each in enumerate(writes)]
+    joined = ctes[0]
+    for cte in ctes[1:]:
+        joined = joined.join(cte, true())  # a row each: their one row side by side, or none
+    return select(*(c for cte in ctes for c in cte.c)).select_from(joined)
+
+
+async def _on_sqlite(session: AsyncSession, each: Write) -> Sequence[Any]:
+    """One write on SQLite (no data-modifying CTEs): its own statement, or its `sqlite`."""
+    if each.sqlite is not None:
+        return await each.sqlite(session)
+    v = _values_cte(each.columns, each.rows) if each.columns else None
+    return _returned(await session.execute(each.build(v), dict(each.params)))
 
 
 def _returned(result: Result[Any]) -> Sequence[Any]:

@@ -243,15 +243,17 @@ class InvestorAccountRepository(Repository[InvestorAccount]):
         values = {"investor": investor_id, "npl_cutoff": npl_cutoff(day)}
         return int(await self.session.scalar(_NPL, values) or 0)
 
-    async def move(
-        self, investor_id: uuid.UUID, change: int, today: date
-    ) -> tuple[Balances, Overdue] | None:
-        """Add `change` (signed) to one investor's available money, never below zero: the
-        balances and figures after it (the overdue ones of `today`), or None when there is
-        not enough."""
+    def moving(self, investor_id: uuid.UUID, change: int, today: date) -> Write:
+        """The write adding `change` (signed) to one investor's available money, never below
+        zero, which returns the balances and figures after it (the overdue ones of `today`:
+        `figures` reads them), or no row when there is not enough."""
         values = {"investor": investor_id, "change": change, "now": utcnow(), **_day(today)}
-        row = (await self.session.execute(_MOVE, values)).first()
-        return None if row is None else _portfolio(row)
+        return Write.one("move", lambda: _MOVE, values)
+
+    @staticmethod
+    def figures(row: Sequence[Any]) -> tuple[Balances, Overdue]:
+        """The balances and figures of a row `moving` returned."""
+        return _portfolio(row)
 
     async def lock_allocation_queue(self) -> None:
         """Hold the allocation queue until commit (PostgreSQL: a transaction advisory lock).

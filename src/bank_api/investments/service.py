@@ -1,8 +1,8 @@
 """Investor wallet: deposits, withdrawals, portfolio, statement.
 
-A deposit or withdrawal writes the journal entry, and changes the balance last, in one
-statement that locks the row, moves the money (never below zero) and returns the portfolio the
-response shows (the balances, the figures kept beside them and the overdue ones of the day).
+A deposit or withdrawal is one statement: the journal entry, and last the balance, which locks
+the row, moves the money (never below zero) and returns the portfolio the response shows (the
+balances, the figures kept beside them and the overdue ones of the day).
 """
 
 from __future__ import annotations
@@ -136,13 +136,16 @@ async def _move(
     today: date,
 ) -> Movement:
     """The journal entry, and last the balance, which refuses to go below zero and answers
-    with the portfolio's figures."""
-    entry_id, created_at = await uow.ledger.post(entry, value_date=today, investor_id=actor.id)
-    moved = await uow.investors.move(actor.id, change, today)
+    with the portfolio's figures: one round trip."""
+    moved = await uow.write_one(
+        uow.ledger.entry(entry, value_date=today, investor_id=actor.id),
+        uow.investors.moving(actor.id, change, today),
+    )
     if moved is None:
         available = (await uow.investors.for_investor(actor.id)).available
         raise InsufficientFunds(available=available, requested=-change)
-    portfolio = _portfolio(currency, *moved)
+    entry_id, created_at, *figures = moved
+    portfolio = _portfolio(currency, *uow.investors.figures(figures))
     return Movement(entry_id, created_at, abs(change), portfolio)
 
 

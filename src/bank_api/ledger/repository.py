@@ -20,7 +20,7 @@ from bank_api.models.base import table_of
 
 ENTRIES = table_of(JournalEntry)
 LINES = table_of(JournalLine)
-_ENTRY = insert(ENTRIES).returning(ENTRIES.c.id)  # built once: every money write sends it
+_ENTRY = insert(ENTRIES).returning(ENTRIES.c.id)  # SQLite: the entry, before its lines
 LINE_COLUMNS = (
     ("account_kind", String()),
     ("owner_id", Uuid()),
@@ -60,8 +60,10 @@ _VALUE_DATE = bindparam("entry_value_date", type_=LINES.c.value_date.type)
 def _entry_with_lines(v: CTE) -> Any:
     """PostgreSQL: the entry and its lines `v` in one statement (data-modifying CTEs, which
     PostgreSQL runs to completion whether or not the query reads them), the lines taking the
-    entry's id; returns that id, once (not once per line: a payment has hundreds)."""
-    entry = insert(ENTRIES).values(**_FIXED).returning(ENTRIES.c.id).cte("entry")
+    entry's id; returns that id and the entry's time, once (not once per line: a payment has
+    hundreds)."""
+    inserted = insert(ENTRIES).values(**_FIXED)
+    entry = inserted.returning(ENTRIES.c.id, ENTRIES.c.created_at).cte("entry")
     source = select(
         *(v.c[name] for name, _ in LINE_COLUMNS),
         entry.c.id,
@@ -71,7 +73,7 @@ def _entry_with_lines(v: CTE) -> Any:
     ).select_from(v.join(entry, true()))
     names = [name for name, _ in LINE_COLUMNS] + ["entry_id", "loan_id", "created_at", "value_date"]
     lines = insert(LINES).from_select(names, source).cte("lines")
-    return select(entry.c.id).add_cte(v).add_cte(entry).add_cte(lines)
+    return select(entry.c.id, entry.c.created_at).add_cte(v).add_cte(entry).add_cte(lines)
 
 
 class LedgerRepository(Repository[JournalEntry]):
@@ -87,7 +89,7 @@ class LedgerRepository(Repository[JournalEntry]):
         payment_id: uuid.UUID | None = None,
     ) -> Write:
         """The write of one balanced entry and all its lines, booked on the business date
-        `value_date`, which returns the entry's id. PostgreSQL: one statement; SQLite (no
+        `value_date`, which returns the entry's id and time. PostgreSQL: one statement; SQLite (no
         data-modifying CTEs): the entry's row, then its lines in one statement."""
         fixed = {
             "kind": entry.kind,
@@ -107,17 +109,9 @@ class LedgerRepository(Repository[JournalEntry]):
             constants = {"entry_id": entry_id, "loan_id": loan_id, "value_date": value_date}
             constants["created_at"] = fixed["created_at"]
             await write(session, inserting(JournalLine, LINE_COLUMNS, lines, constants))
-            return [(entry_id,)]
+            return [(entry_id, fixed["created_at"])]
 
         return Write("entry_with_lines", LINE_COLUMNS, lines, _entry_with_lines, params, on_sqlite)
-
-    async def post(
-        self, entry: domain.Entry, *, value_date: date, investor_id: uuid.UUID
-    ) -> tuple[int, datetime]:
-        """An investor's own entry (a deposit, a withdrawal) written alone; its id and time."""
-        posted = self.entry(entry, value_date=value_date, investor_id=investor_id)
-        ((entry_id,),) = await write(self.session, posted)
-        return entry_id, posted.params["entry_created_at"]
 
     def investor_lines(
         self,
