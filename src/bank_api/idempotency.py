@@ -43,7 +43,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bank_api.common.bulk import is_postgres
 from bank_api.common.types import utcnow
-from bank_api.dependencies import CurrentUser, UoWDep
+from bank_api.dependencies import CallerDep, UoWDep
 from bank_api.errors import IdempotencyKeyInUse, IdempotencyKeyReused
 from bank_api.models import IdempotencyRecord
 from bank_api.models.base import table_of
@@ -141,7 +141,7 @@ class Idempotency:
 async def idempotency(
     request: Request,
     uow: UoWDep,
-    caller: CurrentUser,
+    caller: CallerDep,
     key: Annotated[
         str | None,
         Header(
