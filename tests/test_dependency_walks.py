@@ -3,9 +3,10 @@ silently.
 
 FastAPI solves a route's dependency tree on every request, walking every node where it
 appears, a cached one too (its value is reused; the walk is not): about 60,000 to 95,000
-instructions each (bench/README.md, eleventh step). The caller's read is one node, the bearer
-token's security scheme itself (`dependencies.BearerCaller`), so a route reaching the caller
-through its guard, `Today` and the idempotency guard walks it three times, not six.
+instructions each (bench/README.md, eleventh step). The caller's read is the bearer token's
+security scheme itself (`dependencies.BearerCaller`), and so is each role guard; `Today` and
+the idempotency guard ask for the caller directly: the caller is read once, and no walk goes
+below a guard.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ import pytest
 from fastapi.dependencies.models import Dependant
 from fastapi.routing import APIRoute
 
-from bank_api.dependencies import current_caller
+from bank_api.dependencies import BearerCaller, RoleGuard, current_caller
 from bank_api.main import API_PREFIX, API_ROUTERS
 
 
@@ -48,12 +49,10 @@ def _names(dependant: Dependant) -> list[str]:
             "GET",
             "/api/v1/loans",
             [
-                "BearerCaller",
                 "require_customer_or_agent_or_admin",
                 "get_read_uow",
                 "loan_filters",
                 "page_params",
-                "BearerCaller",
                 "get_business_date",
             ],
         ),
@@ -61,13 +60,10 @@ def _names(dependant: Dependant) -> list[str]:
             "GET",
             "/api/v1/investments/portfolio",
             [
-                "BearerCaller",
-                "require_investor",
-                "BearerCaller",
-                "require_investor",
+                "require_investor",  # the router's guard
+                "require_investor",  # the route's `actor`: the same, run once
                 "get_read_uow",
                 "get_settings_dep",
-                "BearerCaller",
                 "get_business_date",
             ],
         ),
@@ -75,16 +71,12 @@ def _names(dependant: Dependant) -> list[str]:
             "POST",
             "/api/v1/investments/deposits",
             [
-                "BearerCaller",
                 "require_investor",
-                "BearerCaller",
                 "require_investor",
                 "get_uow",
                 "get_uow",
-                "BearerCaller",
                 "idempotency",
                 "get_settings_dep",
-                "BearerCaller",
                 "get_business_date",
                 "get_recorder",
             ],
@@ -95,15 +87,17 @@ def test_a_hot_route_walks_these_dependencies(method: str, path: str, walked: li
     assert _names(_route(method, path).dependant) == walked
 
 
-def test_the_caller_is_one_node_with_nothing_beneath_it() -> None:
-    """The scheme and the read are one dependency: no walk below it."""
-    callers = [
+def test_the_caller_and_the_guards_are_nodes_with_nothing_beneath_them() -> None:
+    """The bearer scheme reads the caller itself (once per request, `caller_of`): no walk
+    below it, or below a role guard, which is such a scheme too."""
+    schemes = [
         d
         for router in API_ROUTERS
         for route in router.routes
         if isinstance(route, APIRoute)
         for d in _walked(route.dependant)
-        if d.call is current_caller
+        if isinstance(d.call, BearerCaller)
     ]
-    assert callers
-    assert all(not d.dependencies for d in callers)
+    assert any(d.call is current_caller for d in schemes)
+    assert any(isinstance(d.call, RoleGuard) for d in schemes)
+    assert all(not d.dependencies for d in schemes)

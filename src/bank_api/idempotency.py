@@ -43,7 +43,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bank_api.common.bulk import is_postgres
 from bank_api.common.types import utcnow
-from bank_api.dependencies import CallerDep, UoWDep
+from bank_api.dependencies import UoWDep, caller_of
 from bank_api.errors import IdempotencyKeyInUse, IdempotencyKeyReused
 from bank_api.models import IdempotencyRecord
 from bank_api.models.base import table_of
@@ -141,7 +141,6 @@ class Idempotency:
 async def idempotency(
     request: Request,
     uow: UoWDep,
-    caller: CallerDep,
     key: Annotated[
         str | None,
         Header(
@@ -152,7 +151,7 @@ async def idempotency(
     fingerprint = (
         "" if key is None else request_hash(request.method, request.url.path, await request.body())
     )
-    return Idempotency(uow, caller.id, key, fingerprint)
+    return Idempotency(uow, (await caller_of(request)).id, key, fingerprint)
 
 
 IdempotencyDep = Annotated[Idempotency, Depends(idempotency)]
