@@ -52,8 +52,12 @@ class Repository(Generic[M]):
         `params` its bound parameters take."""
         built = stmt if isinstance(stmt, Paged) else Paged.of(stmt)
         values = (params or {}) | {"page_limit": limit, "page_offset": offset}
-        rows = (await self.session.execute(built.page, values)).all()
+        result = await self.session.execute(built.page, values)
+        rows = result.all()
         if rows:
+            if built.columns is None:
+                names = tuple(result.keys())
+                return [dict(zip(names, row, strict=True)) for row in rows], rows[0][-1]
             if built.columns == 1:
                 return [row[0] for row in rows], rows[0][-1]
             return [tuple(row[: built.columns]) for row in rows], rows[0][-1]
@@ -67,19 +71,24 @@ class Paged:
     """An ordered statement as `Repository.page` runs it: a page with its total, and the total
     alone, the page's limit and offset bound parameters. Built once per shape by a caller that
     sends the same statement often, it saves the building and the cache key of both. A page
-    of one column gives its values, of several (`columns`) their tuples."""
+    of one column gives its values, of several (`columns`) their tuples, and with `columns`
+    None each row as a dict by column name (`total` among them)."""
 
     page: Select[Any]
     count: Select[Any]
-    columns: int = 1
+    columns: int | None = 1
 
     @classmethod
-    def of(cls, stmt: Select[Any], count: Select[Any] | None = None) -> Paged:
+    def of(
+        cls, stmt: Select[Any], count: Select[Any] | None = None, *, rows: bool = False
+    ) -> Paged:
         """`count`: the total counted otherwise than over `stmt` itself (without a join that
-        only brings columns to show, say); it must count the same rows."""
+        only brings columns to show, say); it must count the same rows. `rows`: the page gives
+        each row as a dict (see the class)."""
         if count is None:
             count = select(func.count()).select_from(stmt.order_by(None).subquery())
         paged = stmt.add_columns(count.scalar_subquery().label("total"))
         limit = bindparam("page_limit", type_=Integer())
         offset = bindparam("page_offset", type_=Integer())
-        return cls(paged.limit(limit).offset(offset), count, len(stmt.column_descriptions))
+        columns = None if rows else len(stmt.column_descriptions)
+        return cls(paged.limit(limit).offset(offset), count, columns)

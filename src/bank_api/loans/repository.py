@@ -109,7 +109,9 @@ class LoanRepository(Repository[Loan]):
 
     async def list_page(
         self, actor: Principal, filters: LoanFilters, *, today: date, limit: int, offset: int
-    ) -> tuple[Sequence[Loan], int]:
+    ) -> tuple[Sequence[dict[str, Any]], int]:
+        """A page of the loans `actor` may see, each as a dict of the loan's columns, and
+        their total."""
         params: dict[str, Any] = {
             name: getattr(filters, name) for name in _FILTERS if getattr(filters, name) is not None
         }
@@ -121,7 +123,7 @@ class LoanRepository(Repository[Loan]):
         shape = (own, filters.overdue, tuple(params))
         built = _LISTS.get(shape)
         if built is None:
-            built = _LISTS[shape] = Paged.of(_list(own, filters.overdue, params))
+            built = _LISTS[shape] = Paged.of(_list(own, filters.overdue, params), rows=True)
         return await self.page(built, limit=limit, offset=offset, params=params)
 
 
@@ -141,8 +143,10 @@ _LISTS: dict[Hashable, Paged] = {}
 
 
 def _list(own: bool, overdue: bool | None, params: dict[str, Any]) -> Select[Any]:
-    """The newest-first list of loans with a bound parameter for each of `params`."""
-    stmt = select(Loan)
+    """The newest-first list of loans with a bound parameter for each of `params`: the loan
+    table's rows, not ORM objects (a page is only shown: no identity map, no attribute
+    instrumentation)."""
+    stmt = select(Loan.__table__)
     if own:
         stmt = stmt.where(_OWN)
     if overdue is not None:

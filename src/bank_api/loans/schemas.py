@@ -188,16 +188,25 @@ class LoanRead(ResponseSchema):
 
     @classmethod
     def of(cls, loan: Any, today: date) -> LoanRead:
-        """The loan with its days past due on the business date `today`. A loan whose columns
-        are all loaded (a page just read) is validated from its loaded values, which skips
-        the ORM's attribute machinery (about a third of a loan list's CPU otherwise)."""
-        days = loan_days_past_due(loan.status, loan.oldest_unpaid_due, today)
+        """The loan (the ORM's object, or a page's row as a dict of its columns) with its days
+        past due on the business date `today`. A dict, and an object whose columns are all
+        loaded, are validated as dicts, which skips looking up each field as an attribute."""
+        if isinstance(loan, dict):
+            return cls.model_validate(
+                loan | _delinquency(loan["status"], loan["oldest_unpaid_due"], today)
+            )
+        figures = _delinquency(loan.status, loan.oldest_unpaid_due, today)
         state = inspect(loan, raiseerr=False)
         if state is not None and not state.unloaded:
-            return cls.model_validate(state.dict | {"days_past_due": days, "is_npl": is_npl(days)})
+            return cls.model_validate(state.dict | figures)
         read = cls.model_validate(loan)
-        read.days_past_due, read.is_npl = days, is_npl(days)
+        read.days_past_due, read.is_npl = figures["days_past_due"], figures["is_npl"]
         return read
+
+
+def _delinquency(status: LoanStatus, oldest_unpaid_due: date | None, today: date) -> dict[str, Any]:
+    days = loan_days_past_due(status, oldest_unpaid_due, today)
+    return {"days_past_due": days, "is_npl": is_npl(days)}
 
 
 class LoanEventRead(ResponseSchema):

@@ -185,7 +185,7 @@ async def read_loan(uow: UnitOfWork, *, actor: Principal, loan_id: uuid.UUID) ->
 
 async def list_loans(
     uow: UnitOfWork, *, actor: Principal, filters: LoanFilters, page: PageParams, today: date
-) -> tuple[Sequence[Loan], int]:
+) -> tuple[Sequence[dict[str, Any]], int]:
     return await uow.loans.list_page(
         actor, filters, today=today, limit=page.limit, offset=page.offset
     )
