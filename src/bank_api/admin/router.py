@@ -6,7 +6,7 @@ import uuid
 from datetime import date
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Header, Query
+from fastapi import Depends, Header, Query
 from fastapi.responses import Response
 
 from bank_api.admin import pool as pool_service
@@ -21,6 +21,7 @@ from bank_api.admin.schemas import (
     RiskReportRead,
 )
 from bank_api.common.media import CSV, csv_response, prefers_csv
+from bank_api.common.routing import AreaRouter
 from bank_api.common.schemas import Page, PageParams, page_params, to_page
 from bank_api.dependencies import (
     AdminUser,
@@ -55,7 +56,7 @@ from bank_api.models import Role, UserStatus
 from bank_api.problems import problem_responses
 from bank_api.users.schemas import UserRead
 
-router = APIRouter(
+router = AreaRouter(
     prefix="/admin",
     tags=["admin"],
     dependencies=[Depends(require_roles(Role.admin))],

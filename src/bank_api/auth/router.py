@@ -2,12 +2,13 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Request, status
+from fastapi import Depends, Request, status
 from fastapi.responses import Response
 from fastapi.security import OAuth2PasswordRequestForm
 
 from bank_api.auth import service, sessions
 from bank_api.auth.schemas import RefreshIn, TokenRead
+from bank_api.common.routing import AreaRouter
 from bank_api.dependencies import HasherDep, SettingsDep, TokensDep, UoWDep
 from bank_api.errors import (
     AccountDisabled,
@@ -21,7 +22,7 @@ from bank_api.errors import (
 from bank_api.problems import problem_responses
 from bank_api.users.schemas import UserCreate, UserRead
 
-router = APIRouter(prefix="/auth", tags=["auth"])
+router = AreaRouter(prefix="/auth", tags=["auth"])
 
 
 @router.post(

@@ -6,12 +6,13 @@ from collections.abc import Awaitable, Callable
 from datetime import date
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Header, Query
+from fastapi import Depends, Header, Query
 from fastapi.responses import Response
 
 from bank_api.common.media import CSV, csv_response, prefers_csv
 from bank_api.common.money import format_cents
 from bank_api.common.principal import Principal
+from bank_api.common.routing import AreaRouter
 from bank_api.common.schemas import Page, PageParams, page_params
 from bank_api.config import Settings
 from bank_api.dependencies import InvestorUser as Investor
@@ -54,7 +55,7 @@ from bank_api.models import LoanStatus, Purpose, Role
 from bank_api.problems import problem_responses
 from bank_api.uow import UnitOfWork
 
-router = APIRouter(
+router = AreaRouter(
     prefix="/investments",
     tags=["investments"],
     dependencies=[Depends(require_roles(Role.investor))],

@@ -6,9 +6,10 @@ import uuid
 from datetime import date
 from typing import Annotated
 
-from fastapi import APIRouter, Query
+from fastapi import Query
 from fastapi.responses import Response
 
+from bank_api.common.routing import AreaRouter
 from bank_api.dependencies import (
     CustomerUser,
     LoanReader,
@@ -42,7 +43,7 @@ from bank_api.loans.schemas import (
 from bank_api.loans.views import payoff_view, prepayment_preview_view, prepayment_view
 from bank_api.problems import problem_responses
 
-router = APIRouter(tags=["loans"], responses=problem_responses(NotAuthenticated, Forbidden))
+router = AreaRouter(tags=["loans"], responses=problem_responses(NotAuthenticated, Forbidden))
 IDEMPOTENT = problem_responses(IdempotencyKeyReused, IdempotencyKeyInUse)
 PAYABLE = problem_responses(LoanNotFound, LoanClosed, LoanNotActive, PayoffDateInPast)
 

@@ -3,10 +3,11 @@ from __future__ import annotations
 import uuid
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query, status
+from fastapi import Depends, Query, status
 from fastapi.responses import Response
 
 from bank_api.common.money import MoneyIn
+from bank_api.common.routing import AreaRouter
 from bank_api.common.schemas import Page, PageParams, page_params
 from bank_api.dependencies import (
     AdminUser,
@@ -62,7 +63,7 @@ from bank_api.loans.schemas import (
 from bank_api.loans.views import quote_view, schedule_view, stored_schedule_view
 from bank_api.problems import problem_responses
 
-router = APIRouter(tags=["loans"], responses=problem_responses(NotAuthenticated, Forbidden))
+router = AreaRouter(tags=["loans"], responses=problem_responses(NotAuthenticated, Forbidden))
 SIGNED_OFF: dict[int | str, dict[str, Any]] = {
     202: {"model": LoanRead, "description": "Signed off: a second admin must make the decision"}
 }

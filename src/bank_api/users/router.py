@@ -2,8 +2,9 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Response, status
+from fastapi import Depends, Response, status
 
+from bank_api.common.routing import AreaRouter
 from bank_api.common.schemas import Page, PageParams, page_params, to_page
 from bank_api.dependencies import CallerDep, CurrentUser, HasherDep, StaffUser, UoWDep
 from bank_api.errors import (
@@ -17,7 +18,7 @@ from bank_api.problems import problem_responses
 from bank_api.users import service
 from bank_api.users.schemas import PasswordChange, UserRead, UserUpdate
 
-router = APIRouter(prefix="/users", tags=["users"], responses=problem_responses(NotAuthenticated))
+router = AreaRouter(prefix="/users", tags=["users"], responses=problem_responses(NotAuthenticated))
 
 
 @router.get("/me", response_model=UserRead)
