@@ -51,8 +51,8 @@ def _names(dependant: Dependant) -> list[str]:
             [
                 "require_customer_or_agent_or_admin",
                 "get_read_uow",
-                "loan_filters",
-                "page_params",
+                "read_LoanQuery",
+                "read_PageParams",
                 "get_business_date",
             ],
         ),

@@ -13,6 +13,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import JSONResponse
+from fastapi.routing import APIRoute
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException as StarletteHTTPException
@@ -73,6 +74,16 @@ API_ROUTERS = (
 )
 
 
+def api_routes() -> list[tuple[str, APIRoute]]:
+    """Every route of the API's routers, with its full path."""
+    return [
+        (API_PREFIX + route.path, route)
+        for router in API_ROUTERS
+        for route in router.routes
+        if isinstance(route, APIRoute)
+    ]
+
+
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or get_settings()
 
@@ -118,7 +129,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     for router in API_ROUTERS:
         app.include_router(router, prefix=API_PREFIX)
     app.include_router(service_router)
-    install_openapi(app)
+    install_openapi(app, api_routes())
     if settings.docs_enabled:
         install_docs(app)
     _install_error_handlers(app)

@@ -7,10 +7,13 @@ answers them as `application/problem+json` `ValidationProblem`, so the schema sa
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 from fastapi import FastAPI
+from fastapi.routing import APIRoute
 
+from bank_api.common.query import document_queries
 from bank_api.problems import PROBLEM_MEDIA_TYPE, Problem, ValidationProblem
 
 REF = "#/components/schemas/{model}"
@@ -50,13 +53,15 @@ def _register(schemas: dict[str, Any]) -> None:
     schemas.pop("ValidationError", None)
 
 
-def install_openapi(app: FastAPI) -> None:
+def install_openapi(app: FastAPI, routes: Iterable[tuple[str, APIRoute]]) -> None:
+    """`routes`: the app's routes, each with its full path (for `document_queries`)."""
     generate = app.openapi
 
     def openapi() -> dict[str, Any]:
         if app.openapi_schema is not None:
             return app.openapi_schema
         schema = generate()
+        document_queries(schema, routes)
         _register(schema.setdefault("components", {}).setdefault("schemas", {}))
         for operations in schema.get("paths", {}).values():
             for operation in operations.values():

@@ -8,6 +8,8 @@ from typing import Annotated, Generic, TypeVar
 from fastapi import Query
 from pydantic import BaseModel, ConfigDict
 
+from bank_api.common.query import QueryModel, QueryReader
+
 T = TypeVar("T")
 
 MAX_LIMIT = 200
@@ -31,16 +33,12 @@ class Page(BaseModel, Generic[T]):
     offset: int
 
 
-class PageParams(BaseModel):
-    limit: int
-    offset: int
+class PageParams(QueryModel):
+    limit: Annotated[int, Query(ge=1, le=MAX_LIMIT, description="Page size, at most 200")] = 50
+    offset: Annotated[int, Query(ge=0, le=MAX_OFFSET, description="Items to skip")] = 0
 
 
-async def page_params(
-    limit: Annotated[int, Query(ge=1, le=MAX_LIMIT, description="Page size, at most 200")] = 50,
-    offset: Annotated[int, Query(ge=0, le=MAX_OFFSET, description="Items to skip")] = 0,
-) -> PageParams:
-    return PageParams(limit=limit, offset=offset)
+page_params = QueryReader(PageParams)
 
 
 def to_page(

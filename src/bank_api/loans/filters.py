@@ -17,6 +17,7 @@ from typing import Annotated
 from fastapi import Query
 from fastapi.exceptions import RequestValidationError
 
+from bank_api.common.query import QueryModel, QueryReader
 from bank_api.errors import InvalidDateRange
 from bank_api.models import LoanStatus
 
@@ -82,33 +83,39 @@ def _past(moment: datetime, step: timedelta) -> datetime | None:
         return None
 
 
-async def loan_filters(
-    status: LoanStatus | None = None,
-    loan_type: Annotated[str | None, Query(max_length=32)] = None,
-    customer_id: uuid.UUID | None = None,
-    agent_id: uuid.UUID | None = None,
+class LoanQuery(QueryModel):
+    status: LoanStatus | None = None
+    loan_type: Annotated[str | None, Query(max_length=32)] = None
+    customer_id: uuid.UUID | None = None
+    agent_id: uuid.UUID | None = None
     overdue: Annotated[
         bool | None,
         Query(description="Active loans with an overdue installment (true) or without (false)"),
-    ] = None,
-    created_from: Annotated[str | None, Query(max_length=40, description=_BOUND_HELP)] = None,
-    created_to: Annotated[str | None, Query(max_length=40, description=_BOUND_HELP)] = None,
-    updated_from: Annotated[str | None, Query(max_length=40, description=_BOUND_HELP)] = None,
-    updated_to: Annotated[str | None, Query(max_length=40, description=_BOUND_HELP)] = None,
-) -> LoanFilters:
-    created = date_range(created_from, created_to, names=("created_from", "created_to"))
-    updated = date_range(updated_from, updated_to, names=("updated_from", "updated_to"))
-    return LoanFilters(
-        status=status,
-        loan_type=loan_type,
-        customer_id=customer_id,
-        agent_id=agent_id,
-        overdue=overdue,
-        created_from=created[0],
-        created_before=created[1],
-        updated_from=updated[0],
-        updated_before=updated[1],
-    )
+    ] = None
+    created_from: Annotated[str | None, Query(max_length=40, description=_BOUND_HELP)] = None
+    created_to: Annotated[str | None, Query(max_length=40, description=_BOUND_HELP)] = None
+    updated_from: Annotated[str | None, Query(max_length=40, description=_BOUND_HELP)] = None
+    updated_to: Annotated[str | None, Query(max_length=40, description=_BOUND_HELP)] = None
+
+    def filters(self) -> LoanFilters:
+        created = date_range(
+            self.created_from, self.created_to, names=("created_from", "created_to")
+        )
+        updated = date_range(
+            self.updated_from, self.updated_to, names=("updated_from", "updated_to")
+        )
+        return LoanFilters(
+            **self.model_dump(
+                include={"status", "loan_type", "customer_id", "agent_id", "overdue"}
+            ),
+            created_from=created[0],
+            created_before=created[1],
+            updated_from=updated[0],
+            updated_before=updated[1],
+        )
+
+
+loan_filters = QueryReader(LoanQuery, LoanQuery.filters)  # the filters of `GET /loans`
 
 
 def date_range(
