@@ -15,8 +15,9 @@ compared in minutes (docs/DECISIONS.md, "Request cost"; bench/README.md for figu
     .venv/bin/python bench/inprocess.py run portfolio 300 --instructions
     PYTHONPATH=../other/src .venv/bin/python bench/inprocess.py run me 300 --instructions
 
-Requests: `health` (the first route, no dependency), `me`, `loans` (a customer's 20 loans),
-`portfolio`, `apply` (by a customer of its own, so the loans page does not grow) and
+Requests: `health` (the last router's first route, no dependency), `me`, `loans` (a
+customer's 20 loans), `portfolio`, `schedule` (of a loan of 12 installments, by its borrower),
+`apply` (by a customer of its own, so the loans page does not grow) and
 `deposit` (with a new Idempotency-Key each), `approve` and `pay` (each a loan of 12,000.00
 funded by about 45 of 60 investors, as in the bench; `setup` prepares 150 of each, and every
 run uses up its own). The database is PostgreSQL's
@@ -210,6 +211,7 @@ async def setup(call: Call) -> None:
         )
         payable.append([loan_id, loan["monthly_payment"]])
     state |= {"borrower": borrower, "approvable": requested[:WRITES], "payable": payable}
+    state["scheduled"] = payable[0][0]  # the schedule read: the last loan `pay` would use
     STATE.write_text(json.dumps(state))
 
 
@@ -255,6 +257,9 @@ def request_of(kind: str, tokens: dict[str, Any]) -> Callable[[Call], Awaitable[
         "me": fixed("GET", "/api/v1/users/me", tokens["customer"]),
         "loans": fixed("GET", "/api/v1/loans", tokens["customer"], query=b"limit=20"),
         "portfolio": fixed("GET", "/api/v1/investments/portfolio", tokens["investor"]),
+        "schedule": fixed(
+            "GET", f"/api/v1/loans/{tokens['scheduled']}/schedule", tokens["borrower"]
+        ),
         "apply": fixed("POST", "/api/v1/loans", tokens["applicant"], APPLICATION),
     }[kind]
 
@@ -349,7 +354,17 @@ def main() -> None:
     run = commands.add_parser("run", help="measure one kind of request")
     run.add_argument(
         "kind",
-        choices=("health", "me", "loans", "portfolio", "apply", "deposit", "approve", "pay"),
+        choices=(
+            "health",
+            "me",
+            "loans",
+            "portfolio",
+            "schedule",
+            "apply",
+            "deposit",
+            "approve",
+            "pay",
+        ),
     )
     run.add_argument("count", type=int)
     run.add_argument("--warmup", type=int, default=50)
