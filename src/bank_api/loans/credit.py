@@ -10,16 +10,22 @@ from bank_api.common.principal import Principal
 from bank_api.domain.delinquency import installment_status
 from bank_api.domain.payments import Paid
 from bank_api.domain.schedule import Installment as Planned
+from bank_api.errors import LoanNotFound
 from bank_api.loans.lifecycle import visible_loan
+from bank_api.loans.repository import LoanTerms
 from bank_api.models import Allocation, Loan, LoanStatus
 from bank_api.uow import UnitOfWork
 
 
 async def schedule_with_status(
     uow: UnitOfWork, *, actor: Principal, loan_id: uuid.UUID, today: date
-) -> tuple[Loan, list[tuple[Planned, Paid, str]]]:
-    loan = await visible_loan(uow, actor, loan_id)
-    rows = await uow.installments.schedule(loan.id)
+) -> tuple[LoanTerms, list[tuple[Planned, Paid, str]]]:
+    """The loan's terms (404 if `actor` may not see it) and its stored schedule, each
+    installment with what is paid and its status on `today` (none before approval)."""
+    found = await uow.loans.visible_schedule(loan_id, actor)
+    if found is None:
+        raise LoanNotFound
+    loan, rows = found
     ended = {"written_off": loan.status == LoanStatus.written_off}
     ended["closed"] = loan.status == LoanStatus.closed
     return loan, [(p, paid, installment_status(p, paid, today, **ended).value) for p, paid in rows]

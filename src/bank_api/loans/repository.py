@@ -11,7 +11,7 @@ import operator
 import uuid
 from collections.abc import Hashable, Mapping, Sequence
 from datetime import date
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import (
     BigInteger,
@@ -44,6 +44,7 @@ from bank_api.models import (
     LoanStatus,
     Payment,
     Role,
+    ScheduleKind,
 )
 
 
@@ -84,6 +85,29 @@ def _visible(own: bool, lock: bool) -> Select[Any]:
 _VISIBLE = {(own, lock): _visible(own, lock) for own in (False, True) for lock in (False, True)}
 
 
+class LoanTerms(NamedTuple):
+    """What a read of a loan's schedule needs of the loan."""
+
+    id: uuid.UUID
+    status: LoanStatus
+    amount: int
+    annual_rate_bp: int
+    term_months: int
+    schedule_type: ScheduleKind
+
+
+def _visible_schedule(own: bool) -> Select[Any]:
+    """A loan's terms on each row of its stored schedule (one row, the schedule's columns
+    null, before there is one), the schedule by number."""
+    terms = [Loan.__table__.c[name] for name in LoanTerms._fields]
+    stmt = select(*terms, *_stored_schedule().selected_columns)
+    stmt = stmt.outerjoin(Installment, Installment.loan_id == Loan.id)
+    stmt = stmt.where(Loan.id == bindparam("loan"))
+    if own:
+        stmt = stmt.where(_OWN)
+    return stmt.order_by(Installment.number)
+
+
 class LoanRepository(Repository[Loan]):
     model = Loan
 
@@ -106,6 +130,20 @@ class LoanRepository(Repository[Loan]):
         params = {"loan": loan_id, "owner": actor.id} if own else {"loan": loan_id}
         loan: Loan | None = (await self.session.execute(stmt, params)).scalar_one_or_none()
         return loan
+
+    async def visible_schedule(
+        self, loan_id: uuid.UUID, actor: Principal
+    ) -> tuple[LoanTerms, list[tuple[Planned, Paid]]] | None:
+        """The loan's terms if `actor` may see it, and its stored schedule with what is paid of
+        each installment (none before approval), in one statement."""
+        own = sees_only_own(actor)
+        params = {"loan": loan_id, "owner": actor.id} if own else {"loan": loan_id}
+        rows = (await self.session.execute(_VISIBLE_SCHEDULE[own], params)).all()
+        if not rows:
+            return None
+        width = len(LoanTerms._fields)
+        schedule = [_planned_and_paid(row[width:]) for row in rows if row[width + 1] is not None]
+        return LoanTerms._make(rows[0][:width]), schedule
 
     async def list_page(
         self, actor: Principal, filters: LoanFilters, *, today: date, limit: int, offset: int
@@ -187,6 +225,9 @@ def _stored_schedule(*where: Any) -> Any:
 # Built once (their cache keys too): every payment sends them.
 _SCHEDULE = _stored_schedule(Installment.loan_id == bindparam("loan")).order_by(Installment.number)
 _SCHEDULE_FOR_UPDATE = _SCHEDULE.with_for_update()
+
+
+_VISIBLE_SCHEDULE = {own: _visible_schedule(own) for own in (False, True)}
 
 
 def _planned_and_paid(row: Any) -> tuple[Planned, Paid]:

@@ -26,6 +26,7 @@ from bank_api.loans import four_eyes, history
 from bank_api.loans.filters import LoanFilters
 from bank_api.loans.lifecycle import EDITABLE, can_become, visible_loan
 from bank_api.loans.products import active_product
+from bank_api.loans.repository import LoanTerms
 from bank_api.loans.schemas import LoanCreate, LoanUpdate
 from bank_api.models import Loan, LoanEvent, LoanEventKind, LoanProduct, LoanStatus
 from bank_api.uow import UnitOfWork
@@ -198,7 +199,7 @@ async def loan_history(
     return await uow.loan_events.for_loan(loan.id)
 
 
-def preview_schedule(loan: Loan, start: date) -> Schedule:
+def preview_schedule(loan: LoanTerms, start: date) -> Schedule:
     """Before approval: the loan's stored terms as if disbursed on `start`."""
     return build_schedule(
         loan.amount,
