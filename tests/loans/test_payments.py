@@ -132,3 +132,23 @@ async def test_a_replayed_payment_has_one_effect(api: Api) -> None:
     ).json()
     assert listed["total"] == 1
     await verify_ok(api, admin)
+
+
+async def test_a_page_of_payments_carries_the_running_total_of_all_before_it(api: Api) -> None:
+    """Each listed payment shows the outstanding principal it left: repaid by it and by every
+    payment before it, also those on other pages."""
+    await investor_with(api, "5000.00")
+    customer, admin = await api.user("customer"), await api.user("admin")
+    loan = await active_loan(api, customer, admin, amount="1000.00", term_months=3)
+    for amount in ("100.00", "150.00", "200.00"):
+        assert (await pay(api, customer, loan["id"], amount)).status_code == 201
+    url = f"/api/v1/loans/{loan['id']}/payments"
+    whole = (await api.client.get(url, headers=customer.headers)).json()
+    first, second = whole["items"][2], whole["items"][1]  # newest first
+    left = cents(loan["amount"]) - cents(first["principal"]) - cents(second["principal"])
+    assert second["outstanding"] == money(left)
+
+    middle = await api.client.get(url, params={"limit": 1, "offset": 1}, headers=customer.headers)
+    assert middle.json() == {"items": [second], "total": 3, "limit": 1, "offset": 1}
+    past = await api.client.get(url, params={"offset": 5}, headers=customer.headers)
+    assert past.json() == {"items": [], "total": 3, "limit": 50, "offset": 5}

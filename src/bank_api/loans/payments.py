@@ -17,8 +17,6 @@ from datetime import date
 from fractions import Fraction
 from typing import Any
 
-from sqlalchemy import func, select
-
 from bank_api.common.principal import Principal
 from bank_api.common.schemas import PageParams
 from bank_api.common.types import utcnow
@@ -232,16 +230,5 @@ async def list_payments(
     """The loan's payments, newest first, each with the outstanding principal it left (the
     running total of principal repaid, over all of the loan's payments)."""
     loan = await visible_loan(uow, actor, loan_id)
-    order = (Payment.created_at, Payment.id)
-    repaid = func.sum(Payment.principal).over(order_by=order).label("repaid")
-    running = select(Payment.id, repaid).where(Payment.loan_id == loan.id).subquery()
-    stmt = (
-        select(Payment, running.c.repaid)
-        .join(running, running.c.id == Payment.id)
-        .order_by(Payment.created_at.desc(), Payment.id)
-    )
-    total = await uow.session.scalar(
-        select(func.count()).select_from(Payment).where(Payment.loan_id == loan.id)
-    )
-    rows = await uow.session.execute(stmt.limit(page.limit).offset(page.offset))
-    return [PaymentAfter(p, loan.amount - int(r)) for p, r in rows], int(total or 0)
+    rows, total = await uow.payments.for_loan(loan.id, limit=page.limit, offset=page.offset)
+    return [PaymentAfter(payment, loan.amount - repaid) for payment, repaid in rows], total

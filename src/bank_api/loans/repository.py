@@ -417,8 +417,35 @@ class AllocationRepository(Repository[Allocation]):
         )
 
 
+def _payments_page() -> Paged:
+    """A loan's payments, newest first, each with the principal repaid by it and every payment
+    before it (a running total over all of the loan's payments, not only the page's)."""
+    of_loan = Payment.loan_id == bindparam("loan", type_=Payment.loan_id.type)
+    repaid = func.sum(Payment.principal).over(order_by=(Payment.created_at, Payment.id))
+    running = select(Payment.id, repaid.label("repaid")).where(of_loan).subquery()
+    stmt = (
+        select(Payment, running.c.repaid)
+        .join(running, running.c.id == Payment.id)
+        .order_by(Payment.created_at.desc(), Payment.id)
+    )
+    return Paged.of(stmt, select(func.count()).select_from(Payment).where(of_loan))
+
+
+_PAYMENTS = _payments_page()
+
+
 class PaymentRepository(Repository[Payment]):
     model = Payment
+
+    async def for_loan(
+        self, loan_id: uuid.UUID, *, limit: int, offset: int
+    ) -> tuple[list[tuple[Payment, int]], int]:
+        """A page of the loan's payments (see `_payments_page`), each with the principal repaid
+        up to it, and how many there are: one statement."""
+        rows, total = await self.page(
+            _PAYMENTS, limit=limit, offset=offset, params={"loan": loan_id}
+        )
+        return [(payment, int(repaid)) for payment, repaid in rows], total
 
     def new(self, payment: Payment) -> Write:
         """The write of its row, as a plain row (not through the session)."""
