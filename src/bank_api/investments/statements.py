@@ -1,7 +1,8 @@
 """What an investor's money did: statements over a period of value dates, and its returns.
 
 Both read the investor's journal lines by the business date on which they were booked
-(`value_date`), without a transaction, with statements built once. A statement is two (the
+(`value_date`), through the ledger's repository (`LedgerRepository.investor_sums_before`,
+`investor_period_lines`, `investor_period_days`), without a transaction. A statement is two (the
 balances before the period with the fees taken in it, then the lines in it) and its closing
 balances follow from them; returns are three (what moved each day, the same balances and fees,
 the principal in non-performing loans).
@@ -9,6 +10,7 @@ the principal in non-performing loans).
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
@@ -16,15 +18,12 @@ from functools import partial
 from typing import Any
 
 import anyio
-from sqlalchemy import Date, Uuid, and_, bindparam, func, or_, select
 
 from bank_api.common.principal import Principal
 from bank_api.domain import statement as rules
-from bank_api.domain.ledger import INVESTOR_ACCOUNTS
 from bank_api.domain.returns import CashFlow, ReturnsSummary, summarize_returns, terminal_value
 from bank_api.errors import DateRangeTooLong, InvalidDateRange
-from bank_api.ledger.repository import INVESTOR_LINE, investor_line_values
-from bank_api.models import AccountKind, JournalLine, Purpose
+from bank_api.models import AccountKind, Purpose
 from bank_api.uow import UnitOfWork
 
 MAX_STATEMENT_DAYS = 366
@@ -52,48 +51,11 @@ def period(since: date | None, until: date | None, today: date) -> tuple[date, d
     return since, until
 
 
-# The statements of both reads, built once (their cache keys too): only the values change.
-_INVESTOR = bindparam("investor", type_=Uuid())
-_SINCE = bindparam("since", type_=Date())
-_UNTIL = bindparam("until", type_=Date())
-_OWN = and_(JournalLine.owner_id == _INVESTOR, JournalLine.account_kind.in_(INVESTOR_ACCOUNTS))
-_IN_PERIOD = JournalLine.value_date.between(_SINCE, _UNTIL)
-# The investor's balances before the period, and the platform's fees taken in it: one row per
-# account kind.
-_OPENING_AND_FEES = (
-    select(JournalLine.account_kind, func.sum(JournalLine.amount))
-    .where(
-        JournalLine.owner_id == _INVESTOR,
-        or_(
-            JournalLine.account_kind.in_(INVESTOR_ACCOUNTS) & (JournalLine.value_date < _SINCE),
-            (JournalLine.account_kind == AccountKind.PLATFORM_REVENUE) & _IN_PERIOD,
-        ),
-    )
-    .group_by(JournalLine.account_kind)
-)
-# The lines' columns, not loaded lines: a month can hold thousands, and the ORM's loading of
-# each (identity map, instance state) cost more than everything else the statement does.
-_LINES = select(*INVESTOR_LINE).where(_OWN, _IN_PERIOD).order_by(JournalLine.id)
-# What moved on each day of the period, by account and purpose.
-_DAYS = (
-    select(
-        JournalLine.value_date,
-        JournalLine.account_kind,
-        JournalLine.purpose,
-        func.sum(JournalLine.amount),
-    )
-    .where(_OWN, _IN_PERIOD)
-    .group_by(JournalLine.value_date, JournalLine.account_kind, JournalLine.purpose)
-    .order_by(JournalLine.value_date)
-)
-
-
-async def _opening_and_fees(uow: UnitOfWork, values: dict[str, Any]) -> tuple[rules.Position, int]:
-    """The balances before the period and the fees taken in it (`values`: investor, since,
-    until)."""
-    sums = {
-        kind: int(total) for kind, total in await uow.session.execute(_OPENING_AND_FEES, values)
-    }
+async def _opening_and_fees(
+    uow: UnitOfWork, investor: uuid.UUID, since: date, until: date
+) -> tuple[rules.Position, int]:
+    """The balances before the period and the fees taken in it."""
+    sums = await uow.ledger.investor_sums_before(investor, since, until)
     opening = rules.Position(sums.get(rules.AVAILABLE, 0), sums.get(rules.INVESTED, 0))
     return opening, sums.get(AccountKind.PLATFORM_REVENUE, 0)
 
@@ -102,9 +64,8 @@ async def statement(
     uow: UnitOfWork, *, actor: Principal, since: date | None, until: date | None, today: date
 ) -> Statement:
     since, until = period(since, until, today)
-    values = {"investor": actor.id, "since": since, "until": until}
-    opening, fees = await _opening_and_fees(uow, values)
-    lines = investor_line_values(await uow.session.execute(_LINES, values))
+    opening, fees = await _opening_and_fees(uow, actor.id, since, until)
+    lines = await uow.ledger.investor_period_lines(actor.id, since, until)
     moved = [(line["account_kind"], line["purpose"], line["amount"]) for line in lines]
     totals = {purpose.value: size for purpose, size in rules.totals(moved).items()}
     # Interest lines are what the investor received; the fee taken before is shown beside.
@@ -130,17 +91,18 @@ async def returns(
     if since is not None and since > until:
         raise InvalidDateRange
     # Without `since`, everything up to `until`: nothing is booked before the calendar starts.
-    values = {"investor": actor.id, "since": since or date.min, "until": until}
+    start = since or date.min
+    days = await uow.ledger.investor_period_days(actor.id, start, until)
     flows: list[CashFlow] = []
     moved: list[tuple[AccountKind, Purpose, int]] = []
     lent = 0  # principal lent out in the period, net of what came back
-    for on, account, purpose, total in await uow.session.execute(_DAYS, values):
-        moved.append((account, purpose, int(total)))
+    for on, account, purpose, total in days:
+        moved.append((account, purpose, total))
         if account == rules.INVESTED:
-            lent += int(total)
+            lent += total
         if (account, purpose) in _FLOWS:
-            flows.append(CashFlow(on, _FLOWS[account, purpose] * int(total)))
-    opening, fees = await _opening_and_fees(uow, values)
+            flows.append(CashFlow(on, _FLOWS[account, purpose] * total))
+    opening, fees = await _opening_and_fees(uow, actor.id, start, until)
     if since is not None and opening.invested:
         flows.insert(0, CashFlow(since, -opening.invested))
     outstanding = opening.invested + lent

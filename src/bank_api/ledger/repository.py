@@ -7,7 +7,20 @@ from collections.abc import Iterable, Sequence
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import BigInteger, Select, String, Uuid, bindparam, func, insert, select, true
+from sqlalchemy import (
+    BigInteger,
+    Date,
+    Select,
+    String,
+    Uuid,
+    and_,
+    bindparam,
+    func,
+    insert,
+    or_,
+    select,
+    true,
+)
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.selectable import CTE
 
@@ -15,6 +28,7 @@ from bank_api.common.bulk import Write, inserting, write
 from bank_api.common.repository import Repository
 from bank_api.common.types import utcnow
 from bank_api.domain import ledger as domain
+from bank_api.domain.ledger import INVESTOR_ACCOUNTS
 from bank_api.models import AccountKind, JournalEntry, JournalLine, Purpose
 from bank_api.models.base import table_of
 
@@ -48,6 +62,43 @@ def investor_line_values(rows: Iterable[Sequence[Any]]) -> list[dict[str, Any]]:
     return [dict(zip(_INVESTOR_LINE_KEYS, row, strict=True)) for row in rows]
 
 
+# An investor's journal by value date (statements and returns): statements built once (their
+# cache keys too), only the values change.
+_INVESTOR = bindparam("investor", type_=Uuid())
+_SINCE = bindparam("since", type_=Date())
+_UNTIL = bindparam("until", type_=Date())
+_OWN = and_(JournalLine.owner_id == _INVESTOR, JournalLine.account_kind.in_(INVESTOR_ACCOUNTS))
+_IN_PERIOD = JournalLine.value_date.between(_SINCE, _UNTIL)
+# The investor's balances before the period, and the platform's fees taken in it: one row per
+# account kind.
+_OPENING_AND_FEES = (
+    select(JournalLine.account_kind, func.sum(JournalLine.amount))
+    .where(
+        JournalLine.owner_id == _INVESTOR,
+        or_(
+            JournalLine.account_kind.in_(INVESTOR_ACCOUNTS) & (JournalLine.value_date < _SINCE),
+            (JournalLine.account_kind == AccountKind.PLATFORM_REVENUE) & _IN_PERIOD,
+        ),
+    )
+    .group_by(JournalLine.account_kind)
+)
+# The lines' columns, not loaded lines: a month can hold thousands, and the ORM's loading of
+# each (identity map, instance state) cost more than everything else the statement does.
+_LINES = select(*INVESTOR_LINE).where(_OWN, _IN_PERIOD).order_by(JournalLine.id)
+# What moved on each day of the period, by account and purpose.
+_DAYS = (
+    select(
+        JournalLine.value_date,
+        JournalLine.account_kind,
+        JournalLine.purpose,
+        func.sum(JournalLine.amount),
+    )
+    .where(_OWN, _IN_PERIOD)
+    .group_by(JournalLine.value_date, JournalLine.account_kind, JournalLine.purpose)
+    .order_by(JournalLine.value_date)
+)
+
+
 # Named apart (`entry_<column>`): the entry is sent with other writes, whose own statements
 # take their columns' names.
 _FIXED = {
@@ -78,6 +129,31 @@ def _entry_with_lines(v: CTE) -> Any:
 
 class LedgerRepository(Repository[JournalEntry]):
     model = JournalEntry
+
+    async def investor_sums_before(
+        self, investor: uuid.UUID, since: date, until: date
+    ) -> dict[AccountKind, int]:
+        """The investor's balances before `since`, by account kind, and the platform's fees
+        taken from the investor's interest from `since` to `until` (`PLATFORM_REVENUE`)."""
+        values = {"investor": investor, "since": since, "until": until}
+        rows = await self.session.execute(_OPENING_AND_FEES, values)
+        return {kind: int(total) for kind, total in rows}
+
+    async def investor_period_lines(
+        self, investor: uuid.UUID, since: date, until: date
+    ) -> list[dict[str, Any]]:
+        """The investor's lines with value dates from `since` to `until`, in booking order."""
+        values = {"investor": investor, "since": since, "until": until}
+        return investor_line_values(await self.session.execute(_LINES, values))
+
+    async def investor_period_days(
+        self, investor: uuid.UUID, since: date, until: date
+    ) -> list[tuple[date, AccountKind, Purpose, int]]:
+        """What moved in the investor's accounts on each day from `since` to `until`, by
+        account and purpose, day by day."""
+        values = {"investor": investor, "since": since, "until": until}
+        rows = await self.session.execute(_DAYS, values)
+        return [(on, account, purpose, int(total)) for on, account, purpose, total in rows]
 
     def entry(
         self,
