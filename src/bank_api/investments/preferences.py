@@ -10,14 +10,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import bindparam, func, or_, select
-
 from bank_api.common.principal import Principal
 from bank_api.domain.allocation import reached_by
 from bank_api.domain.preferences import NotCandidate, Preferences
 from bank_api.errors import UnknownLoanType
-from bank_api.investments.repository import ACCOUNTS, ALLOCATABLE, CANDIDATE
-from bank_api.models import Loan, LoanProduct, LoanStatus
 from bank_api.uow import UnitOfWork
 
 # How many of the loans waiting for approval, and of the latest approvals, the estimate reads.
@@ -34,12 +30,9 @@ async def set_preferences(
 ) -> Preferences:
     """Replace the preferences (every product named must exist; an inactive one may be kept),
     between approvals."""
-    if preferences.loan_types is not None:
-        known = await uow.session.scalars(
-            select(LoanProduct.code).where(LoanProduct.code.in_(preferences.loan_types))
-        )
-        if set(known) != preferences.loan_types:
-            raise UnknownLoanType
+    named = preferences.loan_types
+    if named is not None and await uow.products.known(named) != named:
+        raise UnknownLoanType
     # An approval reads the caps from the preferences and funds later in its transaction: take
     # the queue's turn, so a change lands before or after an approval, never in the middle.
     await uow.investors.lock_allocation_queue()
@@ -77,7 +70,7 @@ async def queue_standing(
             None,
             "not in the allocation queue: nothing of this money is offered to new loans",
         )
-    ahead, ahead_amount = await _ahead(uow, queued_at, actor)
+    ahead, ahead_amount = await uow.investors.ahead_of(actor.id, queued_at)
     estimate, basis = await _estimate(uow, ahead + 1, today, min_ticket)
     return QueueStanding(
         ahead + 1,
@@ -91,40 +84,12 @@ async def queue_standing(
     )
 
 
-# The queue's reads, built once: only the values change.
-_QUEUED_AT = bindparam("queued_at", type_=ACCOUNTS.c.queued_at.type)
-_BEFORE = or_(
-    ACCOUNTS.c.queued_at < _QUEUED_AT,
-    (ACCOUNTS.c.queued_at == _QUEUED_AT) & (ACCOUNTS.c.investor_id < bindparam("investor")),
-)
-_AHEAD = select(func.count(), func.coalesce(func.sum(ALLOCATABLE), 0)).where(CANDIDATE, _BEFORE)
-_WAITING = (
-    select(Loan.amount, Loan.created_at)
-    .where(Loan.status.in_([LoanStatus.new, LoanStatus.requested]))
-    .order_by(Loan.created_at, Loan.id)
-    .limit(PIPELINE_READ)
-)
-_LATEST_APPROVALS = (
-    select(Loan.created_at, Loan.approved_at)
-    .where(Loan.approved_at.is_not(None))
-    .order_by(Loan.approved_at.desc())
-    .limit(LEAD_TIME_SAMPLE)
-)
-
-
-async def _ahead(uow: UnitOfWork, queued_at: datetime, actor: Principal) -> tuple[int, int]:
-    """How many candidates are ahead in the queue, and the money they may still allocate."""
-    values = {"queued_at": queued_at, "investor": actor.id}
-    count, amount = (await uow.session.execute(_AHEAD, values)).one()
-    return int(count), int(amount)
-
-
 async def _estimate(
     uow: UnitOfWork, position: int, today: date, min_ticket: int
 ) -> tuple[date | None, str]:
     """The day the loans now waiting for approval would reach `position`, approved after the
     median lead time of the latest approvals (docs/DECISIONS.md "Queue estimate")."""
-    waiting = (await uow.session.execute(_WAITING)).all()
+    waiting = await uow.loans.waiting(PIPELINE_READ)
     index = reached_by(position, [amount for amount, _ in waiting], min_ticket)
     if index is None:
         return None, (
@@ -142,7 +107,7 @@ async def _estimate(
 
 
 async def _lead_days(uow: UnitOfWork) -> int:
-    rows = await uow.session.execute(_LATEST_APPROVALS)
+    rows = await uow.loans.latest_approvals(LEAD_TIME_SAMPLE)
     leads = sorted(approved - created for created, approved in rows if approved is not None)
     if not leads:
         return 0

@@ -27,6 +27,7 @@ from sqlalchemy import (
     exists,
     func,
     insert,
+    or_,
     select,
     update,
 )
@@ -224,8 +225,25 @@ def _changes(v: CTE, *, require_available: bool) -> Any:
     return stmt
 
 
+# The candidates ahead of a place in the queue (`queued_at`, then `investor`), and the money
+# they may still allocate.
+_QUEUED_AT = bindparam("queued_at", type_=ACCOUNTS.c.queued_at.type)
+_BEFORE = or_(
+    ACCOUNTS.c.queued_at < _QUEUED_AT,
+    (ACCOUNTS.c.queued_at == _QUEUED_AT) & (ACCOUNTS.c.investor_id < bindparam("investor")),
+)
+_AHEAD = select(func.count(), func.coalesce(func.sum(ALLOCATABLE), 0)).where(CANDIDATE, _BEFORE)
+
+
 class InvestorAccountRepository(Repository[InvestorAccount]):
     model = InvestorAccount
+
+    async def ahead_of(self, investor_id: uuid.UUID, queued_at: datetime) -> tuple[int, int]:
+        """How many candidates are ahead of the investor's place in the queue, and the money
+        they may still allocate."""
+        values = {"queued_at": queued_at, "investor": investor_id}
+        count, amount = (await self.session.execute(_AHEAD, values)).one()
+        return int(count), int(amount)
 
     async def for_investor(self, investor_id: uuid.UUID) -> Balances:
         return Balances(*(await self.session.execute(_BALANCES, {"investor": investor_id})).one())

@@ -9,8 +9,8 @@ from __future__ import annotations
 import functools
 import operator
 import uuid
-from collections.abc import Hashable, Mapping, Sequence
-from datetime import date
+from collections.abc import Collection, Hashable, Mapping, Sequence
+from datetime import date, datetime
 from typing import Any, NamedTuple
 
 from sqlalchemy import (
@@ -57,6 +57,11 @@ class LoanProductRepository(Repository[LoanProduct]):
     async def by_code_for_update(self, code: str) -> LoanProduct | None:
         stmt = select(LoanProduct).where(LoanProduct.code == code).with_for_update()
         return (await self.session.execute(stmt)).scalar_one_or_none()
+
+    async def known(self, codes: Collection[str]) -> set[str]:
+        """Which of `codes` name a product (active or not)."""
+        stmt = select(LoanProduct.code).where(LoanProduct.code.in_(codes))
+        return set(await self.session.scalars(stmt))
 
     async def listing(self, *, active_only: bool) -> Sequence[LoanProduct]:
         stmt = select(LoanProduct).order_by(LoanProduct.code)
@@ -108,6 +113,20 @@ def _visible_schedule(own: bool) -> Select[Any]:
     return stmt.order_by(Installment.number)
 
 
+_WAITING = (
+    select(Loan.amount, Loan.created_at)
+    .where(Loan.status.in_([LoanStatus.new, LoanStatus.requested]))
+    .order_by(Loan.created_at, Loan.id)
+    .limit(bindparam("n", type_=Integer()))
+)
+_LATEST_APPROVALS = (
+    select(Loan.created_at, Loan.approved_at)
+    .where(Loan.approved_at.is_not(None))
+    .order_by(Loan.approved_at.desc())
+    .limit(bindparam("n", type_=Integer()))
+)
+
+
 class LoanRepository(Repository[Loan]):
     model = Loan
 
@@ -144,6 +163,16 @@ class LoanRepository(Repository[Loan]):
         width = len(LoanTerms._fields)
         schedule = [_planned_and_paid(row[width:]) for row in rows if row[width + 1] is not None]
         return LoanTerms._make(rows[0][:width]), schedule
+
+    async def waiting(self, limit: int) -> list[tuple[int, datetime]]:
+        """The amounts of the loans waiting for approval (new or requested) and when each was
+        applied for, oldest first, at most `limit`."""
+        return [(amount, at) for amount, at in await self.session.execute(_WAITING, {"n": limit})]
+
+    async def latest_approvals(self, limit: int) -> list[tuple[datetime, datetime | None]]:
+        """When each of the `limit` latest approved loans was applied for and approved."""
+        rows = await self.session.execute(_LATEST_APPROVALS, {"n": limit})
+        return [(created, approved) for created, approved in rows]
 
     async def list_page(
         self, actor: Principal, filters: LoanFilters, *, today: date, limit: int, offset: int
