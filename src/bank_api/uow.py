@@ -15,7 +15,7 @@ from typing import Any
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bank_api.auth.repository import LoginFailureRepository
+from bank_api.auth.repository import LoginFailureRepository, RefreshTokenRepository
 from bank_api.common.bulk import Write, write, write_one
 from bank_api.investments.repository import InvestorAccountRepository
 from bank_api.ledger.repository import LedgerRepository
@@ -52,6 +52,7 @@ class UnitOfWork:
         self.session = session
         self.users = UserRepository(session)
         self.login_failures = LoginFailureRepository(session)
+        self.refresh_tokens = RefreshTokenRepository(session)
         self.products = LoanProductRepository(session)
         self.loans = LoanRepository(session)
         self.loan_events = LoanEventRepository(session)

@@ -16,8 +16,6 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import select, update
-
 from bank_api.common.types import utcnow
 from bank_api.config import Settings
 from bank_api.errors import InvalidRefreshToken
@@ -40,7 +38,7 @@ def add_refresh_token(
     token, token_hash = new_refresh_token()
     lifetime = timedelta(days=settings.refresh_token_days)
     now = utcnow()
-    uow.session.add(
+    uow.refresh_tokens.add(
         RefreshToken(
             token_hash=token_hash,
             user_id=user_id,
@@ -59,26 +57,14 @@ async def refresh(
     owner = await _lock_owner(uow, token)
     if owner is None:
         raise InvalidRefreshToken
-    spent = (
-        await uow.session.execute(
-            update(RefreshToken)
-            .where(
-                RefreshToken.token_hash == refresh_token_hash(token),
-                RefreshToken.spent_at.is_(None),
-                RefreshToken.revoked_at.is_(None),
-                RefreshToken.expires_at > now,
-            )
-            .values(spent_at=now)
-            .returning(RefreshToken.family_id, RefreshToken.created_at)
-        )
-    ).first()
+    spent = await uow.refresh_tokens.spend(refresh_token_hash(token), now)
     if spent is None:
         await _revoke_if_reused(uow, token, now)
         raise InvalidRefreshToken
     family_id, created_at = spent
     # Issued for earlier credentials (a password change or a disable since): never renewed.
     if owner.status != UserStatus.active or created_at < owner.tokens_valid_after:
-        await revoke(uow, RefreshToken.family_id == family_id, now)
+        await uow.refresh_tokens.revoke_family(family_id, now)
         await uow.commit()
         raise InvalidRefreshToken
     refresh_token, lifetime = add_refresh_token(uow, owner.id, family_id, settings)
@@ -91,45 +77,25 @@ async def _lock_owner(uow: UnitOfWork, token: str) -> User | None:
     """The token's user, locked until commit: a password change, a disable or a logout (which
     lock the same row) and this refresh then run one after the other, so none of them can miss
     the token the other writes."""
-    user_id = await uow.session.scalar(
-        select(RefreshToken.user_id).where(RefreshToken.token_hash == refresh_token_hash(token))
-    )
+    user_id = await uow.refresh_tokens.owner(refresh_token_hash(token))
     return None if user_id is None else await uow.users.get_for_update(user_id)
 
 
 async def logout(uow: UnitOfWork, *, token: str) -> None:
     """Revoke the token's family (an unknown token: nothing to do)."""
     if await _lock_owner(uow, token) is not None:
-        family = await uow.session.scalar(
-            select(RefreshToken.family_id).where(
-                RefreshToken.token_hash == refresh_token_hash(token)
-            )
-        )
-        await revoke(uow, RefreshToken.family_id == family, utcnow())
+        await uow.refresh_tokens.revoke_family_of(refresh_token_hash(token), utcnow())
     await uow.commit()
 
 
 async def revoke_user(uow: UnitOfWork, user_id: uuid.UUID) -> None:
     """Revoke every family of the user (password change, disable), in the caller's transaction."""
-    await revoke(uow, RefreshToken.user_id == user_id, utcnow())
-
-
-async def revoke(uow: UnitOfWork, which: object, now: datetime) -> None:
-    await uow.session.execute(
-        update(RefreshToken)
-        .where(which, RefreshToken.revoked_at.is_(None))  # type: ignore[arg-type]
-        .values(revoked_at=now)
-    )
+    await uow.refresh_tokens.revoke_user(user_id, utcnow())
 
 
 async def _revoke_if_reused(uow: UnitOfWork, token: str, now: datetime) -> None:
     """A spent token presented again revokes its family (committed before the 401)."""
-    family = await uow.session.scalar(
-        select(RefreshToken.family_id).where(
-            RefreshToken.token_hash == refresh_token_hash(token),
-            RefreshToken.spent_at.is_not(None),
-        )
-    )
+    family = await uow.refresh_tokens.spent_family(refresh_token_hash(token))
     if family is not None:
-        await revoke(uow, RefreshToken.family_id == family, now)
+        await uow.refresh_tokens.revoke_family(family, now)
         await uow.commit()
