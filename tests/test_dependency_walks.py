@@ -11,12 +11,11 @@ below a guard.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
 from fastapi.dependencies.models import Dependant
 from fastapi.routing import APIRoute
 
+from bank_api.common.query import walked
 from bank_api.dependencies import BearerCaller, RoleGuard, current_caller
 from bank_api.main import API_PREFIX, API_ROUTERS
 
@@ -30,19 +29,12 @@ def _route(method: str, path: str) -> APIRoute:
     raise AssertionError(f"no route {method} {path}")
 
 
-def _walked(dependant: Dependant) -> Iterator[Dependant]:
-    """Every node FastAPI walks for a request, in its order, repeats included."""
-    for sub in dependant.dependencies:
-        yield from _walked(sub)
-        yield sub
-
-
 def _names(dependant: Dependant) -> list[str]:
-    return [getattr(d.call, "__name__", type(d.call).__name__) for d in _walked(dependant)]
+    return [getattr(d.call, "__name__", type(d.call).__name__) for d in walked(dependant)]
 
 
 @pytest.mark.parametrize(
-    ("method", "path", "walked"),
+    ("method", "path", "nodes"),
     [
         ("GET", "/api/v1/users/me", ["BearerCaller"]),
         (
@@ -83,8 +75,8 @@ def _names(dependant: Dependant) -> list[str]:
         ),
     ],
 )
-def test_a_hot_route_walks_these_dependencies(method: str, path: str, walked: list[str]) -> None:
-    assert _names(_route(method, path).dependant) == walked
+def test_a_hot_route_walks_these_dependencies(method: str, path: str, nodes: list[str]) -> None:
+    assert _names(_route(method, path).dependant) == nodes
 
 
 def test_the_caller_and_the_guards_are_nodes_with_nothing_beneath_them() -> None:
@@ -95,7 +87,7 @@ def test_the_caller_and_the_guards_are_nodes_with_nothing_beneath_them() -> None
         for router in API_ROUTERS
         for route in router.routes
         if isinstance(route, APIRoute)
-        for d in _walked(route.dependant)
+        for d in walked(route.dependant)
         if isinstance(d.call, BearerCaller)
     ]
     assert any(d.call is current_caller for d in schemes)

@@ -72,7 +72,7 @@ def document_queries(schema: dict[str, Any], routes: Iterable[tuple[str, APIRout
     query readers among its dependencies, in the order FastAPI walks them."""
     for path, route in routes:
         readers = [
-            node.call for node in _walked(route.dependant) if isinstance(node.call, QueryReader)
+            node.call for node in walked(route.dependant) if isinstance(node.call, QueryReader)
         ]
         for method in (route.methods or ()) if readers else ():
             operation = schema["paths"][path][method.lower()]
@@ -83,7 +83,9 @@ def document_queries(schema: dict[str, Any], routes: Iterable[tuple[str, APIRout
                 responses.setdefault("422", documented["responses"]["422"])
 
 
-def _walked(dependant: Dependant) -> Iterator[Dependant]:
+def walked(dependant: Dependant) -> Iterator[Dependant]:
+    """Every dependency FastAPI walks for a request to `dependant`, in its order (each place a
+    dependency appears, repeats included)."""
     for sub in dependant.dependencies:
-        yield from _walked(sub)
+        yield from walked(sub)
         yield sub
