@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import re
 from collections.abc import Iterator
+from datetime import date, timedelta
 from typing import Any
 
 import pytest
@@ -20,7 +21,7 @@ from sqlalchemy import event
 
 from tests.support.api import Api
 from tests.support.factories import Account
-from tests.support.flows import active_loan, investor_with, new_loan, pay
+from tests.support.flows import DATE_OVERRIDE, active_loan, investor_with, new_loan, pay, set_date
 
 pytestmark = [pytest.mark.postgres_only, pytest.mark.real_commits]
 
@@ -249,6 +250,35 @@ async def test_a_payment(api: Api) -> None:
         "UPDATE investor_account with UPDATE loan, INSERT loan_event, INSERT payment,"
         " UPDATE installment, UPDATE allocation, INSERT journal_entry, INSERT journal_line",
         "INSERT idempotency_record",
+        "COMMIT",
+    ]
+
+
+@pytest.mark.parametrize("settings_overrides", DATE_OVERRIDE)
+async def test_a_write_off(api: Api) -> None:
+    """Like a payment: the loan and its holdings locked, then everything in one round trip
+    (the loan with its history event and audit record, the holdings' losses, the journal
+    entry with its lines, and last the investors' balances)."""
+    await investor_with(api, "20000.00")
+    await investor_with(api, "20000.00")
+    customer, admin = await api.user("customer"), await api.user("admin")
+    loan = await active_loan(api, customer, admin)
+    first_due = date.fromisoformat(loan["approved_at"][:10]) + timedelta(days=31)
+    moved = await set_date(api, admin.headers, first_due + timedelta(days=90))
+    assert moved.status_code == 200, moved.text
+    with round_trips(api.app) as trips:
+        written = await api.client.post(
+            f"/api/v1/loans/{loan['id']}/write-off", headers=admin.headers
+        )
+    assert written.status_code == 200, written.text
+    assert written.json()["status"] == "written_off"
+    assert trips == [
+        CALLER,
+        "BEGIN",
+        "SELECT loan",
+        "SELECT allocation",
+        "UPDATE investor_account with UPDATE loan, INSERT loan_event, INSERT audit_record,"
+        " UPDATE allocation, INSERT journal_entry, INSERT journal_line",
         "COMMIT",
     ]
 

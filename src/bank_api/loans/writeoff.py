@@ -1,9 +1,9 @@
 """Write-off: an active loan 90+ days past due stops being expected to pay; its remaining
 principal is lost by its investors, each exactly their own outstanding part.
 
-One transaction in lock order: the loan, its holdings; then the loan and its history, and in
-one round trip (`UnitOfWork.write`) the holdings' losses, the journal entry and last the
-investors' balances (locked in id order)."""
+One transaction in lock order: the loan, its holdings; then, in one round trip
+(`UnitOfWork.write`), the loan, its history event and the audit record, the holdings' losses,
+the journal entry and last the investors' balances (locked in id order), as a payment does."""
 
 from __future__ import annotations
 
@@ -37,25 +37,25 @@ async def write_off_loan(
     needs_two = four_eyes.required(settings, loan, write_off=True)
     if needs_two and not four_eyes.sign_off(uow, loan, actor, "write-off"):
         return Decision(loan, executed=False)
-    four_eyes.clear(loan)
     holdings = await uow.allocations.holdings(loan.id, lock=True)
     lost_by = {loss.investor_id: loss.amount for loss in write_off_losses(holdings)}
     every_holder = [(h.investor_id, lost_by.get(h.investor_id, 0)) for h in holdings]
     losses = [(investor, amount) for investor, amount in every_holder if amount]
     lost = format_cents(sum(amount for _, amount in losses))
-    changes = history.change(
-        uow,
+    written_off = history.change_written(
         loan,
         actor,
         LoanEventKind.written_off,
         f"{late} days past due; {lost} lost",
         status=LoanStatus.written_off,
         outstanding_principal=0,
+        sign_offs=None,  # four-eyes sign-offs are spent by the decision they were for
     )
-    audit.record(uow, actor, "loan.write_off", "loan", loan.id, changes)
-    await uow.session.flush()  # the loan and its history, before the money
     booked = ledger.write_off_entry(loan.id, losses) if losses else None
     await uow.write(
+        uow.loans.update(loan.id, written_off.values),
+        uow.loan_events.new(written_off.event),
+        audit.written(actor, "loan.write_off", "loan", loan.id, written_off.changes),
         uow.allocations.lost(loan.id, every_holder),
         *([uow.ledger.entry(booked, value_date=today, loan_id=loan.id)] if booked else []),
         uow.investors.changes(  # last: the most contended rows
