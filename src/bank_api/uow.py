@@ -13,11 +13,13 @@ from types import TracebackType
 from typing import Any
 
 from sqlalchemy import text
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
+from bank_api.admin.repository import ReportRepository
 from bank_api.auth.repository import LoginFailureRepository, RefreshTokenRepository
 from bank_api.common.bulk import Write, write, write_one
 from bank_api.investments.repository import InvestorAccountRepository
+from bank_api.ledger.facts import LedgerFactsRepository
 from bank_api.ledger.repository import LedgerRepository
 from bank_api.loans.repository import (
     AllocationRepository,
@@ -61,6 +63,8 @@ class UnitOfWork:
         self.payments = PaymentRepository(session)
         self.investors = InvestorAccountRepository(session)
         self.ledger = LedgerRepository(session)
+        self.ledger_facts = LedgerFactsRepository(session)
+        self.reports = ReportRepository(session)
 
     async def write(self, *writes: Write) -> Sequence[Any]:
         """Send the repositories' `writes` of one step of a use case, in order and on
@@ -71,6 +75,15 @@ class UnitOfWork:
         """Send `writes` that each return one row (or none), on PostgreSQL in one round trip:
         their rows side by side, or None when one returned none (`bulk.write_one`)."""
         return await write_one(self.session, *writes)
+
+    async def read_one_snapshot(self) -> None:
+        """Make every statement of this unit of work read the same snapshot (PostgreSQL:
+        REPEATABLE READ), before its first statement. A session joined to a transaction it did
+        not open (bound to a connection, not the engine) cannot choose an isolation level and
+        reads inside that transaction; SQLite's transaction is one snapshot already."""
+        bind = self.session.bind
+        if isinstance(bind, AsyncEngine) and bind.dialect.name == "postgresql":
+            await self.session.connection(execution_options={"isolation_level": "REPEATABLE READ"})
 
     async def commit(self) -> None:
         await self.session.commit()

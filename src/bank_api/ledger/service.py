@@ -7,25 +7,11 @@ from collections import defaultdict
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import case, func, select
-from sqlalchemy.ext.asyncio import AsyncEngine
-
 from bank_api.domain import ledger as domain
 from bank_api.domain import verify
 from bank_api.domain.delinquency import oldest_unpaid_due
 from bank_api.loans.lifecycle import DISBURSED, TRANSITIONS
-from bank_api.models import (
-    AccountKind,
-    Allocation,
-    InvestorAccount,
-    JournalEntry,
-    JournalLine,
-    Loan,
-    LoanEvent,
-    LoanStatus,
-    Payment,
-    Purpose,
-)
+from bank_api.models import InvestorAccount, LoanStatus, Purpose
 from bank_api.uow import UnitOfWork
 
 
@@ -34,19 +20,15 @@ def _account(kind: Any, owner: uuid.UUID | None) -> domain.Account:
 
 
 async def verify_ledger(uow: UnitOfWork) -> list[verify.CheckResult]:
-    """Every check reads one snapshot: on PostgreSQL the checks run in a REPEATABLE READ
-    transaction, so writes committing meanwhile cannot make consistent data look broken. A
-    session joined to a transaction it did not open (bound to a connection, not the engine)
-    cannot choose an isolation level and reads inside that transaction. The session must not
-    have begun yet (authentication reads outside it)."""
-    bind = uow.session.bind
-    if isinstance(bind, AsyncEngine) and bind.dialect.name == "postgresql":
-        await uow.session.connection(execution_options={"isolation_level": "REPEATABLE READ"})
+    """Every check reads one snapshot (`UnitOfWork.read_one_snapshot`), so writes committing
+    meanwhile cannot make consistent data look broken. The session must not have begun yet
+    (authentication reads outside it)."""
+    await uow.read_one_snapshot()
     replayed = {
         _account(kind, owner): total
         for (kind, owner), total in (await uow.ledger.account_balances()).items()
     }
-    accounts = (await uow.session.execute(select(InvestorAccount))).scalars().all()
+    accounts = await uow.investors.all()
     stored = await _stored_balances(uow, accounts)
     checks = [
         *verify.check_journal(await uow.ledger.entry_sums()),
@@ -80,34 +62,18 @@ async def _stored_balances(
     for account in accounts:
         stored[domain.available(account.investor_id)] = account.available
         stored[domain.invested(account.investor_id)] = account.invested
-    loans = await uow.session.execute(
-        select(Loan.id, Loan.outstanding_principal).where(Loan.status.in_(DISBURSED))
-    )
-    for loan_id, outstanding in loans:
+    for loan_id, outstanding in await uow.ledger_facts.outstanding(DISBURSED):
         stored[domain.receivable(loan_id)] = -outstanding
     # The platform's revenue from each investor's interest: the fees taken from their holdings.
-    fees = await uow.session.execute(
-        select(Allocation.investor_id, func.sum(Allocation.fee))
-        .group_by(Allocation.investor_id)
-        .having(func.sum(Allocation.fee) > 0)
-    )
-    for investor_id, total in fees:
-        stored[domain.revenue(investor_id)] = int(total)
+    for investor_id, total in (await uow.ledger_facts.fees_by_investor()).items():
+        stored[domain.revenue(investor_id)] = total
     return stored
 
 
 async def _investor_figures(
     uow: UnitOfWork, accounts: Sequence[InvestorAccount]
 ) -> list[verify.InvestorFigures]:
-    active = func.count(case((Loan.status == LoanStatus.active, 1)))
-    recomputed = {
-        investor_id: (int(count), int(fees))
-        for investor_id, count, fees in await uow.session.execute(
-            select(Allocation.investor_id, active, func.sum(Allocation.fee))
-            .join(Loan, Loan.id == Allocation.loan_id)
-            .group_by(Allocation.investor_id)
-        )
-    }
+    recomputed = await uow.ledger_facts.holding_figures()
     return [
         verify.InvestorFigures(
             a.investor_id, a.active_allocations, a.fees, *recomputed.get(a.investor_id, (0, 0))
@@ -117,36 +83,20 @@ async def _investor_figures(
 
 
 async def _holding_dues(uow: UnitOfWork) -> list[verify.HoldingDue]:
-    rows = await uow.session.execute(
-        select(Allocation.loan_id, Allocation.investor_id, Allocation.oldest_unpaid_due)
-        .add_columns(Loan.status, Loan.oldest_unpaid_due)
-        .join(Loan, Loan.id == Allocation.loan_id)
-    )
+    rows = await uow.ledger_facts.holding_dues()
     return [
         verify.HoldingDue((loan_id, investor_id), stored, status == LoanStatus.active, due)
         for loan_id, investor_id, stored, status, due in rows
     ]
 
 
-async def _grouped(uow: UnitOfWork, model: Any, *columns: Any) -> dict[Any, list[Any]]:
-    grouped: dict[Any, list[Any]] = defaultdict(list)
-    for row in await uow.session.execute(select(model.loan_id, *columns)):
-        grouped[row[0]].append(row[1:])
-    return grouped
-
-
 async def _loan_facts(
     uow: UnitOfWork, replayed: dict[domain.Account, int]
 ) -> list[verify.LoanFacts]:
-    allocations = await _grouped(
-        uow, Allocation, Allocation.amount, Allocation.principal_received, Allocation.loss
-    )
+    allocations = await uow.ledger_facts.holdings_by_loan()
     schedules = await uow.installments.schedules()
-    loans = await uow.session.execute(
-        select(Loan.id, Loan.amount, Loan.oldest_unpaid_due).where(Loan.status.in_(DISBURSED))
-    )
     facts = []
-    for loan_id, amount, unpaid in loans:
+    for loan_id, amount, unpaid in await uow.ledger_facts.loans(DISBURSED):
         parts = allocations.get(loan_id, [])
         schedule = schedules.get(loan_id, [])
         planned, paid = [p for p, _ in schedule], [paid for _, paid in schedule]
@@ -168,22 +118,7 @@ async def _loan_facts(
 
 
 async def _payment_facts(uow: UnitOfWork) -> list[verify.PaymentFacts]:
-    shares: dict[uuid.UUID | None, dict[Purpose, list[int]]] = defaultdict(
-        lambda: defaultdict(list)
-    )
-    lines = await uow.session.execute(
-        select(JournalEntry.payment_id, JournalLine.purpose, JournalLine.amount)
-        .join(JournalLine, JournalLine.entry_id == JournalEntry.id)
-        .where(
-            JournalEntry.payment_id.is_not(None),
-            JournalLine.account_kind.in_(
-                [AccountKind.INVESTOR_AVAILABLE, AccountKind.PLATFORM_REVENUE]
-            ),
-        )
-    )
-    for payment_id, purpose, amount in lines:
-        shares[payment_id][purpose].append(amount)
-    payments: Sequence[Payment] = (await uow.session.execute(select(Payment))).scalars().all()
+    shares = await uow.ledger_facts.payment_shares()
     return [
         verify.PaymentFacts(
             payment_id=p.id,
@@ -195,7 +130,7 @@ async def _payment_facts(uow: UnitOfWork) -> list[verify.PaymentFacts]:
             fee=p.fee,
             platform_fees=shares[p.id][Purpose.FEE],
         )
-        for p in payments
+        for p in await uow.ledger_facts.payments()
     ]
 
 
@@ -203,15 +138,12 @@ async def _transitions(uow: UnitOfWork) -> verify.CheckResult:
     """Invariant 6: every recorded status change is an allowed transition, the changes chain,
     and each loan's status is where its history leads."""
     history: dict[uuid.UUID, list[tuple[str, str]]] = defaultdict(list)
-    events = await uow.session.execute(
-        select(LoanEvent.loan_id, LoanEvent.changes).order_by(LoanEvent.id)
-    )
-    for loan_id, changes in events:
+    for loan_id, changes in await uow.ledger_facts.status_changes():
         change = (changes or {}).get("status")
         if change and change.get("from") is not None:
             history[loan_id].append((change["from"], change["to"]))
     wrong = []
-    for loan_id, status in await uow.session.execute(select(Loan.id, Loan.status)):
+    for loan_id, status in await uow.ledger_facts.statuses():
         current = LoanStatus.new.value
         for before, after in history.get(loan_id, []):
             if before != current or (LoanStatus(before), LoanStatus(after)) not in TRANSITIONS:
