@@ -37,6 +37,7 @@ import urllib.error
 import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -55,7 +56,7 @@ import spread  # noqa: E402
 from profile_summary import summarise  # noqa: E402
 from report import render_markdown, update_readme  # noqa: E402
 from seed import PRODUCTS, QUICK_POPULATION, Population, Seeder  # noqa: E402
-from targets import build_targets, population_stats  # noqa: E402
+from targets import FAN_OUT, build_targets, fan_out, population_stats  # noqa: E402
 
 import topology  # noqa: E402
 from bank_api.config import Settings  # noqa: E402
@@ -453,6 +454,7 @@ class Harness:
             "BENCH_LOGIN_USERS": str(self.args.login_users),
         }
         seconds = int(self.args.warmup + self.args.duration)
+        started = datetime.now(UTC)
         load = subprocess.Popen(
             [
                 BIN / "locust",
@@ -487,6 +489,8 @@ class Harness:
         # the requests answered in the measured window (shorter when the loans ran out)
         answered = result.get("total", {}).get("requests") or 0
         result["cpu"] = cpu_per_request(before, after, answered)
+        if scenario in FAN_OUT:
+            result["fan_out"] = asyncio.run(fan_out(self.url, scenario, started, datetime.now(UTC)))
         return result
 
     def cpu(self, load: int) -> dict[str, float]:
@@ -516,6 +520,7 @@ class Harness:
                     continue
                 for level in self.levels:
                     asyncio.run(self.vacuum(dsn, UPDATED_TABLES))
+                    started = datetime.now(UTC)
                     result = ceiling.run(
                         dsn,
                         scenario,
@@ -524,6 +529,9 @@ class Harness:
                         self.settings.min_ticket_cents,
                         counts,
                     )
+                    if scenario in FAN_OUT:
+                        ended = datetime.now(UTC)
+                        result["fan_out"] = asyncio.run(fan_out(dsn, scenario, started, ended))
                     self.record("ceiling", scenario, level, result)
         finally:
             asyncio.run(self.drop(name))

@@ -9,6 +9,7 @@ storm of argon2 logins at start-up; the login scenario measures logins.
 from __future__ import annotations
 
 import random
+from datetime import datetime
 from typing import Any
 
 import asyncpg
@@ -72,6 +73,34 @@ async def build_targets(server: str, database: str, settings: Settings) -> dict[
             {"loan_id": str(row["id"]), "token": token_of[row["customer_id"]]} for row in readable
         ],
     }
+
+
+# The fan-out a write run met: investors in each loan approved, or holders of each payment's
+# loan, from `$1` to `$2`. The runs before change it (withdrawals leave smaller caps, so more
+# investors fund each loan), and the ceiling runs on a copy of the seeded book.
+FAN_OUT = {
+    "approvals": """
+        SELECT round(count(*)::numeric / nullif(count(DISTINCT a.loan_id), 0), 1)
+        FROM allocation a JOIN loan l ON l.id = a.loan_id
+        WHERE l.approved_at >= $1 AND l.approved_at < $2
+    """,
+    "payments": """
+        SELECT round(avg(n), 1) FROM (
+            SELECT count(*) AS n FROM payment p JOIN allocation a ON a.loan_id = p.loan_id
+            WHERE p.created_at >= $1 AND p.created_at < $2 GROUP BY p.id
+        ) per_payment
+    """,
+}
+
+
+async def fan_out(dsn: str, scenario: str, since: datetime, until: datetime) -> float | None:
+    """The mean fan-out of `scenario`'s writes from `since` to `until` (FAN_OUT), if any."""
+    conn = await asyncpg.connect(dsn)
+    try:
+        mean = await conn.fetchval(FAN_OUT[scenario], since, until)
+    finally:
+        await conn.close()
+    return None if mean is None else float(mean)
 
 
 async def population_stats(server: str, database: str) -> dict[str, Any]:
