@@ -377,7 +377,8 @@ class Harness:
         path = self.work / "targets.json"
         data = asyncio.run(build_targets(self.args.pg, self.args.db, self.settings))
         data["products"] = [
-            [code, low, high, short, long] for code, _, (low, high), (short, long) in PRODUCTS
+            [code, share, low, high, short, long]
+            for code, share, (low, high), (short, long) in PRODUCTS
         ]
         path.write_text(json.dumps(data))
         return path
