@@ -76,8 +76,9 @@ async def build_targets(server: str, database: str, settings: Settings) -> dict[
 
 
 # The fan-out a write run met: investors in each loan approved, or holders of each payment's
-# loan, from `$1` to `$2`. The runs before change it (withdrawals leave smaller caps, so more
-# investors fund each loan), and the ceiling runs on a copy of the seeded book.
+# loan, from `$1` to `$2`. The loans the runs before left decide it (the products the
+# applications asked for, the loans the payments went to); the ceiling runs on a copy of the
+# seeded book.
 FAN_OUT = {
     "approvals": """
         SELECT round(count(*)::numeric / nullif(count(DISTINCT a.loan_id), 0), 1)
