@@ -59,7 +59,8 @@ class ReportRepository(Repository[Loan]):
         stmt = select(
             Loan.id, Loan.loan_type, Loan.outstanding_principal, Loan.oldest_unpaid_due
         ).where(_ACTIVE)
-        return [tuple(row) for row in await self.session.execute(stmt)]  # type: ignore[misc]
+        rows = await self.session.execute(stmt)
+        return [(loan_id, product, outstanding, due) for loan_id, product, outstanding, due in rows]
 
     async def principal_past_due(self, today: date) -> int:
         """The active loans' unpaid principal of installments due before `today`."""

@@ -52,16 +52,9 @@ class LedgerFactsRepository(Repository[Loan]):
         stmt = select(LoanEvent.loan_id, LoanEvent.changes).order_by(LoanEvent.id)
         return [(loan_id, changes) for loan_id, changes in await self.session.execute(stmt)]
 
-    async def fees_by_investor(self) -> dict[uuid.UUID, int]:
-        """The servicing fees taken from each investor's interest (investors with any)."""
-        total = func.sum(Allocation.fee)
-        stmt = (
-            select(Allocation.investor_id, total).group_by(Allocation.investor_id).having(total > 0)
-        )
-        return {investor_id: int(fees) for investor_id, fees in await self.session.execute(stmt)}
-
     async def holding_figures(self) -> dict[uuid.UUID, tuple[int, int]]:
-        """Per investor with holdings: how many are in active loans, and their fees."""
+        """Per investor with holdings: how many are in active loans, and the servicing fees
+        taken from their interest."""
         active = func.count(case((Loan.status == LoanStatus.active, 1)))
         stmt = (
             select(Allocation.investor_id, active, func.sum(Allocation.fee))
@@ -83,7 +76,8 @@ class LedgerFactsRepository(Repository[Loan]):
             .add_columns(Loan.status, Loan.oldest_unpaid_due)
             .join(Loan, Loan.id == Allocation.loan_id)
         )
-        return [tuple(row) for row in await self.session.execute(stmt)]
+        rows = await self.session.execute(stmt)
+        return [(loan, investor, own, status, due) for loan, investor, own, status, due in rows]
 
     async def holdings_by_loan(self) -> dict[uuid.UUID, list[tuple[int, int, int]]]:
         """Per loan: each holding's `(amount, principal received, loss)`."""

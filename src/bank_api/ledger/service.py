@@ -29,7 +29,8 @@ async def verify_ledger(uow: UnitOfWork) -> list[verify.CheckResult]:
         for (kind, owner), total in (await uow.ledger.account_balances()).items()
     }
     accounts = await uow.investors.all()
-    stored = await _stored_balances(uow, accounts)
+    holdings = await uow.ledger_facts.holding_figures()
+    stored = await _stored_balances(uow, accounts, holdings)
     checks = [
         *verify.check_journal(await uow.ledger.entry_sums()),
         verify.check_lines_have_entries(await uow.ledger.missing_entries()),
@@ -49,14 +50,16 @@ async def verify_ledger(uow: UnitOfWork) -> list[verify.CheckResult]:
         *verify.check_payments(await _payment_facts(uow)),
         await _transitions(uow),
         *verify.check_portfolio_figures(
-            await _investor_figures(uow, accounts), await _holding_dues(uow)
+            _investor_figures(accounts, holdings), await _holding_dues(uow)
         ),
     ]
     return checks
 
 
 async def _stored_balances(
-    uow: UnitOfWork, accounts: Sequence[InvestorAccount]
+    uow: UnitOfWork,
+    accounts: Sequence[InvestorAccount],
+    holdings: dict[uuid.UUID, tuple[int, int]],
 ) -> dict[domain.Account, int]:
     stored: dict[domain.Account, int] = {}
     for account in accounts:
@@ -65,18 +68,19 @@ async def _stored_balances(
     for loan_id, outstanding in await uow.ledger_facts.outstanding(DISBURSED):
         stored[domain.receivable(loan_id)] = -outstanding
     # The platform's revenue from each investor's interest: the fees taken from their holdings.
-    for investor_id, total in (await uow.ledger_facts.fees_by_investor()).items():
-        stored[domain.revenue(investor_id)] = total
+    for investor_id, (_, fees) in holdings.items():
+        if fees:
+            stored[domain.revenue(investor_id)] = fees
     return stored
 
 
-async def _investor_figures(
-    uow: UnitOfWork, accounts: Sequence[InvestorAccount]
+def _investor_figures(
+    accounts: Sequence[InvestorAccount], holdings: dict[uuid.UUID, tuple[int, int]]
 ) -> list[verify.InvestorFigures]:
-    recomputed = await uow.ledger_facts.holding_figures()
+    """Each account's stored figures beside their recomputation from its holdings."""
     return [
         verify.InvestorFigures(
-            a.investor_id, a.active_allocations, a.fees, *recomputed.get(a.investor_id, (0, 0))
+            a.investor_id, a.active_allocations, a.fees, *holdings.get(a.investor_id, (0, 0))
         )
         for a in accounts
     ]
