@@ -150,7 +150,7 @@ BEGIN
     part := loan_row.amount / k;
     SELECT array_agg(investor_id ORDER BY investor_id) INTO ids FROM (
         SELECT investor_id FROM investor_account a
-        WHERE available > 0 AND auto_invest AND available - keep_available >= part + k
+        WHERE queued_at IS NOT NULL AND auto_invest AND available - keep_available >= part + k
           AND (max_portfolio IS NULL OR max_portfolio - invested >= part + k)
           AND (NOT EXISTS (SELECT 1 FROM investor_loan_type t
                            WHERE t.investor_id = a.investor_id)

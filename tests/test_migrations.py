@@ -15,6 +15,7 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import select, text
 from sqlalchemy.engine import Connection
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 from bank_api.cli import upgrade
@@ -351,6 +352,58 @@ async def test_0014_stores_each_investor_s_figures_and_each_holding_s_due_date(
         active.hex: "2026-02-01",
         closed.hex: None,
         written_off.hex: None,
+    }
+
+
+async def test_0017_leaves_the_queue_exactly_the_money_that_waits(
+    backend: str, tmp_path: Path
+) -> None:
+    """0017 clears the queue place of an account with nothing available and gives one to an
+    account whose money waits without it (from when it last funded, else its last change);
+    after it the database refuses a row where the two disagree."""
+    url = await scratch_database(backend, tmp_path, "scratch")
+    await asyncio.to_thread(upgrade, url, "0016")
+    empty, unqueued, funded, queued = (uuid.uuid4() for _ in range(4))
+    at = {day: datetime(2026, 3, day, 9, tzinfo=UTC) for day in (1, 2, 3)}
+    engine = create_async_engine(url)
+    try:
+        async with _bare_rows(engine) as (connection, key):
+            await _investor_users(connection, key, [empty, unqueued, funded, queued], at[1])
+            await connection.execute(
+                text(
+                    "INSERT INTO investor_account (investor_id, available, invested,"
+                    " interest_earned, losses, active_allocations, fees, updated_at, auto_invest,"
+                    " keep_available, queued_at, last_funded_at)"
+                    " VALUES (:id, :available, 0, 0, 0, 0, 0, :at, true, 0, :queued, :funded)"
+                ),
+                [
+                    {"id": key(i), "available": a, "at": at[3], "queued": q, "funded": f}
+                    for i, a, q, f in (
+                        (empty, 0, at[1], None),
+                        (unqueued, 500, None, None),
+                        (funded, 500, None, at[2]),
+                        (queued, 500, at[1], at[2]),
+                    )
+                ],
+            )
+        await asyncio.to_thread(upgrade, url, "0017")
+        async with engine.connect() as connection:
+            rows = await connection.execute(
+                text("SELECT investor_id, queued_at FROM investor_account")
+            )
+            places = {str(i).replace("-", ""): q and str(q)[:10] for i, q in rows}
+        with pytest.raises(IntegrityError):
+            async with engine.begin() as connection:
+                await connection.execute(
+                    text("UPDATE investor_account SET available = 0 WHERE queued_at IS NOT NULL")
+                )
+    finally:
+        await engine.dispose()
+    assert places == {
+        empty.hex: None,
+        unqueued.hex: "2026-03-03",
+        funded.hex: "2026-03-02",
+        queued.hex: "2026-03-01",
     }
 
 

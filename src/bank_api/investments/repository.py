@@ -99,9 +99,9 @@ def _allocatable() -> ColumnElement[Any]:
 
 
 ALLOCATABLE = _allocatable()
-# A candidate of the allocation queue, whatever the loan's product (`available > 0` lets the
-# queue's partial index serve it).
-CANDIDATE = (_A.available > 0) & _A.auto_invest & (ALLOCATABLE > 0)
+# A candidate of the allocation queue, whatever the loan's product (`queued_at IS NOT NULL`,
+# money waiting, lets the queue's partial index serve it).
+CANDIDATE = _A.queued_at.is_not(None) & _A.auto_invest & (ALLOCATABLE > 0)
 QUEUE_ORDER = (_A.queued_at, _A.investor_id)
 
 

@@ -39,14 +39,17 @@ class InvestorAccount(Base):
         CheckConstraint("keep_available >= 0", name="keep_available_not_negative"),
         CheckConstraint("max_per_loan > 0", name="max_per_loan_positive"),
         CheckConstraint("max_portfolio > 0", name="max_portfolio_positive"),
+        CheckConstraint("(available = 0) = (queued_at IS NULL)", name="queued_while_available"),
         # The allocation queue: money that has waited longest since it last rose from zero or
-        # last funded a loan goes first.
+        # last funded a loan goes first. Keyed on `queued_at` alone (not `available > 0`, the
+        # same rows) so that an update leaving it unchanged, a payment's credit or a deposit to
+        # waiting money, is heap-only: it writes no index entry (migration 0017).
         Index(
             "ix_investor_account_queue",
             "queued_at",
             "investor_id",
-            postgresql_where=text("available > 0"),
-            sqlite_where=text("available > 0"),
+            postgresql_where=text("queued_at IS NOT NULL"),
+            sqlite_where=text("queued_at IS NOT NULL"),
         ),
     )
 
