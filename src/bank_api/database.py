@@ -186,19 +186,62 @@ def create_reader(engine: AsyncEngine, settings: Settings) -> Reader:
     return reader
 
 
-_REQUEST_SESSIONS = "bank_api.sessions"  # key in the ASGI scope
+_REQUEST_SESSIONS = "bank_api.sessions"  # keys in the ASGI scope
+_REQUEST_READER = "bank_api.reader"
+_REQUEST_WRITES = "bank_api.writes"
 
 
-def request_session(scope: MutableMapping[str, Any], maker: SessionMaker) -> AsyncSession:
-    """A session for one request, closed by :func:`close_request_sessions` when the request's
-    answer is about to be sent (`RequestContextMiddleware` calls it, however the request ended).
+def _request_session(scope: MutableMapping[str, Any], session: AsyncSession) -> AsyncSession:
+    """`session`, closed by :func:`close_request_sessions` when the request's answer is about
+    to be sent (`RequestContextMiddleware` calls it, however the request ended).
 
     Not a dependency that yields: FastAPI runs the exit of every such dependency in a task of
     its own, shielded from cancellation, which on this machine cost about a tenth of a small
     request's CPU (docs/DECISIONS.md, "Request cost")."""
-    session = maker()
     scope.setdefault(_REQUEST_SESSIONS, []).append(session)
     return session
+
+
+async def request_session(scope: MutableMapping[str, Any], maker: SessionMaker) -> AsyncSession:
+    """A session for the request's use case (it may write). The connection the request kept
+    for reading goes back to the pool first, and none is kept after it (`request_reading`), so
+    a request never holds two connections at once."""
+    await release_reader(scope)
+    scope[_REQUEST_WRITES] = True
+    return _request_session(scope, maker())
+
+
+def request_read_session(scope: MutableMapping[str, Any], maker: SessionMaker) -> AsyncSession:
+    """A session for the request's reads (`maker` makes them outside any transaction), on the
+    connection the request kept from reading its caller, if it did."""
+    kept = scope.get(_REQUEST_READER)
+    return _request_session(scope, maker() if kept is None else maker(bind=kept[0]))
+
+
+@asynccontextmanager
+async def request_reading(
+    scope: MutableMapping[str, Any], reader: Reader
+) -> AsyncIterator[AsyncConnection]:
+    """A connection for a read outside any transaction (the caller's), kept after it for the
+    request's read session (`request_read_session`): a read request then checks out one
+    connection from the pool, not two. A request with a session for writes keeps none: the
+    connection goes back to the pool after the read."""
+    if scope.get(_REQUEST_WRITES):
+        async with reader() as connection:
+            yield connection
+        return
+    kept = scope.get(_REQUEST_READER)
+    if kept is None:
+        manager = reader()
+        kept = scope[_REQUEST_READER] = (await manager.__aenter__(), manager)
+    yield kept[0]
+
+
+async def release_reader(scope: MutableMapping[str, Any]) -> None:
+    """Give the connection the request kept for reading back to the pool, if it kept one."""
+    kept = scope.pop(_REQUEST_READER, None)
+    if kept is not None:
+        await kept[1].__aexit__(None, None, None)
 
 
 async def close_request_sessions(scope: MutableMapping[str, Any]) -> None:
@@ -214,5 +257,9 @@ async def close_request_sessions(scope: MutableMapping[str, Any]) -> None:
             await session.close()
         except Exception as exc:  # the others are closed first, then it is raised
             failed = failed or exc
+    try:
+        await release_reader(scope)  # after the session that may have read on it
+    except Exception as exc:
+        failed = failed or exc
     if failed is not None:
         raise failed

@@ -13,7 +13,7 @@ from fastapi.security import OAuth2PasswordBearer
 from bank_api.common.clock import business_date
 from bank_api.common.principal import Principal
 from bank_api.config import Settings
-from bank_api.database import request_session
+from bank_api.database import request_read_session, request_reading, request_session
 from bank_api.errors import Forbidden, NotAuthenticated
 from bank_api.models import Role, UserStatus
 from bank_api.security import PasswordHasher, TokenService, revoked
@@ -46,14 +46,14 @@ HasherDep = Annotated[PasswordHasher, Depends(get_hasher)]
 # The unit of work's session is closed (and a transaction left uncommitted rolled back) just
 # before the request's answer is sent: `database.request_session`.
 async def get_uow(request: Request) -> UnitOfWork:
-    return UnitOfWork(request_session(request.scope, request.app.state.sessionmaker))
+    return UnitOfWork(await request_session(request.scope, request.app.state.sessionmaker))
 
 
 UoWDep = Annotated[UnitOfWork, Depends(get_uow)]
 
 
 async def get_read_uow(request: Request) -> UnitOfWork:
-    return UnitOfWork(request_session(request.scope, request.app.state.read_sessionmaker))
+    return UnitOfWork(request_read_session(request.scope, request.app.state.read_sessionmaker))
 
 
 # For GET routes that answer with one statement, or with statements that need no common
@@ -105,7 +105,7 @@ async def _read_caller(request: Request) -> Caller:
         raise NotAuthenticated
     tokens: TokenService = request.app.state.tokens
     claims = tokens.decode(token)
-    async with request.app.state.reader() as connection:
+    async with request_reading(request.scope, request.app.state.reader) as connection:
         user = await read_caller(connection, claims.user_id)
     if user is None or user.status != UserStatus.active or revoked(claims, user.tokens_valid_after):
         raise NotAuthenticated
