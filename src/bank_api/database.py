@@ -246,7 +246,8 @@ async def release_reader(scope: MutableMapping[str, Any]) -> None:
 
 async def close_request_sessions(scope: MutableMapping[str, Any]) -> None:
     """Close the request's sessions: a transaction left open (no commit) is rolled back and
-    its connection goes back to the pool. Each is closed even if closing another failed.
+    its connection goes back to the pool, and so does the connection the request kept for
+    reading. Each is closed even if closing another failed.
 
     Not shielded from cancellation as FastAPI shields its own exits: uvicorn does not cancel a
     request whose client went away (the request runs to its end); a request cancelled at

@@ -79,8 +79,9 @@ class RequestContextMiddleware:
     """Accepts a well-formed `X-Request-ID` or makes one, echoes it, and stores it for logs and
     error bodies; refuses bodies over `max_body_bytes` with 413 and NUL characters with 422;
     puts the security headers on every response and marks API responses no-store; closes the
-    database sessions the request opened (`database.request_session`) just before its answer
-    is sent."""
+    database sessions the request opened (`database.request_session`), and gives back the
+    connection it kept for reading (`database.request_reading`), just before its answer is
+    sent."""
 
     def __init__(self, app: ASGIApp, *, max_body_bytes: int, api_prefix: str = "/api/") -> None:
         self.app = app
