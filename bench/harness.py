@@ -88,7 +88,8 @@ QUICK = {
 # every in-flight request holds a transaction, and a transaction holding the most contended
 # rows (the investors at the head of the queue) waits for its worker's event loop between
 # round trips while the other transactions queue behind its locks; with a few per worker the
-# rest wait for a connection, holding nothing. Measured in bench/README.md.
+# rest wait for a connection, holding nothing. Measured in bench/README.md. (The reads outside
+# a transaction have a pool of the same size of their own: docs/DECISIONS.md.)
 POOL_PER_WORKER = 4
 # The tables the money writes and logins update in place. The shared cluster runs with
 # autovacuum off (a CI setting), so without a VACUUM between runs every balance update of every
@@ -165,6 +166,8 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
             setattr(args, name, value)
     if args.scaling:
         args.no_scaling = False
+    if args.profile:  # asked for by name: profiled even in quick mode
+        args.no_profile = False
     args.scenarios = chosen or args.scenarios or ",".join(SCENARIOS)
     return args
 

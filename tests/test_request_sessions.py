@@ -19,13 +19,14 @@ from bank_api.database import (
     request_session,
 )
 from tests.support.api import Api
+from tests.support.http import app_engines
 
 pytestmark = pytest.mark.real_commits  # the app's own engine and pool, no test transaction
 
 
 def checked_out(app: FastAPI) -> int:
-    count: int = app.state.engine.pool.checkedout()
-    return count
+    """Connections out of the app's pools (the use cases' and the reads' own)."""
+    return sum(engine.pool.checkedout() for engine in app_engines(app))
 
 
 async def test_each_request_gives_its_connections_back(api: Api, app: FastAPI) -> None:
@@ -104,15 +105,17 @@ async def test_a_caller_read_after_a_write_session_keeps_no_connection(app: Fast
 
 @contextlib.contextmanager
 def _checkouts(app: FastAPI) -> Iterator[list[int]]:
-    """How many connections were checked out at each checkout from the app's pool."""
+    """How many connections were checked out of the app's pools at each checkout."""
     seen: list[int] = []
-    pool = app.state.engine.sync_engine.pool
 
     def checkout(*_: object) -> None:
-        seen.append(pool.checkedout())
+        seen.append(checked_out(app))
 
-    event.listen(pool, "checkout", checkout)
+    pools = [engine.pool for engine in app_engines(app)]
+    for pool in pools:
+        event.listen(pool, "checkout", checkout)
     try:
         yield seen
     finally:
-        event.remove(pool, "checkout", checkout)
+        for pool in pools:
+            event.remove(pool, "checkout", checkout)

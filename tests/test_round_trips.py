@@ -17,11 +17,11 @@ from typing import Any
 
 import pytest
 from fastapi import FastAPI
-from sqlalchemy import event
 
 from tests.support.api import Api
 from tests.support.factories import Account
 from tests.support.flows import DATE_OVERRIDE, active_loan, investor_with, new_loan, pay, set_date
+from tests.support.http import listening
 
 pytestmark = [pytest.mark.postgres_only, pytest.mark.real_commits]
 
@@ -64,28 +64,22 @@ def _outermost(statement: str) -> str:
 @contextlib.contextmanager
 def round_trips(app: FastAPI) -> Iterator[list[str]]:
     trips: list[str] = []
-    engine = app.state.engine.sync_engine
 
     def statement(_conn: Any, _cursor: Any, text: str, *_: Any) -> None:
         trips.append(_label(text))
 
     def transactional(name: str) -> Any:
         def record(conn: Any, *_: Any) -> None:
-            if conn.get_execution_options().get("isolation_level") != "AUTOCOMMIT":
+            if not conn.connection.dbapi_connection.autocommit:  # else none reaches the server
                 trips.append(name)
 
         return record
 
-    listeners = [("before_cursor_execute", statement)] + [
-        (name, transactional(name.upper())) for name in ("begin", "commit", "rollback")
-    ]
-    for name, listener in listeners:
-        event.listen(engine, name, listener)
-    try:
+    with contextlib.ExitStack() as listeners:
+        listeners.enter_context(listening(app, "before_cursor_execute", statement))
+        for name in ("begin", "commit", "rollback"):
+            listeners.enter_context(listening(app, name, transactional(name.upper())))
         yield trips
-    finally:
-        for name, listener in listeners:
-            event.remove(engine, name, listener)
 
 
 CALLER = "SELECT user_account"

@@ -59,7 +59,7 @@ def create_engine(settings: Settings) -> AsyncEngine:
     return _sqlite_engine(settings) if settings.is_sqlite else _postgres_engine(settings)
 
 
-def _postgres_engine(settings: Settings) -> AsyncEngine:
+def _postgres_engine(settings: Settings, *, autocommit: bool = False) -> AsyncEngine:
     engine = create_async_engine(
         settings.database_url,
         pool_size=settings.db_pool_size,
@@ -67,6 +67,7 @@ def _postgres_engine(settings: Settings) -> AsyncEngine:
         pool_timeout=settings.db_pool_timeout_seconds,
         hide_parameters=True,  # error messages never carry the values (hashes, tokens)
         connect_args=_connect_args(settings),
+        **({"isolation_level": "AUTOCOMMIT"} if autocommit else {}),
     )
 
     @event.listens_for(engine.sync_engine, "checkout")
@@ -153,34 +154,53 @@ def create_sessionmaker(engine: AsyncEngine) -> SessionMaker:
     return async_sessionmaker(engine, expire_on_commit=False, autoflush=False)
 
 
-def _reads(engine: AsyncEngine, settings: Settings) -> AsyncEngine:
+def create_read_engine(engine: AsyncEngine, settings: Settings) -> AsyncEngine:
     """The engine for reads outside any transaction (no BEGIN, no ROLLBACK go to the server).
+
+    Reaching PostgreSQL directly, a pool of its own whose connections are in autocommit for
+    good. Derived from `engine` with `execution_options(isolation_level=...)` it would share
+    its pool, and every checkout would switch the connection to autocommit and every return
+    switch it back: about 230,000 instructions a read request (docs/DECISIONS.md, "Reads on a
+    pool of their own"). SQLite keeps the derived engine (one file, one embedded pool).
 
     Behind a pooler in transaction mode a read outside a transaction is no unit for the pooler:
     asyncpg prepares a statement and executes it in two exchanges, which may reach two different
     server connections (the second finds no such statement, SQLSTATE 26000). There, reads run
-    in a transaction like everything else."""
+    in a transaction like everything else, on `engine` itself."""
     if settings.db_pooler == "transaction":
         return engine
-    return engine.execution_options(isolation_level="AUTOCOMMIT")
+    if settings.is_sqlite:
+        return engine.execution_options(isolation_level="AUTOCOMMIT")
+    return _postgres_engine(settings, autocommit=True)
 
 
-def create_read_sessionmaker(engine: AsyncEngine, settings: Settings) -> SessionMaker:
+def engines_apart(engine: AsyncEngine, read_engine: AsyncEngine) -> tuple[AsyncEngine, ...]:
+    """The engines with a pool of their own: `read_engine` may be `engine`, or share its pool
+    (and then its events too)."""
+    return (engine,) if read_engine.pool is engine.pool else (engine, read_engine)
+
+
+async def dispose_engines(engine: AsyncEngine, read_engine: AsyncEngine) -> None:
+    """Close every pool's connections."""
+    for each in engines_apart(engine, read_engine):
+        await each.dispose()
+
+
+def create_read_sessionmaker(read_engine: AsyncEngine) -> SessionMaker:
     """Sessions for the read-only routes whose answer is one statement (or statements that
-    need no common snapshot): autocommit where the database is reached directly."""
-    return async_sessionmaker(_reads(engine, settings), expire_on_commit=False, autoflush=False)
+    need no common snapshot), on `create_read_engine`'s engine."""
+    return async_sessionmaker(read_engine, expire_on_commit=False, autoflush=False)
 
 
 Reader = Callable[[], AbstractAsyncContextManager[AsyncConnection]]
 
 
-def create_reader(engine: AsyncEngine, settings: Settings) -> Reader:
-    """Connections for single reads outside any transaction (see `_reads`)."""
-    autocommit = _reads(engine, settings)
+def create_reader(read_engine: AsyncEngine) -> Reader:
+    """Connections for single reads outside any transaction (`create_read_engine`)."""
 
     @asynccontextmanager
     async def reader() -> AsyncIterator[AsyncConnection]:
-        async with autocommit.connect() as connection:
+        async with read_engine.connect() as connection:
             yield connection
 
     return reader

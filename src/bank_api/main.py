@@ -25,9 +25,11 @@ from bank_api.bootstrap import bootstrap_admin
 from bank_api.config import Settings, get_settings, warn_if_development_secret
 from bank_api.database import (
     create_engine,
+    create_read_engine,
     create_read_sessionmaker,
     create_reader,
     create_sessionmaker,
+    dispose_engines,
     head_revision,
 )
 from bank_api.db_errors import database_problem, sqlstate
@@ -92,9 +94,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         warn_if_development_secret(settings)
         engine = create_engine(settings)
         app.state.engine = engine
+        app.state.read_engine = read_engine = create_read_engine(engine, settings)
         app.state.sessionmaker = create_sessionmaker(engine)
-        app.state.reader = create_reader(engine, settings)
-        app.state.read_sessionmaker = create_read_sessionmaker(engine, settings)
+        app.state.reader = create_reader(read_engine)
+        app.state.read_sessionmaker = create_read_sessionmaker(read_engine)
         app.state.hasher = hasher = PasswordHasher(settings)
         try:
             await bootstrap_admin(app.state.sessionmaker, hasher, settings)
@@ -106,7 +109,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             yield
         finally:
             hasher.close()
-            await engine.dispose()
+            await dispose_engines(engine, read_engine)
 
     app = FastAPI(
         title="bank-api",

@@ -8,7 +8,9 @@ from typing import Any
 
 import httpx
 from fastapi import FastAPI
-from sqlalchemy import event
+from sqlalchemy import Engine, event
+
+from bank_api.database import engines_apart
 
 HASH_MARKERS = ("$argon2", '"password_hash":', "$2b$", "pbkdf2")
 
@@ -55,9 +57,23 @@ def captured_sql(app: FastAPI) -> Iterator[list[str]]:
         if not collapsed.upper().startswith(("SAVEPOINT", "RELEASE SAVEPOINT", "ROLLBACK TO")):
             statements.append(collapsed)
 
-    engine = app.state.engine.sync_engine
-    event.listen(engine, "before_cursor_execute", record)
-    try:
+    with listening(app, "before_cursor_execute", record):
         yield statements
+
+
+def app_engines(app: FastAPI) -> tuple[Engine, ...]:
+    """The started app's engines, one per pool: the use cases' and the reads' own."""
+    return tuple(e.sync_engine for e in engines_apart(app.state.engine, app.state.read_engine))
+
+
+@contextlib.contextmanager
+def listening(app: FastAPI, name: str, listener: Any) -> Iterator[None]:
+    """`listener` on the event `name` of every engine of the app while the block runs."""
+    engines = app_engines(app)
+    for engine in engines:
+        event.listen(engine, name, listener)
+    try:
+        yield
     finally:
-        event.remove(engine, "before_cursor_execute", record)
+        for engine in engines:
+            event.remove(engine, name, listener)
