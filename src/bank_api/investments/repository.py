@@ -251,7 +251,7 @@ class InvestorAccountRepository(Repository[InvestorAccount]):
     async def portfolio(self, investor_id: uuid.UUID, today: date) -> tuple[Balances, Overdue]:
         """The balances and figures, with the overdue ones of `today`, in one statement."""
         values = {"investor": investor_id, **_day(today)}
-        return _portfolio((await self.session.execute(_PORTFOLIO, values)).one())
+        return _portfolio((await self.rows(_PORTFOLIO, values)).one())
 
     async def npl_principal(self, investor_id: uuid.UUID, day: date) -> int:
         """The investor's principal in loans non-performing on `day` (by the loans' state now,

@@ -157,7 +157,7 @@ class LoanRepository(Repository[Loan]):
         each installment (none before approval), in one statement."""
         own = sees_only_own(actor)
         params = {"loan": loan_id, "owner": actor.id} if own else {"loan": loan_id}
-        rows = (await self.session.execute(_VISIBLE_SCHEDULE[own], params)).all()
+        rows = (await self.rows(_VISIBLE_SCHEDULE[own], params)).all()
         if not rows:
             return None
         width = len(LoanTerms._fields)
@@ -275,9 +275,7 @@ class InstallmentRepository(Repository[Installment]):
         """The stored schedule with what is paid of each installment, by number; with `lock`,
         the rows are locked (in that order) until commit."""
         stmt = _SCHEDULE_FOR_UPDATE if lock else _SCHEDULE
-        return [
-            _planned_and_paid(row) for row in await self.session.execute(stmt, {"loan": loan_id})
-        ]
+        return [_planned_and_paid(row) for row in await self.rows(stmt, {"loan": loan_id})]
 
     async def schedules(self) -> dict[uuid.UUID, list[tuple[Planned, Paid]]]:
         """Every loan's stored schedule, as `schedule` gives one (for `ledger verify`)."""
@@ -370,7 +368,7 @@ class AllocationRepository(Repository[Allocation]):
         """Each investor's part of the loan and what has come back of it, by investor id; with
         `lock`, locked in that order until commit."""
         stmt = _HOLDINGS_FOR_UPDATE if lock else _HOLDINGS
-        return [Holding(*row) for row in await self.session.execute(stmt, {"loan": loan_id})]
+        return [Holding(*row) for row in await self.rows(stmt, {"loan": loan_id})]
 
     async def investor_page(
         self, investor_id: uuid.UUID, status: LoanStatus | None, *, limit: int, offset: int
