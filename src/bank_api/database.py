@@ -160,7 +160,7 @@ def create_read_engine(engine: AsyncEngine, settings: Settings) -> AsyncEngine:
     Reaching PostgreSQL directly, a pool of its own whose connections are in autocommit for
     good. Derived from `engine` with `execution_options(isolation_level=...)` it would share
     its pool, and every checkout would switch the connection to autocommit and every return
-    switch it back: about 230,000 instructions a read request (docs/DECISIONS.md, "Reads on a
+    switch it back: 215,000 to 280,000 instructions a read request (docs/DECISIONS.md, "Reads on a
     pool of their own"). SQLite keeps the derived engine (one file, one embedded pool).
 
     Behind a pooler in transaction mode a read outside a transaction is no unit for the pooler:
