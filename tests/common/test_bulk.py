@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import uuid
 from datetime import date
+from typing import Any
 
 import pytest
 from sqlalchemy import func, select
+from sqlalchemy.dialects.postgresql import asyncpg
 
-from bank_api.common.bulk import new_rows, row_of, updating
+from bank_api.common.bulk import _Array, new_rows, row_of, updating
 from bank_api.common.types import utcnow
 from bank_api.domain import ledger
 from bank_api.models import (
@@ -114,3 +116,20 @@ async def test_writes_that_return_a_row_each_answer_side_by_side(api: Api, uow: 
     lines = select(func.count()).where(JournalLine.owner_id == owner, JournalLine.amount < 0)
     assert await uow.session.scalar(lines) == 1  # the refused withdrawal's line was written
     assert (await uow.investors.for_investor(owner)).available == 51_234
+
+
+def test_array_parameters_are_converted_only_where_their_elements_need_it() -> None:
+    """asyncpg takes a list of UUIDs or integers as it is; enums and timestamps are converted
+    element by element. The element type is part of the statement cache's key, so two arrays
+    of different elements never share a compiled statement."""
+    postgres = asyncpg.dialect()
+    as_they_are = [JournalLine.owner_id.type, JournalLine.amount.type, JournalLine.value_date.type]
+    converted = [JournalLine.account_kind.type, JournalLine.created_at.type]
+
+    def processor(item: Any) -> Any:  # as SQLAlchemy asks for it when it binds the parameter
+        return _Array(item).dialect_impl(postgres).bind_processor(postgres)
+
+    assert [processor(t) for t in as_they_are] == [None, None, None]
+    assert all(processor(t) is not None for t in converted)
+    keys = {_Array(t)._static_cache_key for t in as_they_are + converted}
+    assert len(keys) == len(as_they_are + converted)

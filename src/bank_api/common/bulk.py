@@ -36,11 +36,11 @@ from sqlalchemy import (
     update,
     values,
 )
-from sqlalchemy.engine import CursorResult, Result
+from sqlalchemy.engine import CursorResult, Dialect, Result
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.schema import ScalarElementColumnDefault
 from sqlalchemy.sql.selectable import CTE
-from sqlalchemy.types import TypeEngine
+from sqlalchemy.types import TypeDecorator, TypeEngine
 
 from bank_api.models.base import table_of
 
@@ -51,9 +51,28 @@ def is_postgres(session: AsyncSession) -> bool:
     return session.get_bind().dialect.name == "postgresql"
 
 
+class _Array(TypeDecorator[list[Any]]):
+    """An array parameter of `item_type`, handed to the driver as the list it is when the item
+    type needs no conversion (integers, UUIDs, dates, text): SQLAlchemy's own array type walks
+    every element in Python even then (a payment -0.8 %, an approval -0.7 % of instructions;
+    docs/DECISIONS.md, "Rows read without the ORM"). The statement is the same (`$1::UUID[]`)."""
+
+    impl = ARRAY
+    cache_ok = True
+
+    def __init__(self, item_type: TypeEngine[Any]) -> None:
+        super().__init__(item_type)
+        self.item_type = item_type  # part of the statement cache's key
+
+    def bind_processor(self, dialect: Dialect) -> Any:
+        if self.item_type.dialect_impl(dialect).bind_processor(dialect) is None:
+            return None
+        return super().bind_processor(dialect)
+
+
 def _array_cte(columns: Columns, name: str) -> CTE:
     arrays = [
-        bindparam(f"{name}_{column_name}", type_=ARRAY(type_)) for column_name, type_ in columns
+        bindparam(f"{name}_{column_name}", type_=_Array(type_)) for column_name, type_ in columns
     ]
     table = (
         func.unnest(*arrays)
