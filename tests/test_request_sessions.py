@@ -10,7 +10,7 @@ from collections.abc import Iterator
 import httpx
 import pytest
 from fastapi import FastAPI
-from sqlalchemy import event, text
+from sqlalchemy import text
 
 from bank_api.database import (
     close_request_sessions,
@@ -19,7 +19,7 @@ from bank_api.database import (
     request_session,
 )
 from tests.support.api import Api
-from tests.support.http import app_engines
+from tests.support.http import app_engines, listening
 
 pytestmark = pytest.mark.real_commits  # the app's own engine and pool, no test transaction
 
@@ -111,11 +111,5 @@ def _checkouts(app: FastAPI) -> Iterator[list[int]]:
     def checkout(*_: object) -> None:
         seen.append(checked_out(app))
 
-    pools = [engine.pool for engine in app_engines(app)]
-    for pool in pools:
-        event.listen(pool, "checkout", checkout)
-    try:
+    with listening(app, "checkout", checkout):  # a pool's event, heard through its engine
         yield seen
-    finally:
-        for pool in pools:
-            event.remove(pool, "checkout", checkout)
