@@ -19,6 +19,7 @@ from sqlalchemy.ext.asyncio import (
 )
 
 from bank_api.config import Settings
+from bank_api.pooling import FairQueuePool
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000
 
@@ -65,6 +66,7 @@ def _postgres_engine(settings: Settings, *, autocommit: bool = False) -> AsyncEn
         pool_size=settings.db_pool_size,
         max_overflow=settings.db_max_overflow,
         pool_timeout=settings.db_pool_timeout_seconds,
+        poolclass=FairQueuePool,  # waiting requests served in the order they came
         hide_parameters=True,  # error messages never carry the values (hashes, tokens)
         connect_args=_connect_args(settings),
         **({"isolation_level": "AUTOCOMMIT"} if autocommit else {}),
