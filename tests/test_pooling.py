@@ -20,14 +20,14 @@ pytestmark = pytest.mark.postgres_only  # SQLite's engine keeps SQLAlchemy's own
 
 
 @asynccontextmanager
-async def one_connection(backend: str, timeout: float = 30) -> AsyncIterator[AsyncEngine]:
+async def one_connection(backend: str, wait_seconds: float = 30) -> AsyncIterator[AsyncEngine]:
     """The service's engine with a pool of one connection and no overflow."""
     settings = Settings(  # type: ignore[call-arg]
         _env_file=None,
         database_url=backend,
         db_pool_size=1,
         db_max_overflow=0,
-        db_pool_timeout_seconds=timeout,
+        db_pool_timeout_seconds=wait_seconds,
     )
     engine = create_engine(settings)
     try:
@@ -76,7 +76,7 @@ async def test_waiting_requests_get_the_connection_in_the_order_they_asked(backe
 
 
 async def test_a_request_that_waits_too_long_is_refused_and_leaves_no_trace(backend: str) -> None:
-    async with one_connection(backend, timeout=0.05) as engine:
+    async with one_connection(backend, wait_seconds=0.05) as engine:
         held = await engine.connect()
         with pytest.raises(PoolTimeout):
             await engine.connect()

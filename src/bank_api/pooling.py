@@ -25,13 +25,15 @@ from sqlalchemy.util.queue import Empty, Full, QueueCommon
 
 
 class FairQueue(QueueCommon[Any]):
-    """The pool's idle connections and, when there are none, the requests waiting for one."""
+    """The pool's idle connections and, when there are none, the requests waiting for one,
+    each with the time it gives up at (the pool's timeout after it asked)."""
 
     def __init__(self, maxsize: int = 0, use_lifo: bool = False) -> None:
         self.maxsize = maxsize
         self.use_lifo = use_lifo
         self._items: deque[Any] = deque()
-        self._waiters: deque[asyncio.Future[Any]] = deque()
+        self._waiters: deque[tuple[asyncio.Future[Any], float]] = deque()
+        self._timer: asyncio.TimerHandle | None = None
 
     def empty(self) -> bool:
         return not self._items
@@ -45,11 +47,11 @@ class FairQueue(QueueCommon[Any]):
     @property
     def waiting(self) -> int:
         """How many requests wait for a connection."""
-        return sum(not waiter.done() for waiter in self._waiters)
+        return sum(not waiter.done() for waiter, _ in self._waiters)
 
     def put_nowait(self, item: Any) -> None:
         while self._waiters:
-            waiter = self._waiters.popleft()
+            waiter, _ = self._waiters.popleft()
             if not waiter.done():  # else it gave up (timed out or cancelled)
                 waiter.set_result(item)
                 return
@@ -72,29 +74,33 @@ class FairQueue(QueueCommon[Any]):
         # back goes to a waiter when there is one.
         if self._items or not block:
             return self.get_nowait()
-        return await_(self._wait(timeout))
-
-    async def _wait(self, timeout: float | None) -> Any:
         loop = asyncio.get_running_loop()
         waiter: asyncio.Future[Any] = loop.create_future()
-        self._waiters.append(waiter)
-        timer = None if timeout is None else loop.call_later(timeout, _expire, waiter)
+        self._waiters.append((waiter, loop.time() + (timeout if timeout is not None else _NEVER)))
+        if self._timer is None and timeout is not None:
+            self._timer = loop.call_at(self._waiters[0][1], self._expire)
         try:
-            return await waiter
+            return await_(waiter)
         except BaseException:
             if waiter.done() and not waiter.cancelled() and waiter.exception() is None:
                 self.put_nowait(waiter.result())  # handed one just as it gave up: pass it on
-            if waiter in self._waiters:
-                self._waiters.remove(waiter)
             raise
-        finally:
-            if timer is not None:
-                timer.cancel()
+
+    def _expire(self) -> None:
+        """Refuse the waiters whose time is up, and wake again at the next one's. The pool asks
+        with the same timeout every time, so the first in line gives up first: one timer for
+        the whole line instead of one per waiter."""
+        self._timer = None
+        loop = asyncio.get_running_loop()
+        while self._waiters and (self._waiters[0][0].done() or self._waiters[0][1] <= loop.time()):
+            waiter, _ = self._waiters.popleft()
+            if not waiter.done():
+                waiter.set_exception(Empty())  # the pool answers its timeout error
+        if self._waiters and self._waiters[0][1] < _NEVER:
+            self._timer = loop.call_at(self._waiters[0][1], self._expire)
 
 
-def _expire(waiter: asyncio.Future[Any]) -> None:
-    if not waiter.done():
-        waiter.set_exception(Empty())  # the pool answers its timeout error
+_NEVER = float("inf")
 
 
 class FairQueuePool(AsyncAdaptedQueuePool):
