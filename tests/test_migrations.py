@@ -407,6 +407,35 @@ async def test_0017_leaves_the_queue_exactly_the_money_that_waits(
     }
 
 
+async def test_0018_stores_no_sign_offs_as_sql_null_and_keeps_the_ones_given(
+    backend: str, tmp_path: Path
+) -> None:
+    url = await scratch_database(backend, tmp_path, "scratch")
+    await asyncio.to_thread(upgrade, url, "0017")
+    json_null, signed, sql_null = (uuid.uuid4() for _ in range(3))
+    sign_off = [{"admin_id": uuid.uuid4().hex, "at": "2026-01-01T09:00:00Z", "decision": "approve"}]
+    engine = create_async_engine(url)
+    try:
+        async with _bare_rows(engine) as (connection, key):
+            for loan, stored in (
+                (json_null, "null"),
+                (signed, json.dumps(sign_off)),
+                (sql_null, None),
+            ):
+                await _bare_loans(
+                    connection, key, [(loan, "requested")], sign_offs=stored, fee_ppm=0
+                )
+        await asyncio.to_thread(upgrade, url, "0018")
+        async with engine.connect() as connection:
+            rows = await connection.execute(text("SELECT id, CAST(sign_offs AS TEXT) FROM loan"))
+            stored_now = {str(i).replace("-", ""): s for i, s in rows}
+    finally:
+        await engine.dispose()
+    assert stored_now[json_null.hex] is None
+    assert stored_now[sql_null.hex] is None
+    assert json.loads(stored_now[signed.hex]) == sign_off
+
+
 @contextlib.asynccontextmanager
 async def _bare_rows(engine: AsyncEngine) -> AsyncIterator[tuple[Any, Callable[[uuid.UUID], Any]]]:
     """A transaction for rows written bare (on PostgreSQL with foreign keys off, so no customer,

@@ -4,11 +4,14 @@
 from __future__ import annotations
 
 import asyncio
+import uuid
 from datetime import date, timedelta
 from typing import Any
 
 import pytest
+from sqlalchemy import String, bindparam, cast, select
 
+from bank_api.models import Loan
 from tests.support.api import Api
 from tests.support.factories import Account
 from tests.support.flows import investor_with, new_loan, set_date, verify_ok
@@ -78,6 +81,20 @@ async def test_a_reject_or_an_edit_clears_the_sign_offs(api: Api) -> None:
         f"/api/v1/loans/{rejected['id']}/reject", json={"reason": "no"}, headers=second.headers
     )
     assert (refused.json()["status"], refused.json()["pending_approvals"]) == ("rejected", [])
+    # No sign-offs is SQL NULL (the driver decodes no JSON for it on every page of loans), not
+    # the JSON document `null`: a new loan's, and a rejected one's, whose sign-off it cleared.
+    fresh = await new_loan(api, customer, amount="2000.00")
+    assert await _stored_sign_offs(api, fresh, rejected, edited) == [None, None, "signed"]
+
+
+async def _stored_sign_offs(api: Api, *loans: dict[str, Any]) -> list[str | None]:
+    column = Loan.__table__.c
+    statement = select(cast(column.sign_offs, String)).where(column.id == bindparam("id"))
+    async with api.app.state.sessionmaker() as session:
+        stored = [await session.scalar(statement, {"id": uuid.UUID(loan["id"])}) for loan in loans]
+    return [
+        None if value is None else "signed" if "admin_id" in value else value for value in stored
+    ]
 
 
 async def test_every_write_off_needs_two_admins(api: Api) -> None:

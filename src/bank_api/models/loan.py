@@ -112,7 +112,7 @@ class Loan(UUIDPrimaryKey, Timestamps, Base):
     disbursed_on: Mapped[date | None] = mapped_column(Date)
     # Four-eyes: the admins who signed off the next decision (approval or write-off) that needs
     # a second admin, `[{"admin_id", "at"}]`; None when there are none.
-    sign_offs: Mapped[list[dict[str, str]] | None] = mapped_column(JSON)
+    sign_offs: Mapped[list[dict[str, str]] | None] = mapped_column(JSON(none_as_null=True))
     # The servicing fee fixed when the loan was funded, in millionths of its interest (12.5 %
     # is 125000): a later change of BANK_API_SERVICING_FEE applies to loans funded after it.
     fee_ppm: Mapped[int] = mapped_column(default=0)
