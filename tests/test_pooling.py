@@ -4,7 +4,7 @@ however the pool's connections come back: given back, timed out, or with the wai
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 
 import pytest
@@ -42,6 +42,17 @@ def queue(engine: AsyncEngine) -> FairQueue:
     return pool_queue
 
 
+def asker(engine: AsyncEngine, served: list[str]) -> Callable[[str], Awaitable[None]]:
+    """A request by `name` that, once it has a connection, records its name in `served`."""
+
+    async def ask(name: str) -> None:
+        async with engine.connect() as connection:
+            served.append(name)
+            await connection.execute(text("SELECT 1"))
+
+    return ask
+
+
 async def until(condition: Callable[[], bool]) -> None:
     """Let the other tasks run until `condition` holds (a bounded number of loop turns)."""
     for _ in range(10_000):
@@ -54,12 +65,7 @@ async def until(condition: Callable[[], bool]) -> None:
 async def test_waiting_requests_get_the_connection_in_the_order_they_asked(backend: str) -> None:
     async with one_connection(backend) as engine:
         served: list[str] = []
-
-        async def ask(name: str) -> None:
-            async with engine.connect() as connection:
-                served.append(name)
-                await connection.execute(text("SELECT 1"))
-
+        ask = asker(engine, served)
         held = await engine.connect()
         waiting = [asyncio.create_task(ask(name)) for name in ("b", "c", "d")]
         await until(lambda: queue(engine).waiting == 3)
@@ -92,12 +98,7 @@ async def test_a_waiter_that_goes_away_never_keeps_a_connection(backend: str) ->
     either way the connection goes to the next in line."""
     async with one_connection(backend) as engine:
         served: list[str] = []
-
-        async def ask(name: str) -> None:
-            async with engine.connect() as connection:
-                served.append(name)
-                await connection.execute(text("SELECT 1"))
-
+        ask = asker(engine, served)
         held = await engine.connect()
         handed, gone, next_in_line = (asyncio.create_task(ask(n)) for n in ("b", "c", "d"))
         await until(lambda: queue(engine).waiting == 3)
