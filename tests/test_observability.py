@@ -6,8 +6,10 @@ import logging
 
 import pytest
 
+from bank_api.main import create_app
 from bank_api.observability import JsonFormatter
 from tests.support.api import Api
+from tests.support.databases import settings_for
 
 pytestmark = pytest.mark.usefixtures("backend")
 
@@ -78,3 +80,14 @@ async def test_log_lines_are_json_with_the_request_id(api: Api) -> None:
     )
     assert line["message"] == "GET /healthz 200"
     assert line["time"].endswith("+00:00")
+
+
+@pytest.mark.parametrize("wanted", [False, True])
+def test_fastapis_own_opentelemetry_follows_the_setting(backend: str, wanted: bool) -> None:
+    """Off by default: FastAPI otherwise asks on every request whether the process's global
+    OpenTelemetry providers are configured (docs/DECISIONS.md, "Runtime")."""
+    overrides = {"opentelemetry": True} if wanted else {}
+    app = create_app(settings_for(backend, **overrides))
+    # What FastAPI was given as its `telemetry=` configuration.
+    given = {signal: app._telemetry[signal] for signal in ("tracing", "metrics", "logs")}
+    assert given == dict.fromkeys(("tracing", "metrics", "logs"), wanted)

@@ -59,6 +59,9 @@ class Settings(BaseSettings):
     # /metrics is unauthenticated: it counts business events, and totals the money they moved
     # only when this is on (for a scrape endpoint that is not reachable from outside).
     metrics_money_totals: bool = False
+    # FastAPI's own OpenTelemetry (spans, metrics and logs through the process's global
+    # providers, which a deployment configures): off, it costs nothing per request.
+    opentelemetry: bool = False
 
     # --- tokens and passwords --------------------------------------------------------------
     jwt_secret: SecretStr | None = None

@@ -125,6 +125,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         # No redirect to the slash-less path: Starlette builds it from the Host header, which
         # a client controls. `/api/v1/loans/` is a 404 like any other unknown path.
         redirect_slashes=False,
+        # Off, FastAPI still looked up three global OpenTelemetry providers on every request
+        # (docs/DECISIONS.md, "Runtime").
+        telemetry={
+            "tracing": settings.opentelemetry,
+            "metrics": settings.opentelemetry,
+            "logs": settings.opentelemetry,
+        },
     )
     app.state.settings = settings
     app.state.schema_revision = head_revision()
