@@ -3,6 +3,8 @@ from __future__ import annotations
 import io
 import json
 import logging
+import uuid
+from datetime import UTC, datetime
 
 import pytest
 
@@ -80,6 +82,41 @@ async def test_log_lines_are_json_with_the_request_id(api: Api) -> None:
     )
     assert line["message"] == "GET /healthz 200"
     assert line["time"].endswith("+00:00")
+
+
+def test_a_log_line_has_its_time_to_the_microsecond_and_every_extra() -> None:
+    formatter = JsonFormatter()
+    times = (1_765_000_000.25, 1_765_000_000.999_999_4, 1_765_000_001.000_001, 1_765_000_000.5)
+    lines = [
+        json.loads(
+            formatter.format(
+                logging.makeLogRecord(
+                    {
+                        "name": "bank_api.test",
+                        "levelname": "WARNING",
+                        "msg": "moved %s",
+                        "args": ("12.50",),
+                        "created": created,
+                        "loan_id": uuid.UUID(int=7),  # not JSON: written as its text
+                        "status": 409,
+                    }
+                )
+            )
+        )
+        for created in times
+    ]
+    # The second's text is kept between lines: a line of another second gets its own.
+    assert [line["time"] for line in lines] == [
+        datetime.fromtimestamp(created, UTC).isoformat() for created in times
+    ]
+    assert lines[0] | {"time": None} == {
+        "time": None,
+        "level": "warning",
+        "logger": "bank_api.test",
+        "message": "moved 12.50",
+        "loan_id": str(uuid.UUID(int=7)),
+        "status": 409,
+    }
 
 
 @pytest.mark.parametrize("wanted", [False, True])

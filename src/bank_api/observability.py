@@ -35,9 +35,18 @@ logging.logMultiprocessing = False
 
 
 class JsonFormatter(logging.Formatter):
+    """One JSON object a line. Built for a line a request (the access log): the time's date
+    and second are formatted once a second, a record's extras are found by one set difference,
+    and one encoder serves every line: 122,000 → 101,000 instructions a line (docs/DECISIONS.md,
+    "Runtime")."""
+
+    _ENCODER = json.JSONEncoder(default=str)
+    _second = -1
+    _stamp = ""  # `_second` as "YYYY-MM-DDTHH:MM:SS"
+
     def format(self, record: logging.LogRecord) -> str:
         line: dict[str, Any] = {
-            "time": datetime.fromtimestamp(record.created, UTC).isoformat(),
+            "time": self._time(record.created),
             "level": record.levelname.lower(),
             "logger": record.name,
             "message": record.getMessage(),
@@ -45,10 +54,21 @@ class JsonFormatter(logging.Formatter):
         request_id = request_id_var.get()
         if request_id:
             line["request_id"] = request_id
-        line.update({k: v for k, v in vars(record).items() if k not in _STANDARD})
+        fields = vars(record)
+        for name in sorted(fields.keys() - _STANDARD):
+            line[name] = fields[name]
         if record.exc_info:
             line["exception"] = self.formatException(record.exc_info)
-        return json.dumps(line, default=str)
+        return self._ENCODER.encode(line)
+
+    def _time(self, created: float) -> str:
+        """`created` in RFC 3339, UTC, to the microsecond."""
+        second = int(created)
+        if second != self._second:
+            self._stamp = datetime.fromtimestamp(second, UTC).strftime("%Y-%m-%dT%H:%M:%S")
+            self._second = second
+        micro = min(round((created - second) * 1_000_000), 999_999)
+        return f"{self._stamp}.{micro:06d}+00:00"
 
 
 def log_config(level: str = "info") -> dict[str, Any]:
