@@ -32,21 +32,17 @@ async def test_metrics_count_requests_and_money(api: Api) -> None:
         await api.client.post(
             "/api/v1/investments/deposits", json={"amount": "12.34"}, headers=headers
         )
+    refused = await api.client.post(
+        "/api/v1/investments/deposits", json={"amount": "0"}, headers=investor.headers
+    )
+    assert refused.status_code == 422
     text = (await api.client.get("/metrics")).text
     assert _sample(text, "bank_events_total", event="deposit") == 1
     assert _sample(text, "bank_amount_cents_total", event="deposit") == 1234
-    assert (
-        _sample(
-            text, "http_requests_total", method="POST", route="investments-deposit", status="201"
-        )
-        == 2
-    )
-    assert (
-        _sample(
-            text, "http_request_duration_seconds_count", method="POST", route="investments-deposit"
-        )
-        == 2
-    )
+    deposits = {"method": "POST", "route": "investments-deposit"}
+    assert _sample(text, "http_requests_total", **deposits, status="201") == 2
+    assert _sample(text, "http_requests_total", **deposits, status="422") == 1
+    assert _sample(text, "http_request_duration_seconds_count", **deposits) == 3
 
 
 async def test_metrics_publish_no_money_totals_unless_asked(api: Api) -> None:
