@@ -66,7 +66,17 @@ def test_refused_amounts(value: object) -> None:
 
 @pytest.mark.parametrize(
     ("cents", "text"),
-    [(0, "0.00"), (5, "0.05"), (125_000, "1250.00"), (-5, "-0.05"), (-123_456, "-1234.56")],
+    [
+        (0, "0.00"),
+        (5, "0.05"),
+        (99, "0.99"),
+        (100, "1.00"),
+        (125_000, "1250.00"),
+        (10**14, "1000000000000.00"),
+        (-5, "-0.05"),
+        (-100, "-1.00"),
+        (-123_456, "-1234.56"),
+    ],
 )
 def test_cents_render_as_two_decimal_strings(cents: int, text: str) -> None:
     assert format_cents(cents) == text
