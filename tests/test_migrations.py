@@ -60,8 +60,7 @@ async def test_timestamps_come_back_utc_aware(backend: str) -> None:
             await session.commit()
     finally:
         await engine.dispose()
-    assert stored.tzinfo is not None
-    assert stored.utcoffset() == timedelta(0)
+    assert stored.tzinfo is UTC  # on PostgreSQL as asyncpg gives it, on SQLite tagged
     assert stored == at
     assert stored == datetime(2026, 3, 1, 7, 30, 15, 123456, tzinfo=UTC)
 
