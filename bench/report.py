@@ -13,6 +13,7 @@ WRITE_TARGETS = {
     "payments": 200,
     "mixed": 300,
 }
+READS_TARGET = 900  # issue 15: the read mix at 32 clients, requests per second
 START, END = "<!-- bench:results:start -->", "<!-- bench:results:end -->"
 
 
@@ -368,14 +369,19 @@ def targets(report: dict[str, Any]) -> list[str]:
         lines.append(f"- payments p99 <= 1 s at 64 clients: {p99} ms -> **{verdict}**.")
     reads = next((r for r in runs(report, "api", "reads") if r["concurrency"] == 32), None)
     if reads:
-        p99 = totals(reads).get("p99_ms", 0)
+        rps, p99 = totals(reads).get("rps") or 0, totals(reads).get("p99_ms", 0)
+        verdict = "met" if rps >= READS_TARGET else "NOT met"
+        lines.append(f"- reads at 32 clients >= {READS_TARGET}/s: {rps} -> **{verdict}**.")
         verdict = "met" if p99 < 50 else "NOT met"
         lines.append(f"- Read p99 < 50 ms at 32 clients: {p99} ms -> **{verdict}**.")
     burst = next((r for r in runs(report, "api", "login") if r["concurrency"] == 32), None)
     if burst:
+        # Issue 15: "during a login burst, readers' p99 < 100 ms at 32".
         p99 = burst.get("by_request", {}).get("portfolio", {}).get("p99_ms", 0)
-        verdict = "met" if p99 < 50 else "NOT met"
-        lines.append(f"- Read p99 < 50 ms during a login burst: {p99} ms -> **{verdict}**.")
+        verdict = "met" if p99 < 100 else "NOT met"
+        lines.append(
+            f"- Read p99 < 100 ms during a login burst at 32 clients: {p99} ms -> **{verdict}**."
+        )
     return [*lines, ""]
 
 

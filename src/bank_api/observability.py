@@ -41,8 +41,8 @@ class JsonFormatter(logging.Formatter):
     "Runtime")."""
 
     _ENCODER = json.JSONEncoder(default=str)
-    _second = -1
-    _stamp = ""  # `_second` as "YYYY-MM-DDTHH:MM:SS"
+    # The last second formatted and its text ("YYYY-MM-DDTHH:MM:SS"), replaced as one value.
+    _second: tuple[int, str] = (-1, "")
 
     def format(self, record: logging.LogRecord) -> str:
         line: dict[str, Any] = {
@@ -64,11 +64,12 @@ class JsonFormatter(logging.Formatter):
     def _time(self, created: float) -> str:
         """`created` in RFC 3339, UTC, to the microsecond."""
         second = int(created)
-        if second != self._second:
-            self._stamp = datetime.fromtimestamp(second, UTC).strftime("%Y-%m-%dT%H:%M:%S")
-            self._second = second
+        known, stamp = self._second
+        if second != known:
+            stamp = datetime.fromtimestamp(second, UTC).strftime("%Y-%m-%dT%H:%M:%S")
+            self._second = (second, stamp)
         micro = min(round((created - second) * 1_000_000), 999_999)
-        return f"{self._stamp}.{micro:06d}+00:00"
+        return f"{stamp}.{micro:06d}+00:00"
 
 
 def log_config(level: str = "info") -> dict[str, Any]:

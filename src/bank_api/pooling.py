@@ -6,8 +6,9 @@ keeps its connections in an `asyncio.Queue` and takes one without waiting whenev
 the queue: a connection given back is taken by whichever request asks next, often a newcomer,
 before the request woken for it runs, and that one then queues again at the back. Under load a
 few requests wait for many others' turns: one worker with 32 clients on a pool of 4 answered
-portfolio reads with a median of 6 ms and a p99 of 163 ms, where a pool big enough for every
-client (no waiting) gave 28 and 46 ms at the same rate (bench/README.md, sixteenth step).
+portfolio reads with a median of 6 to 7 ms and a p99 of 254 to 407 ms, where a pool big enough
+for every client (no waiting) gave 28 and 46 ms at the same rate (bench/README.md, sixteenth
+step).
 
 `FairQueue` hands a connection given back to the longest waiting request directly, and a
 request asks the queue only when nobody is waiting before it: first come, first served.
@@ -76,9 +77,11 @@ class FairQueue(QueueCommon[Any]):
             return self.get_nowait()
         loop = asyncio.get_running_loop()
         waiter: asyncio.Future[Any] = loop.create_future()
-        self._waiters.append((waiter, loop.time() + (timeout if timeout is not None else _NEVER)))
+        deadline = loop.time() + (timeout if timeout is not None else _NEVER)
+        self._waiters.append((waiter, deadline))
         if self._timer is None and timeout is not None:
-            self._timer = loop.call_at(self._waiters[0][1], self._expire)
+            # No timer is set only when nobody in line has a time to give up at before this one.
+            self._timer = loop.call_at(deadline, self._expire)
         try:
             return await_(waiter)
         except BaseException:
